@@ -1,0 +1,124 @@
+//! Name normalisation for matching (domain brief §4).
+//!
+//! Two outputs per name: the *match key*, a canonical string on which
+//! exact matching is done, and for organisation names the *parts*
+//! (region, 字号, industry, legal form, branch), so that fuzzy matching can
+//! weigh the distinctive part and tell a branch or another region apart.
+//!
+//! The key is built in this order, and the order matters:
+//! 1. Unicode NFKC (full-width （）．Ａ１ and U+3000 become ASCII);
+//! 2. what NFKC leaves: 【】〔〕〖〗「」 to brackets, the middle dots
+//!    · • ・ ‧ to one dot, dash variants to `-`;
+//! 3. traditional → simplified (fast2s, phrase-aware: 乾坤 stays);
+//! 4. Latin case folding;
+//! 5. for organisations, parsing into parts with legal-form equivalences
+//!    (有限责任公司 ≡ 有限公司, 股份有限公司 ≡ 股份公司) and the region
+//!    moved to the front (恒瑞建设（南京）有限公司 ≡ 南京恒瑞建设有限公司);
+//! 6. whitespace and punctuation dropped.
+//!
+//! Region and branch stay in the key: 南京恒瑞科技有限公司 and
+//! 苏州恒瑞科技有限公司 are different companies.
+
+mod org;
+pub mod tables;
+
+pub use org::OrgName;
+
+use unicode_normalization::UnicodeNormalization;
+
+/// Normalises a name for display and further processing: NFKC, bracket,
+/// dot and dash mapping, traditional → simplified, lower-case Latin,
+/// whitespace runs collapsed to one space and trimmed. Punctuation is
+/// kept; [`match_key`] drops it.
+pub fn normalize(text: &str) -> String {
+    let mut mapped = String::with_capacity(text.len());
+    let mut pending_space = false;
+    for c in text.nfkc() {
+        let c = map_leftover(c);
+        if c.is_whitespace() {
+            pending_space = !mapped.is_empty();
+            continue;
+        }
+        if pending_space {
+            mapped.push(' ');
+            pending_space = false;
+        }
+        mapped.push(c);
+    }
+    let simplified =
+        if mapped.is_ascii() { mapped } else { fast2s::convert(&mapped) };
+    if simplified.bytes().any(|b| b.is_ascii_uppercase())
+        || !simplified.is_ascii()
+    {
+        simplified.chars().flat_map(char::to_lowercase).collect()
+    } else {
+        simplified
+    }
+}
+
+/// Maps the punctuation NFKC leaves alone to one form per kind.
+fn map_leftover(c: char) -> char {
+    match c {
+        '【' | '〔' | '〖' | '「' | '『' | '〈' | '《' | '[' | '{' => {
+            '('
+        }
+        '】' | '〕' | '〗' | '」' | '』' | '〉' | '》' | ']' | '}' => {
+            ')'
+        }
+        '\u{00B7}' | '\u{2022}' | '\u{30FB}' | '\u{2027}' | '\u{2219}'
+        | '\u{22C5}' | '\u{FF65}' | '\u{0387}' => '·',
+        '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{FE58}' | '\u{FE63}' => '-',
+        _ => c,
+    }
+}
+
+/// Keeps what identifies: letters (CJK ideographs included) and digits.
+pub(crate) fn is_key_char(c: char) -> bool {
+    c.is_alphanumeric()
+}
+
+/// What kind of subject a name belongs to, as far as matching cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameKind {
+    Organisation,
+    Person,
+}
+
+/// Guesses the kind of a name: organisation names end in a legal form or
+/// a branch suffix; anything else is treated as a person's name.
+pub fn guess_kind(name: &str) -> NameKind {
+    let parsed = OrgName::parse(name);
+    if parsed.legal_form.is_empty() && parsed.branch.is_empty() {
+        NameKind::Person
+    } else {
+        NameKind::Organisation
+    }
+}
+
+/// The match key of a name of unknown kind.
+pub fn match_key(name: &str) -> String {
+    let parsed = OrgName::parse(name);
+    if parsed.legal_form.is_empty() && parsed.branch.is_empty() {
+        person_key(name)
+    } else {
+        parsed.key()
+    }
+}
+
+/// The match key of a name of known kind.
+pub fn match_key_as(name: &str, kind: NameKind) -> String {
+    match kind {
+        NameKind::Organisation => OrgName::parse(name).key(),
+        NameKind::Person => person_key(name),
+    }
+}
+
+/// The match key of a natural person's name: normalised, with spaces and
+/// the middle dot of minority and foreign names removed
+/// (阿卜杜拉·买买提 ≡ 阿卜杜拉•买买提 ≡ 阿卜杜拉买买提).
+pub fn person_key(name: &str) -> String {
+    normalize(name).chars().filter(|&c| is_key_char(c)).collect()
+}
+
+#[cfg(test)]
+mod tests;

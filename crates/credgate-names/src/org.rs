@@ -1,0 +1,232 @@
+use crate::tables::{
+    BRANCH_SUFFIXES, INDUSTRIES, LEGAL_FORMS, MAJOR_REGIONS, MAJOR_SUFFIXES,
+    MINOR_REGIONS, MINOR_SUFFIXES,
+};
+use crate::{is_key_char, normalize};
+
+/// An organisation name split into its parts, each normalised and free
+/// of punctuation. Empty strings stand for absent parts.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct OrgName {
+    /// Region words in canonical form (南京市 → 南京, 江宁区 kept), from
+    /// the front of the name or from parentheses.
+    pub region: String,
+    /// The 字号: what is left once region, industry and legal form are
+    /// taken. The distinctive part.
+    pub brand: String,
+    /// Industry words (行业), possibly several (信息科技 + 发展).
+    pub industry: String,
+    /// Canonical legal form (有限责任公司 → 有限公司).
+    pub legal_form: String,
+    /// Branch designation after the parent's legal form, e.g. 苏州分公司.
+    pub branch: String,
+    /// Whether the region was written in parentheses after the 字号.
+    pub region_in_parens: bool,
+}
+
+/// Minimum characters of 字号 that stripping region or industry words
+/// must leave, so that 南京建设有限公司 keeps 建设 rather than nothing.
+const MIN_BRAND_CHARS: usize = 2;
+
+impl OrgName {
+    /// Parses any text; parts that cannot be found stay empty.
+    pub fn parse(name: &str) -> OrgName {
+        let text: String = normalize(name)
+            .chars()
+            .filter(|&c| is_key_char(c) || c == '(' || c == ')')
+            .collect();
+        let mut out = OrgName::default();
+        let (parent, branch) = split_branch(&text);
+        out.branch = canonical_branch(branch);
+
+        let (rest, form) = strip_legal_form(parent);
+        out.legal_form = form.to_string();
+
+        // Parenthesised groups: a region moves to the region part; any
+        // other group (集团) is unwrapped so that 恒瑞(集团) ≡ 恒瑞集团.
+        let mut plain = String::with_capacity(rest.len());
+        let mut paren_region = String::new();
+        for (outside, group) in split_groups(rest) {
+            plain.push_str(outside);
+            if let Some(g) = group {
+                match parse_regions(g, 0) {
+                    Some((region, "")) => paren_region.push_str(&region),
+                    _ => plain.extend(g.chars().filter(|&c| is_key_char(c))),
+                }
+            }
+        }
+
+        let (lead_region, rest) = match parse_regions(&plain, MIN_BRAND_CHARS)
+        {
+            Some((region, rest)) => (region, rest),
+            None => (String::new(), plain.as_str()),
+        };
+        out.region_in_parens = !paren_region.is_empty();
+        out.region = lead_region + &paren_region;
+
+        let (brand, industry) = strip_industries(rest);
+        out.brand = brand.to_string();
+        out.industry = industry;
+        out
+    }
+
+    /// The canonical match key: region + 字号 + industry + legal form +
+    /// branch, without punctuation.
+    pub fn key(&self) -> String {
+        let mut key = String::with_capacity(
+            self.region.len()
+                + self.brand.len()
+                + self.industry.len()
+                + self.legal_form.len()
+                + self.branch.len(),
+        );
+        for part in [
+            &self.region,
+            &self.brand,
+            &self.industry,
+            &self.legal_form,
+            &self.branch,
+        ] {
+            key.extend(part.chars().filter(|&c| is_key_char(c)));
+        }
+        key
+    }
+
+    /// The name without its region: what a query that omits the region
+    /// would produce.
+    pub fn key_without_region(&self) -> String {
+        OrgName { region: String::new(), ..self.clone() }.key()
+    }
+}
+
+/// Splits `text` into (parent, branch) when it ends with a branch suffix
+/// after a legal form: 南京恒瑞有限公司苏州分公司 → (南京恒瑞有限公司,
+/// 苏州分公司).
+fn split_branch(text: &str) -> (&str, &str) {
+    let Some(suffix) = BRANCH_SUFFIXES.iter().find(|s| text.ends_with(*s))
+    else {
+        return (text, "");
+    };
+    let head = &text[..text.len() - suffix.len()];
+    let parent_end = LEGAL_FORMS
+        .iter()
+        .filter_map(|(written, _)| {
+            head.rfind(written).map(|i| i + written.len())
+        })
+        .max();
+    match parent_end {
+        Some(end) => (&text[..end], &text[end..]),
+        // A branch of an unnamed parent form: keep it whole.
+        None => (text, ""),
+    }
+}
+
+/// Canonical branch text: leading regions canonicalised, punctuation out.
+fn canonical_branch(branch: &str) -> String {
+    if branch.is_empty() {
+        return String::new();
+    }
+    let clean: String = branch.chars().filter(|&c| is_key_char(c)).collect();
+    match parse_regions(&clean, 0) {
+        Some((region, rest)) => region + rest,
+        None => clean,
+    }
+}
+
+fn strip_legal_form(text: &str) -> (&str, &'static str) {
+    for (written, canonical) in LEGAL_FORMS {
+        if let Some(rest) = text.strip_suffix(written) {
+            return (rest, canonical);
+        }
+    }
+    (text, "")
+}
+
+/// Splits text into (text outside, parenthesised group) pieces. An
+/// unbalanced parenthesis is treated as plain text.
+fn split_groups(text: &str) -> Vec<(&str, Option<&str>)> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(open) = rest.find('(') {
+        let Some(len) = rest[open + 1..].find(')') else { break };
+        let close = open + 1 + len;
+        out.push((&rest[..open], Some(&rest[open + 1..close])));
+        rest = &rest[close + 1..];
+    }
+    out.push((rest, None));
+    // Stray parentheses carry no identity.
+    for piece in &mut out {
+        if piece.0.contains(['(', ')']) {
+            piece.0 = piece.0.trim_matches(['(', ')']);
+        }
+    }
+    out
+}
+
+/// Parses region words at the front of `text`, leaving at least
+/// `min_rest` characters. Returns (canonical regions, rest), or `None`
+/// when no region word is there.
+fn parse_regions(text: &str, min_rest: usize) -> Option<(String, &str)> {
+    let mut region = String::new();
+    let mut rest = text;
+    while let Some((canonical, len)) = region_at(rest) {
+        let after = &rest[len..];
+        if after.chars().count() < min_rest {
+            break;
+        }
+        region.push_str(&canonical);
+        rest = after;
+    }
+    (!region.is_empty()).then_some((region, rest))
+}
+
+/// The longest region word at the start of `text`: its canonical form
+/// and its written length in bytes.
+fn region_at(text: &str) -> Option<(String, usize)> {
+    let mut best: Option<(String, usize)> = None;
+    let mut consider = |canonical: String, len: usize| {
+        if best.as_ref().is_none_or(|(_, l)| len > *l) {
+            best = Some((canonical, len));
+        }
+    };
+    for base in MAJOR_REGIONS {
+        if let Some(after) = text.strip_prefix(base) {
+            let suffix = MAJOR_SUFFIXES.iter().find(|s| after.starts_with(*s));
+            consider(
+                base.to_string(),
+                base.len() + suffix.map_or(0, |s| s.len()),
+            );
+        }
+    }
+    for base in MINOR_REGIONS {
+        if let Some(after) = text.strip_prefix(base) {
+            if let Some(s) =
+                MINOR_SUFFIXES.iter().find(|s| after.starts_with(*s))
+            {
+                consider(format!("{base}{s}"), base.len() + s.len());
+            }
+        }
+    }
+    best
+}
+
+/// Strips industry words from the end while at least
+/// [`MIN_BRAND_CHARS`] remain; returns (字号, industry).
+fn strip_industries(text: &str) -> (&str, String) {
+    let mut rest = text;
+    let mut stripped: Vec<&str> = Vec::new();
+    'outer: loop {
+        for word in INDUSTRIES {
+            if let Some(head) = rest.strip_suffix(word) {
+                if head.chars().count() >= MIN_BRAND_CHARS {
+                    stripped.push(word);
+                    rest = head;
+                    continue 'outer;
+                }
+            }
+        }
+        break;
+    }
+    stripped.reverse();
+    (rest, stripped.concat())
+}
