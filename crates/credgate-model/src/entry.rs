@@ -184,7 +184,7 @@ mod tests {
             list: ListKind::Black,
             subject_kind: SubjectKind::Organisation,
             name: "南京恒瑞科技有限公司".into(),
-            code: "91320106MA1K3BTP2B".into(),
+            code: "91320106MA1K3BTP2E".into(),
             secondary_ids: vec![],
             category: Category::parse("court_defaulter").unwrap().id(),
             reason: "".into(),

@@ -1,0 +1,420 @@
+//! Streaming readers: one row in memory at a time, whatever the file size.
+
+use crate::Format;
+use crate::columns::{COLUMNS, lookup};
+use crate::convert::{RawParty, RawRow, to_entry};
+use crate::encoding::Encoding;
+use crate::error::{FieldError, FileError, RowError};
+use credgate_model::Entry;
+use std::io::{BufRead, BufReader, Cursor, Read};
+use std::path::Path;
+
+/// How many bytes are looked at to detect the encoding.
+const SNIFF_BYTES: usize = 64 * 1024;
+
+/// What reading one row produced that is not an entry.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// The row is bad; the rows after it can still be read.
+    #[error("{0}")]
+    Row(RowError),
+    /// The file cannot be read further.
+    #[error("{0}")]
+    File(FileError),
+}
+
+/// Options for [`EntryReader`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReadOptions {
+    /// `None` decides from the file extension.
+    pub format: Option<Format>,
+    /// CSV only: JSON Lines is always UTF-8.
+    pub encoding: Encoding,
+}
+
+/// Reads entries from a CSV or JSON Lines file, validating each row.
+pub struct EntryReader {
+    source: Source,
+    encoding: Encoding,
+    ignored_columns: Vec<String>,
+}
+
+impl std::fmt::Debug for EntryReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EntryReader")
+            .field("encoding", &self.encoding)
+            .field("ignored_columns", &self.ignored_columns)
+            .finish_non_exhaustive()
+    }
+}
+
+enum Source {
+    Csv {
+        reader: csv::Reader<Box<dyn Read + Send>>,
+        /// For each column of the file, its index in [`COLUMNS`].
+        mapping: Vec<Option<usize>>,
+        record: csv::ByteRecord,
+    },
+    Jsonl {
+        lines: Box<dyn BufRead + Send>,
+        line: u64,
+        buf: Vec<u8>,
+    },
+}
+
+impl EntryReader {
+    /// Opens a file; the format comes from `opts` or the extension.
+    pub fn open(path: &Path, opts: ReadOptions) -> Result<Self, FileError> {
+        let format = match opts.format {
+            Some(f) => f,
+            None => Format::from_path(path).ok_or_else(|| {
+                FileError::UnknownFormat { path: path.to_path_buf() }
+            })?,
+        };
+        let file = std::fs::File::open(path).map_err(|source| {
+            FileError::Io { path: path.to_path_buf(), source }
+        })?;
+        Self::from_reader(Box::new(file), format, opts.encoding)
+    }
+
+    /// Reads from any byte stream.
+    pub fn from_reader(
+        mut input: Box<dyn Read + Send>,
+        format: Format,
+        encoding: Encoding,
+    ) -> Result<Self, FileError> {
+        let io = |source| FileError::Io { path: "<input>".into(), source };
+        let mut sample = Vec::with_capacity(SNIFF_BYTES);
+        (&mut input)
+            .take(SNIFF_BYTES as u64)
+            .read_to_end(&mut sample)
+            .map_err(io)?;
+        let encoding = match (format, encoding) {
+            (Format::Jsonl, _) => Encoding::Utf8,
+            (Format::Csv, Encoding::Auto) => Encoding::detect(&sample),
+            (Format::Csv, e) => e,
+        };
+        if encoding == Encoding::Utf8 && sample.starts_with(b"\xEF\xBB\xBF") {
+            sample.drain(..3);
+        }
+        let input: Box<dyn Read + Send> =
+            Box::new(Cursor::new(sample).chain(input));
+        match format {
+            Format::Csv => Self::csv(input, encoding),
+            Format::Jsonl => Ok(EntryReader {
+                source: Source::Jsonl {
+                    lines: Box::new(BufReader::with_capacity(1 << 16, input)),
+                    line: 0,
+                    buf: Vec::new(),
+                },
+                encoding,
+                ignored_columns: Vec::new(),
+            }),
+        }
+    }
+
+    fn csv(
+        input: Box<dyn Read + Send>,
+        encoding: Encoding,
+    ) -> Result<Self, FileError> {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .buffer_capacity(1 << 16)
+            .from_reader(input);
+        let mut header = csv::ByteRecord::new();
+        match reader.read_byte_record(&mut header) {
+            Ok(true) => {}
+            Ok(false) => return Err(FileError::Empty),
+            Err(e) => {
+                return Err(FileError::Csv {
+                    line: 1,
+                    message: e.to_string(),
+                });
+            }
+        }
+        let mut mapping = Vec::with_capacity(header.len());
+        let mut seen: Vec<Option<String>> = vec![None; COLUMNS.len()];
+        let mut found = Vec::new();
+        let mut ignored = Vec::new();
+        for raw in header.iter() {
+            let name = encoding
+                .decode(raw)
+                .map_err(|e| FileError::BadHeader(e.to_string()))?
+                .trim()
+                .to_string();
+            let idx = lookup(&name);
+            if let Some(i) = idx {
+                if let Some(first) = &seen[i] {
+                    return Err(FileError::DuplicateColumn {
+                        column: COLUMNS[i].name,
+                        first: first.clone(),
+                        second: name,
+                    });
+                }
+                seen[i] = Some(name.clone());
+            } else {
+                ignored.push(name.clone());
+            }
+            found.push(name);
+            mapping.push(idx);
+        }
+        let missing: Vec<&'static str> = COLUMNS
+            .iter()
+            .zip(&seen)
+            .filter(|(c, s)| c.required && s.is_none())
+            .map(|(c, _)| c.name)
+            .collect();
+        if !missing.is_empty() {
+            return Err(FileError::MissingColumns { missing, found });
+        }
+        Ok(EntryReader {
+            source: Source::Csv {
+                reader,
+                mapping,
+                record: csv::ByteRecord::new(),
+            },
+            encoding,
+            ignored_columns: ignored,
+        })
+    }
+
+    /// The encoding in use (detected or forced).
+    pub fn encoding(&self) -> Encoding {
+        self.encoding
+    }
+
+    /// Header columns that are not entry fields and were skipped.
+    pub fn ignored_columns(&self) -> &[String] {
+        &self.ignored_columns
+    }
+}
+
+impl Iterator for EntryReader {
+    type Item = Result<Entry, ReadError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let encoding = self.encoding;
+        match &mut self.source {
+            Source::Csv { reader, mapping, record } => {
+                match reader.read_byte_record(record) {
+                    Ok(false) => None,
+                    Ok(true) => Some(csv_row(record, mapping, encoding)),
+                    Err(e) => {
+                        let line = e.position().map_or(0, |p| p.line());
+                        Some(Err(ReadError::File(FileError::Csv {
+                            line,
+                            message: e.to_string(),
+                        })))
+                    }
+                }
+            }
+            Source::Jsonl { lines, line, buf } => loop {
+                buf.clear();
+                match lines.read_until(b'\n', buf) {
+                    Ok(0) => return None,
+                    Ok(_) => {
+                        *line += 1;
+                        if buf.iter().all(u8::is_ascii_whitespace) {
+                            continue;
+                        }
+                        return Some(jsonl_row(buf, *line));
+                    }
+                    Err(source) => {
+                        return Some(Err(ReadError::File(FileError::Io {
+                            path: "<input>".into(),
+                            source,
+                        })));
+                    }
+                }
+            },
+        }
+    }
+}
+
+fn row_error(
+    line: u64,
+    entry_id: Option<String>,
+    errors: Vec<FieldError>,
+) -> ReadError {
+    ReadError::Row(RowError { line, entry_id, errors })
+}
+
+fn whole_row(message: String) -> Vec<FieldError> {
+    vec![FieldError { column: "row".into(), message }]
+}
+
+fn csv_row(
+    record: &csv::ByteRecord,
+    mapping: &[Option<usize>],
+    encoding: Encoding,
+) -> Result<Entry, ReadError> {
+    let line = record.position().map_or(0, |p| p.line());
+    if record.len() != mapping.len() {
+        return Err(row_error(
+            line,
+            None,
+            whole_row(format!(
+                "expected {} fields as in the header, found {} (truncated \
+                 row, or an unquoted separator?)",
+                mapping.len(),
+                record.len()
+            )),
+        ));
+    }
+    let mut row = RawRow::new();
+    let mut errors = Vec::new();
+    for (raw, idx) in record.iter().zip(mapping) {
+        let Some(i) = *idx else { continue };
+        match encoding.decode(raw) {
+            Ok(text) => row.fields[i] = Some(text.into_owned()),
+            Err(message) => errors.push(FieldError {
+                column: COLUMNS[i].name.to_string(),
+                message: format!("encoding: {message}"),
+            }),
+        }
+    }
+    finish_row(row, errors, line)
+}
+
+fn finish_row(
+    row: RawRow,
+    mut errors: Vec<FieldError>,
+    line: u64,
+) -> Result<Entry, ReadError> {
+    let entry_id = Some(row.get(crate::Col::EntryId).to_string())
+        .filter(|s| !s.is_empty());
+    match to_entry(&row) {
+        Ok(entry) if errors.is_empty() => Ok(entry),
+        Ok(_) => Err(row_error(line, entry_id, errors)),
+        Err(more) => {
+            // An undecodable field also shows up as "required, but
+            // empty"; report the cause only.
+            let broken: Vec<String> =
+                errors.iter().map(|e| e.column.clone()).collect();
+            errors.extend(
+                more.into_iter().filter(|e| !broken.contains(&e.column)),
+            );
+            Err(row_error(line, entry_id, errors))
+        }
+    }
+}
+
+fn jsonl_row(bytes: &[u8], line: u64) -> Result<Entry, ReadError> {
+    let bytes = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+    let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            return Err(row_error(
+                line,
+                None,
+                whole_row(format!(
+                    "encoding: invalid UTF-8 at byte {} of the line (JSON \
+                     Lines must be UTF-8)",
+                    e.valid_up_to() + 1
+                )),
+            ));
+        }
+    };
+    let value: serde_json::Value = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(e) => {
+            return Err(row_error(
+                line,
+                None,
+                whole_row(format!("invalid JSON: {e} (truncated line?)")),
+            ));
+        }
+    };
+    let serde_json::Value::Object(map) = value else {
+        return Err(row_error(
+            line,
+            None,
+            whole_row("expected a JSON object per line".into()),
+        ));
+    };
+    let mut row = RawRow::new();
+    let mut errors = Vec::new();
+    for (key, value) in &map {
+        if key == "related_parties" {
+            match parse_parties(value) {
+                Ok(parties) => row.related = parties,
+                Err(message) => {
+                    errors.push(FieldError { column: key.clone(), message })
+                }
+            }
+            continue;
+        }
+        let Some(i) = lookup(key) else { continue };
+        match json_text(value) {
+            Ok(text) => row.fields[i] = text,
+            Err(message) => errors.push(FieldError {
+                column: COLUMNS[i].name.to_string(),
+                message,
+            }),
+        }
+    }
+    finish_row(row, errors, line)
+}
+
+/// The text of a JSON value: strings as they are, numbers written out
+/// (legacy list codes are numbers), arrays joined with `;`.
+fn json_text(v: &serde_json::Value) -> Result<Option<String>, String> {
+    use serde_json::Value;
+    match v {
+        Value::Null => Ok(None),
+        Value::String(s) => Ok(Some(s.clone())),
+        Value::Number(n) => Ok(Some(n.to_string())),
+        Value::Array(items) => {
+            let parts: Result<Vec<String>, String> = items
+                .iter()
+                .map(|i| match i {
+                    Value::String(s) => Ok(s.clone()),
+                    other => Err(format!(
+                        "expected strings in the list, found {other}"
+                    )),
+                })
+                .collect();
+            Ok(Some(parts?.join(";")))
+        }
+        other => Err(format!("expected a string, found {other}")),
+    }
+}
+
+fn parse_parties(v: &serde_json::Value) -> Result<Vec<RawParty>, String> {
+    let serde_json::Value::Array(items) = v else {
+        return Err(
+            "expected a list of {role, name, id_type, id_number}".into()
+        );
+    };
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let get = |k: &str| -> Result<String, String> {
+                match item.get(k) {
+                    None | Some(serde_json::Value::Null) => Ok(String::new()),
+                    Some(serde_json::Value::String(s)) => Ok(s.clone()),
+                    Some(other) => Err(format!(
+                        "item {}: {k} must be a string, found {other}",
+                        i + 1
+                    )),
+                }
+            };
+            if !item.is_object() {
+                return Err(format!("item {} is not an object", i + 1));
+            }
+            let party = RawParty {
+                role: get("role")?,
+                name: get("name")?,
+                id_type: get("id_type")?,
+                id_number: get("id_number")?,
+            };
+            if party.name.trim().is_empty() {
+                return Err(format!("item {}: name is required", i + 1));
+            }
+            Ok(party)
+        })
+        .collect()
+}
