@@ -365,10 +365,10 @@ impl Generator {
         severity: Option<Severity>,
     ) -> (NaiveDate, NaiveDate, EntryStatus, Option<(NaiveDate, &'static str)>)
     {
-        let back = if self.per_mille(700) {
-            self.rng.random_range(0..730)
-        } else {
-            self.rng.random_range(730..2800)
+        let back = match self.rng.random_range(0..100) {
+            0..60 => self.rng.random_range(0..365),
+            60..85 => self.rng.random_range(365..1095),
+            _ => self.rng.random_range(1095..2800),
         };
         let listed = self.opts.as_of - chrono::Days::new(back);
         let months = match (list, severity) {
@@ -478,13 +478,9 @@ impl Iterator for Generator {
         let authority = Self::authority(category, city);
         let document_number =
             self.document_number(category, city, listed_on.year());
-        let reason = match list {
-            ListKind::Black => self.pick(tables::REASONS_BLACK),
-            ListKind::Focus => self.pick(tables::REASONS_FOCUS),
-            ListKind::Red => self.pick(tables::REASONS_RED),
-        }
-        .to_string();
-        let basis = self.pick(tables::BASES).to_string();
+        let (reasons, basis) = category_text(category);
+        let reason = self.pick(reasons).to_string();
+        let basis = basis.to_string();
         let mut secondary_ids = Vec::new();
         if kind == SubjectKind::Organisation && self.per_mille(200) {
             secondary_ids.push(format!(
@@ -520,6 +516,16 @@ impl Iterator for Generator {
             related,
         })
     }
+}
+
+fn category_text(
+    category: &Category,
+) -> (&'static [&'static str], &'static str) {
+    tables::CATEGORY_TEXT
+        .iter()
+        .find(|(code, _, _)| *code == category.code)
+        .map(|(_, reasons, basis)| (*reasons, *basis))
+        .expect("every category has texts (tested)")
 }
 
 fn push_ring<T>(ring: &mut VecDeque<T>, item: T) {

@@ -183,3 +183,11 @@ fn permute_is_a_bijection() {
         seen[p] = true;
     }
 }
+
+#[test]
+fn every_category_has_texts() {
+    for c in CATEGORIES {
+        let (reasons, basis) = category_text(c);
+        assert!(!reasons.is_empty() && !basis.is_empty(), "{}", c.code);
+    }
+}

@@ -75,13 +75,20 @@ pub fn validate(input: &str) -> Result<Validated, IdError> {
     let code = clean(input);
     match (uscc::validate_clean(&code), resident_id::validate_clean(&code)) {
         (Ok(v), _) | (Err(_), Ok(v)) => Ok(v),
-        (Err(uscc_err), Err(rid_err)) => {
-            if resident_id::looks_like(&code) {
-                Err(rid_err)
-            } else {
-                Err(uscc_err)
-            }
-        }
+        (Err(uscc_err), Err(rid_err)) => match likely_kind(&code) {
+            IdKind::ResidentId => Err(rid_err),
+            IdKind::Uscc => Err(uscc_err),
+        },
+    }
+}
+
+/// The kind a cleaned code most resembles, used to pick which rejection
+/// to report when it is valid as neither.
+pub fn likely_kind(cleaned: &str) -> IdKind {
+    if resident_id::looks_like(cleaned) {
+        IdKind::ResidentId
+    } else {
+        IdKind::Uscc
     }
 }
 

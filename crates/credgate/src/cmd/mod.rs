@@ -1,0 +1,3 @@
+pub mod entries;
+pub mod generate;
+pub mod validate;

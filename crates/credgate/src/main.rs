@@ -1,0 +1,48 @@
+//! The `credgate` command line: glue between clap and the library crates.
+//! Each subcommand lives in `cmd/` and returns an exit code; logic that a
+//! test or another front end needs belongs in a library crate instead.
+
+mod cmd;
+mod progress;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "credgate",
+    version,
+    about = "Screens subjects against China's credit-supervision lists \
+             (black, focus and red)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Validate USCCs and resident ID numbers (from arguments or stdin).
+    Validate(cmd::validate::Args),
+    /// Generate a deterministic, realistic synthetic entries file.
+    Gen(cmd::generate::Args),
+    /// Check or convert entries files.
+    #[command(subcommand)]
+    Entries(cmd::entries::Command),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Validate(args) => cmd::validate::run(args),
+        Command::Gen(args) => cmd::generate::run(args),
+        Command::Entries(command) => cmd::entries::run(command),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
