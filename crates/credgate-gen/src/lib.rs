@@ -168,7 +168,7 @@ impl Generator {
         };
         let len = if self.per_mille(700) { 2 } else { 1 };
         for _ in 0..len {
-            let given: &str = *self.pick(tables::GIVEN);
+            let given = self.pick(tables::GIVEN);
             name.push_str(given);
         }
         name
