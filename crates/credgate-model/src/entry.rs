@@ -213,7 +213,8 @@ mod tests {
     fn cross_field_rules() {
         assert!(violations(|_| {}).is_empty());
         let d = |y, m, d| Date::from_ymd_opt(y, m, d).unwrap();
-        let cases: Vec<(Box<dyn FnOnce(&mut Entry)>, Vec<&str>)> = vec![
+        type Change = Box<dyn FnOnce(&mut Entry)>;
+        let cases: Vec<(Change, Vec<&str>)> = vec![
             (
                 Box::new(|e| e.list = ListKind::Red),
                 vec!["category", "severity"],
