@@ -246,6 +246,19 @@ mod tests {
         assert_eq!(clean("n2"), "N2");
     }
 
+    /// stdnum accepts any digit in positions 1-2; GB 32100 does not: see
+    /// docs/identifiers.md (rule uscc_authority_code).
+    #[test]
+    fn authority_and_type_positions_are_checked() {
+        for (prefix, position) in [("01", 1), ("A1", 1), ("90", 2)] {
+            let first17 = format!("{prefix}320106600037341");
+            let code = format!("{first17}{}", check_char(&first17).unwrap());
+            let e = validate_as(&code, IdKind::Uscc).unwrap_err();
+            assert_eq!(e.rule(), "format", "{code}");
+            assert!(e.to_string().contains(&format!("position {position} ")));
+        }
+    }
+
     #[test]
     fn letters_in_division_are_format_errors() {
         let e = validate_as("9132A1006000373410", IdKind::Uscc).unwrap_err();

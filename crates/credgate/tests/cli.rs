@@ -1,0 +1,209 @@
+//! The command line as a user runs it: the real binary, real files.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn credgate(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_credgate")).args(args).output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+#[test]
+fn validate_prints_one_line_per_code() {
+    let out = credgate(&[
+        "validate",
+        "91 110000 600037341L",
+        "44011320141005001x",
+        "91110000600037341N",
+        "360426199113010079",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stdout(&out),
+        "91 110000 600037341L\tvalid\tuscc\n\
+         44011320141005001x\tvalid\tresident_id\n\
+         91110000600037341N\tinvalid\tcheck_digit: check character is 'N', \
+         expected 'L'\n\
+         360426199113010079\tinvalid\tbirth_date: 19911301 is not a real \
+         calendar date (month outside 01-12)\n"
+    );
+    let ok = credgate(&["validate", "91110000600037341L"]);
+    assert_eq!(ok.status.code(), Some(0));
+}
+
+#[test]
+fn validate_warns_about_unknown_divisions() {
+    // 990101 is no province: valid, with a warning column.
+    let first17 = "99010119800101123";
+    let check = credgate_check_char(first17);
+    let code = format!("{first17}{check}");
+    let out = credgate(&["validate", &code]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        stdout(&out),
+        format!(
+            "{code}\tvalid\tresident_id\tunknown_division: 990101 is not in \
+             the built-in GB/T 2260 table (it may be retired)\n"
+        )
+    );
+}
+
+fn credgate_check_char(first17: &str) -> char {
+    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let sum: u32 =
+        first17.chars().zip(W).map(|(c, w)| c.to_digit(10).unwrap() * w).sum();
+    match (12 - sum % 11) % 11 {
+        10 => 'X',
+        d => char::from_digit(d, 10).unwrap(),
+    }
+}
+
+#[test]
+fn validate_json_has_the_documented_fields() {
+    let out = credgate(&[
+        "validate",
+        "--json",
+        "9111000060003IOZSV",
+        "121200004013590816",
+    ]);
+    let lines: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[0]["valid"], false);
+    assert_eq!(lines[0]["kind"], "uscc");
+    assert_eq!(lines[0]["rule"], "characters");
+    assert_eq!(lines[1]["valid"], true);
+    assert_eq!(lines[1]["normalized"], "121200004013590816");
+    for l in &lines {
+        for key in
+            ["input", "normalized", "valid", "kind", "error", "warnings"]
+        {
+            assert!(l.get(key).is_some(), "{key} missing in {l}");
+        }
+    }
+}
+
+#[test]
+fn gen_is_deterministic_and_its_output_checks_clean() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.csv");
+    let b = dir.path().join("b.csv");
+    let j = dir.path().join("c.jsonl");
+    for path in [&a, &b] {
+        let out = credgate(&[
+            "gen",
+            "--entries",
+            "3000",
+            "--seed",
+            "9",
+            "--out",
+            path.to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "{out:?}");
+    }
+    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+    assert!(!dir.path().join("a.csv.partial").exists());
+    let out =
+        credgate(&["gen", "--entries", "500", "--out", j.to_str().unwrap()]);
+    assert!(out.status.success());
+    for path in [&a, &j] {
+        let out = credgate(&["entries", "check", path.to_str().unwrap()]);
+        assert!(out.status.success(), "{out:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("0 bad"), "{err}");
+    }
+}
+
+#[test]
+fn gen_reports_a_bad_brands_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let brands = dir.path().join("brands.txt");
+    std::fs::write(&brands, "# nothing\n").unwrap();
+    let out = credgate(&[
+        "gen",
+        "--entries",
+        "10",
+        "--out",
+        dir.path().join("x.csv").to_str().unwrap(),
+        "--brands",
+        brands.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no brand names in the file"), "{err}");
+}
+
+/// A GBK export with Chinese headers, one good row and one bad row.
+fn gbk_export(dir: &Path) -> std::path::PathBuf {
+    let text = "记录编号,名单类型,主体类型,主体名称,统一社会信用代码,名单类别,\
+认定部门,决定文书号,列入日期,失信程度\n\
+E1,黑名单,法人和其他组织,南京恒瑞科技有限公司,91320106MA1K3BTP2E,\
+失信被执行人,南京市中级人民法院,(2024)苏01执1号,2024-03-01,严重\n\
+E2,黑名单,法人和其他组织,南京恒瑞贸易有限公司,91320106MA1K3BTP2B,\
+失信被执行人,南京市中级人民法院,(2024)苏01执2号,2024-03-01,严重\n";
+    let (bytes, _, unmappable) = encoding_rs::GBK.encode(text);
+    assert!(!unmappable);
+    let path = dir.join("export.csv");
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+#[test]
+fn entries_check_and_convert_apply_the_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = gbk_export(dir.path());
+    let input = input.to_str().unwrap();
+    let out = credgate(&["entries", "check", input]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("encoding GB18030"), "{err}");
+    assert!(
+        stdout(&out).contains(
+            "line 3 (entry E2): column code: '91320106MA1K3BTP2B' is not a \
+             valid uscc for a organisation subject: check_digit"
+        ),
+        "{}",
+        stdout(&out)
+    );
+    let output = dir.path().join("clean.csv");
+    let output_s = output.to_str().unwrap();
+    let out = credgate(&[
+        "entries", "convert", "--input", input, "--output", output_s,
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!output.exists(), "a rejected file must write nothing");
+    assert!(!dir.path().join("clean.csv.partial").exists());
+
+    let out = credgate(&[
+        "entries",
+        "convert",
+        "--input",
+        input,
+        "--output",
+        output_s,
+        "--skip-invalid",
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let written = std::fs::read_to_string(&output).unwrap();
+    assert_eq!(written.lines().count(), 2, "{written}");
+    assert!(written.starts_with("entry_id,list,"));
+    assert!(written.contains("E1,black,organisation,南京恒瑞科技有限公司"));
+}
+
+#[test]
+fn entries_check_names_missing_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.csv");
+    std::fs::write(&path, "name,code\nx,y\n").unwrap();
+    let out = credgate(&["entries", "check", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("missing required column(s) entry_id, list"),
+        "{err}"
+    );
+}
