@@ -119,3 +119,21 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod doc_tests {
+    /// docs/formats.md must document every column and alias.
+    #[test]
+    fn formats_doc_lists_every_column() {
+        let doc = include_str!("../../../docs/formats.md");
+        for c in super::COLUMNS {
+            let row = doc
+                .lines()
+                .find(|l| l.starts_with(&format!("| `{}` |", c.name)))
+                .unwrap_or_else(|| panic!("{} not documented", c.name));
+            for alias in c.aliases {
+                assert!(row.contains(alias), "{alias} missing for {}", c.name);
+            }
+        }
+    }
+}
