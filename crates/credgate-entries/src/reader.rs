@@ -8,6 +8,7 @@ use crate::error::{FieldError, FileError, RowError};
 use credgate_model::Entry;
 use std::io::{BufRead, BufReader, Cursor, Read};
 use std::path::Path;
+use std::sync::Arc;
 
 /// How many bytes are looked at to detect the encoding.
 const SNIFF_BYTES: usize = 64 * 1024;
@@ -52,14 +53,59 @@ enum Source {
     Csv {
         reader: csv::Reader<Box<dyn Read + Send>>,
         /// For each column of the file, its index in [`COLUMNS`].
-        mapping: Vec<Option<usize>>,
-        record: csv::ByteRecord,
+        mapping: Arc<[Option<usize>]>,
     },
     Jsonl {
         lines: Box<dyn BufRead + Send>,
         line: u64,
-        buf: Vec<u8>,
     },
+}
+
+/// One row as read from the file, not yet decoded or validated.
+#[derive(Debug, Clone)]
+pub struct RawRecord {
+    line: u64,
+    data: RawData,
+}
+
+#[derive(Debug, Clone)]
+enum RawData {
+    Csv(csv::ByteRecord),
+    Jsonl(Vec<u8>),
+}
+
+impl RawRecord {
+    /// 1-based line where the row starts.
+    pub fn line(&self) -> u64 {
+        self.line
+    }
+}
+
+/// Turns raw rows into entries. Cheap to clone and shareable between
+/// threads, so rows can be validated in parallel while the file is read
+/// sequentially.
+#[derive(Debug, Clone)]
+pub struct RowDecoder {
+    mapping: Option<Arc<[Option<usize>]>>,
+    encoding: Encoding,
+}
+
+impl RowDecoder {
+    pub fn decode(&self, raw: &RawRecord) -> Result<Entry, RowError> {
+        let result = match (&raw.data, &self.mapping) {
+            (RawData::Csv(record), Some(mapping)) => {
+                csv_row(record, raw.line, mapping, self.encoding)
+            }
+            (RawData::Jsonl(bytes), _) => jsonl_row(bytes, raw.line),
+            (RawData::Csv(_), None) => {
+                unreachable!("CSV rows come with a mapping")
+            }
+        };
+        result.map_err(|e| match e {
+            ReadError::Row(r) => r,
+            ReadError::File(_) => unreachable!("decoding does no I/O"),
+        })
+    }
 }
 
 impl EntryReader {
@@ -105,7 +151,6 @@ impl EntryReader {
                 source: Source::Jsonl {
                     lines: Box::new(BufReader::with_capacity(1 << 16, input)),
                     line: 0,
-                    buf: Vec::new(),
                 },
                 encoding,
                 ignored_columns: Vec::new(),
@@ -169,11 +214,7 @@ impl EntryReader {
             return Err(FileError::MissingColumns { missing, found });
         }
         Ok(EntryReader {
-            source: Source::Csv {
-                reader,
-                mapping,
-                record: csv::ByteRecord::new(),
-            },
+            source: Source::Csv { reader, mapping: mapping.into() },
             encoding,
             ignored_columns: ignored,
         })
@@ -190,45 +231,86 @@ impl EntryReader {
     }
 }
 
-impl Iterator for EntryReader {
-    type Item = Result<Entry, ReadError>;
+impl EntryReader {
+    /// A decoder for the rows of this reader.
+    pub fn decoder(&self) -> RowDecoder {
+        RowDecoder {
+            mapping: match &self.source {
+                Source::Csv { mapping, .. } => Some(mapping.clone()),
+                Source::Jsonl { .. } => None,
+            },
+            encoding: self.encoding,
+        }
+    }
 
-    fn next(&mut self) -> Option<Self::Item> {
-        let encoding = self.encoding;
+    /// Reads the next raw row; `None` at the end of the file.
+    pub fn next_raw(&mut self) -> Option<Result<RawRecord, FileError>> {
         match &mut self.source {
-            Source::Csv { reader, mapping, record } => {
-                match reader.read_byte_record(record) {
+            Source::Csv { reader, .. } => {
+                let mut record = csv::ByteRecord::new();
+                match reader.read_byte_record(&mut record) {
                     Ok(false) => None,
-                    Ok(true) => Some(csv_row(record, mapping, encoding)),
-                    Err(e) => {
-                        let line = e.position().map_or(0, |p| p.line());
-                        Some(Err(ReadError::File(FileError::Csv {
-                            line,
-                            message: e.to_string(),
-                        })))
-                    }
+                    Ok(true) => Some(Ok(RawRecord {
+                        line: record.position().map_or(0, |p| p.line()),
+                        data: RawData::Csv(record),
+                    })),
+                    Err(e) => Some(Err(FileError::Csv {
+                        line: e.position().map_or(0, |p| p.line()),
+                        message: e.to_string(),
+                    })),
                 }
             }
-            Source::Jsonl { lines, line, buf } => loop {
-                buf.clear();
-                match lines.read_until(b'\n', buf) {
+            Source::Jsonl { lines, line } => loop {
+                let mut buf = Vec::new();
+                match lines.read_until(b'\n', &mut buf) {
                     Ok(0) => return None,
                     Ok(_) => {
                         *line += 1;
                         if buf.iter().all(u8::is_ascii_whitespace) {
                             continue;
                         }
-                        return Some(jsonl_row(buf, *line));
+                        return Some(Ok(RawRecord {
+                            line: *line,
+                            data: RawData::Jsonl(buf),
+                        }));
                     }
                     Err(source) => {
-                        return Some(Err(ReadError::File(FileError::Io {
+                        return Some(Err(FileError::Io {
                             path: "<input>".into(),
                             source,
-                        })));
+                        }));
                     }
                 }
             },
         }
+    }
+
+    /// Reads up to `max` raw rows into `out` (cleared first); returns how
+    /// many were read (0 at the end of the file).
+    pub fn read_batch(
+        &mut self,
+        max: usize,
+        out: &mut Vec<RawRecord>,
+    ) -> Result<usize, FileError> {
+        out.clear();
+        while out.len() < max {
+            match self.next_raw() {
+                None => break,
+                Some(r) => out.push(r?),
+            }
+        }
+        Ok(out.len())
+    }
+}
+
+impl Iterator for EntryReader {
+    type Item = Result<Entry, ReadError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        Some(match self.next_raw()? {
+            Ok(raw) => self.decoder().decode(&raw).map_err(ReadError::Row),
+            Err(e) => Err(ReadError::File(e)),
+        })
     }
 }
 
@@ -246,10 +328,10 @@ fn whole_row(message: String) -> Vec<FieldError> {
 
 fn csv_row(
     record: &csv::ByteRecord,
+    line: u64,
     mapping: &[Option<usize>],
     encoding: Encoding,
 ) -> Result<Entry, ReadError> {
-    let line = record.position().map_or(0, |p| p.line());
     if record.len() != mapping.len() {
         return Err(row_error(
             line,

@@ -1,0 +1,174 @@
+//! The lookup keys of a name, shared by the builder and the matcher so
+//! that both sides always derive them the same way.
+
+use crate::hashindex::hash;
+use crate::record::StoredParts;
+use credgate_model::SubjectKind;
+use credgate_names::{NameKind, OrgName, person_key};
+
+/// Separates the parts inside a fuzzy key (not a key character).
+const SEP: char = '\u{1F}';
+
+/// Shortest 字号+industry that gets one-deletion variants: deleting one of
+/// two characters leaves too little to mean anything.
+const MIN_CORE_FOR_DELETIONS: usize = 3;
+
+/// Keys of one name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NameKeys {
+    pub parts: StoredParts,
+    /// Exact key without the branch: region + 字号 + industry + legal form
+    /// (or the person key). Looked up in the name FST.
+    pub base: String,
+    /// 字号 + industry + legal form: finds the same name in any region, or
+    /// listed without one. Organisations only.
+    pub noregion: Option<u64>,
+    /// Region + one-deletion variants of 字号+industry + legal form, and
+    /// the undeleted form: finds a wrong, missing or extra character.
+    pub fuzzy: Vec<u64>,
+}
+
+/// Derives the keys of a name of known kind.
+pub fn name_keys(name: &str, kind: SubjectKind) -> NameKeys {
+    match kind {
+        SubjectKind::Person => {
+            let key = person_key(name);
+            NameKeys {
+                parts: StoredParts {
+                    brand: key.clone(),
+                    key: key.clone(),
+                    ..Default::default()
+                },
+                base: key,
+                noregion: None,
+                fuzzy: Vec::new(),
+            }
+        }
+        SubjectKind::Organisation => org_keys(OrgName::parse(name)),
+    }
+}
+
+/// Derives the keys of a query name whose kind may be unknown.
+pub fn query_keys(
+    name: &str,
+    kind: Option<SubjectKind>,
+) -> (SubjectKind, NameKeys) {
+    let kind = kind.unwrap_or(match credgate_names::guess_kind(name) {
+        NameKind::Organisation => SubjectKind::Organisation,
+        NameKind::Person => SubjectKind::Person,
+    });
+    (kind, name_keys(name, kind))
+}
+
+fn org_keys(p: OrgName) -> NameKeys {
+    let key = p.key();
+    let core: Vec<char> = p.brand.chars().chain(p.industry.chars()).collect();
+    let base =
+        format!("{}{}{}{}", p.region, p.brand, p.industry, p.legal_form);
+    let noregion = (!core.is_empty()).then(|| {
+        hash(format!("{}{}{}", p.brand, p.industry, p.legal_form).as_bytes())
+    });
+    let mut fuzzy = Vec::new();
+    if !core.is_empty() {
+        let mut variant = |v: &mut dyn Iterator<Item = char>| {
+            let mut s = String::with_capacity(64);
+            s.push_str(&p.region);
+            s.push(SEP);
+            s.extend(v);
+            s.push(SEP);
+            s.push_str(&p.legal_form);
+            fuzzy.push(hash(s.as_bytes()));
+        };
+        variant(&mut core.iter().copied());
+        if core.len() >= MIN_CORE_FOR_DELETIONS {
+            for i in 0..core.len() {
+                // Deleting either of two equal neighbours gives the same
+                // variant: keep one.
+                if i > 0 && core[i] == core[i - 1] {
+                    continue;
+                }
+                variant(
+                    &mut core
+                        .iter()
+                        .enumerate()
+                        .filter(|(j, _)| *j != i)
+                        .map(|(_, c)| *c),
+                );
+            }
+        }
+    }
+    NameKeys {
+        parts: StoredParts {
+            region: p.region,
+            brand: p.brand,
+            industry: p.industry,
+            legal_form: p.legal_form,
+            branch: p.branch,
+            key,
+        },
+        base,
+        noregion,
+        fuzzy,
+    }
+}
+
+/// The hash of an identifier in the code and related indexes.
+pub fn code_hash(code: &str) -> u64 {
+    hash(code.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn org(name: &str) -> NameKeys {
+        name_keys(name, SubjectKind::Organisation)
+    }
+
+    fn shares_fuzzy(a: &NameKeys, b: &NameKeys) -> bool {
+        a.fuzzy.iter().any(|k| b.fuzzy.contains(k))
+    }
+
+    #[test]
+    fn one_wrong_missing_or_extra_character_shares_a_fuzzy_key() {
+        let listed = org("南京恒瑞科技有限公司");
+        for q in [
+            "南京恒端科技有限公司",
+            "南京恒科技有限公司",
+            "南京恒瑞达科技有限公司",
+            "南京恒瑞科枝有限公司",
+        ] {
+            assert!(shares_fuzzy(&listed, &org(q)), "{q}");
+        }
+        for q in [
+            "南京华润科技有限公司",
+            "苏州恒端科技有限公司",
+            "南京恒端科技股份有限公司",
+        ] {
+            assert!(!shares_fuzzy(&listed, &org(q)), "{q}");
+        }
+    }
+
+    #[test]
+    fn noregion_key_ignores_region_only() {
+        let a = org("南京恒瑞科技有限公司");
+        assert_eq!(a.noregion, org("恒瑞科技有限公司").noregion);
+        assert_eq!(a.noregion, org("苏州恒瑞科技有限公司").noregion);
+        assert_ne!(a.noregion, org("南京恒瑞贸易有限公司").noregion);
+    }
+
+    #[test]
+    fn base_key_drops_only_the_branch() {
+        let b = org("南京恒瑞科技有限公司苏州分公司");
+        assert_eq!(b.base, org("南京恒瑞科技有限责任公司").base);
+        assert_eq!(b.parts.branch, "苏州分公司");
+        assert_eq!(b.parts.key, "南京恒瑞科技有限公司苏州分公司");
+    }
+
+    #[test]
+    fn persons_have_only_an_exact_key() {
+        let k = name_keys("阿卜杜拉·买买提", SubjectKind::Person);
+        assert_eq!(k.base, "阿卜杜拉买买提");
+        assert!(k.fuzzy.is_empty() && k.noregion.is_none());
+    }
+}

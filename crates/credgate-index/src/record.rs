@@ -1,0 +1,319 @@
+//! Entry records: a compact binary encoding read in place from the
+//! memory map. Reading one entry touches only its own bytes.
+//!
+//! ```text
+//! u8 list, u8 subject_kind, u8 severity (0 = none), u8 status
+//! u16 category, u16 flags (bit 0 valid_until set, bit 1 removed_on set)
+//! i32 listed_on, i32 valid_until, i32 removed_on   (days from 0001-01-01)
+//! u32 division
+//! u32 × 5 string ids: authority, reason, basis, removal_reason,
+//!                     removal_authority (u32::MAX = none)
+//! str × 11 (u16 length + UTF-8): entry_id, code, name, document_number,
+//!          region, brand, industry, legal_form, branch, name_key,
+//!          secondary_ids (joined with ';')
+//! u8 related count, then per party: u8 role, u8 id_type, str name,
+//!          str id_number (empty = none)
+//! zero padding to a multiple of 4
+//! ```
+
+use chrono::{Datelike, NaiveDate};
+use credgate_model::{
+    CategoryId, Entry, EntryStatus, IdType, ListKind, PartyRole, Severity,
+    SubjectKind,
+};
+
+const FIXED: usize = 4 + 4 + 12 + 4 + 20;
+pub const NO_STRING: u32 = u32::MAX;
+
+/// The normalised name parts stored with a record for scoring.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoredParts {
+    pub region: String,
+    pub brand: String,
+    pub industry: String,
+    pub legal_form: String,
+    pub branch: String,
+    /// The full match key (organisations) or person key.
+    pub key: String,
+}
+
+/// Interns a string and returns its id.
+pub trait Interner {
+    fn intern(&mut self, s: &str) -> u32;
+}
+
+fn days(d: NaiveDate) -> i32 {
+    d.num_days_from_ce()
+}
+
+fn put_str(out: &mut Vec<u8>, s: &str) {
+    // Fields longer than 65,535 bytes cannot come from a valid entries
+    // file (2,000 characters at most), so truncation never happens.
+    let len = s.len().min(u16::MAX as usize);
+    out.extend_from_slice(&(len as u16).to_le_bytes());
+    out.extend_from_slice(&s.as_bytes()[..len]);
+}
+
+/// Appends the record of `e` to `out`.
+pub fn encode(
+    e: &Entry,
+    parts: &StoredParts,
+    strings: &mut dyn Interner,
+    out: &mut Vec<u8>,
+) {
+    let start = out.len();
+    out.push(list_code(e.list));
+    out.push(match e.subject_kind {
+        SubjectKind::Organisation => 0,
+        SubjectKind::Person => 1,
+    });
+    out.push(e.severity.map_or(0, |s| s as u8 + 1));
+    out.push(e.status as u8);
+    out.extend_from_slice(&e.category.0.to_le_bytes());
+    let flags = u16::from(e.valid_until.is_some())
+        | (u16::from(e.removed_on.is_some()) << 1);
+    out.extend_from_slice(&flags.to_le_bytes());
+    out.extend_from_slice(&days(e.listed_on).to_le_bytes());
+    out.extend_from_slice(&e.valid_until.map_or(0, days).to_le_bytes());
+    out.extend_from_slice(&e.removed_on.map_or(0, days).to_le_bytes());
+    out.extend_from_slice(&e.division().unwrap_or(0).to_le_bytes());
+    let mut sid = |s: Option<&str>| s.map_or(NO_STRING, |s| strings.intern(s));
+    for id in [
+        sid(Some(&e.authority)),
+        sid(Some(&e.reason)),
+        sid(Some(&e.basis)),
+        sid(e.removal_reason.as_deref()),
+        sid(e.removal_authority.as_deref()),
+    ] {
+        out.extend_from_slice(&id.to_le_bytes());
+    }
+    debug_assert_eq!(out.len() - start, FIXED);
+    for s in [
+        e.entry_id.as_str(),
+        &e.code,
+        &e.name,
+        &e.document_number,
+        &parts.region,
+        &parts.brand,
+        &parts.industry,
+        &parts.legal_form,
+        &parts.branch,
+        &parts.key,
+        &e.secondary_ids.join(";"),
+    ] {
+        put_str(out, s);
+    }
+    out.push(e.related.len().min(255) as u8);
+    for p in e.related.iter().take(255) {
+        out.push(p.role as u8);
+        out.push(p.id_type as u8);
+        put_str(out, &p.name);
+        put_str(out, p.id_number.as_deref().unwrap_or(""));
+    }
+    while (out.len() - start) % 4 != 0 {
+        out.push(0);
+    }
+}
+
+fn list_code(l: ListKind) -> u8 {
+    match l {
+        ListKind::Black => 0,
+        ListKind::Focus => 1,
+        ListKind::Red => 2,
+    }
+}
+
+/// A related party as stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PartyView<'a> {
+    pub role: PartyRole,
+    pub id_type: IdType,
+    pub name: &'a str,
+    pub id_number: Option<&'a str>,
+}
+
+/// One entry read in place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordView<'a> {
+    pub list: ListKind,
+    pub subject_kind: SubjectKind,
+    pub severity: Option<Severity>,
+    pub status: EntryStatus,
+    pub category: CategoryId,
+    pub listed_on: NaiveDate,
+    pub valid_until: Option<NaiveDate>,
+    pub removed_on: Option<NaiveDate>,
+    pub division: u32,
+    /// String ids into the snapshot's string table.
+    pub authority: u32,
+    pub reason: u32,
+    pub basis: u32,
+    pub removal_reason: u32,
+    pub removal_authority: u32,
+    pub entry_id: &'a str,
+    pub code: &'a str,
+    pub name: &'a str,
+    pub document_number: &'a str,
+    pub region: &'a str,
+    pub brand: &'a str,
+    pub industry: &'a str,
+    pub legal_form: &'a str,
+    pub branch: &'a str,
+    pub name_key: &'a str,
+    pub secondary_ids: &'a str,
+    pub related: Vec<PartyView<'a>>,
+}
+
+/// A record that does not decode: the snapshot is corrupt.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("record at byte {at}: {what}")]
+pub struct RecordError {
+    pub at: usize,
+    pub what: &'static str,
+}
+
+struct Cursor<'a> {
+    b: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn bytes(&mut self, n: usize) -> Result<&'a [u8], RecordError> {
+        let s = self
+            .b
+            .get(self.at..self.at + n)
+            .ok_or(RecordError { at: self.at, what: "truncated" })?;
+        self.at += n;
+        Ok(s)
+    }
+    fn u8(&mut self) -> Result<u8, RecordError> {
+        Ok(self.bytes(1)?[0])
+    }
+    fn u16(&mut self) -> Result<u16, RecordError> {
+        Ok(u16::from_le_bytes(self.bytes(2)?.try_into().expect("2")))
+    }
+    fn u32(&mut self) -> Result<u32, RecordError> {
+        Ok(u32::from_le_bytes(self.bytes(4)?.try_into().expect("4")))
+    }
+    fn i32(&mut self) -> Result<i32, RecordError> {
+        Ok(self.u32()? as i32)
+    }
+    fn str(&mut self) -> Result<&'a str, RecordError> {
+        let n = self.u16()? as usize;
+        let at = self.at;
+        std::str::from_utf8(self.bytes(n)?)
+            .map_err(|_| RecordError { at, what: "invalid UTF-8" })
+    }
+}
+
+fn date(d: i32, at: usize) -> Result<NaiveDate, RecordError> {
+    NaiveDate::from_num_days_from_ce_opt(d)
+        .ok_or(RecordError { at, what: "bad date" })
+}
+
+fn pick<T: Copy>(
+    all: &[T],
+    i: u8,
+    at: usize,
+    what: &'static str,
+) -> Result<T, RecordError> {
+    all.get(i as usize).copied().ok_or(RecordError { at, what })
+}
+
+/// Decodes the record that starts at `bytes[0]`.
+pub fn decode(bytes: &[u8]) -> Result<RecordView<'_>, RecordError> {
+    let mut c = Cursor { b: bytes, at: 0 };
+    let list = pick(ListKind::ALL, c.u8()?, 0, "bad list")?;
+    let subject_kind = pick(SubjectKind::ALL, c.u8()?, 1, "bad subject kind")?;
+    let severity = match c.u8()? {
+        0 => None,
+        s => Some(pick(Severity::ALL, s - 1, 2, "bad severity")?),
+    };
+    let status = pick(EntryStatus::ALL, c.u8()?, 3, "bad status")?;
+    let category = CategoryId(c.u16()?);
+    if credgate_model::Category::by_id(category).is_none() {
+        return Err(RecordError { at: 4, what: "bad category" });
+    }
+    let flags = c.u16()?;
+    let listed_on = date(c.i32()?, 8)?;
+    let valid_until = c.i32()?;
+    let removed_on = c.i32()?;
+    let valid_until =
+        (flags & 1 != 0).then(|| date(valid_until, 12)).transpose()?;
+    let removed_on =
+        (flags & 2 != 0).then(|| date(removed_on, 16)).transpose()?;
+    let division = c.u32()?;
+    let authority = c.u32()?;
+    let reason = c.u32()?;
+    let basis = c.u32()?;
+    let removal_reason = c.u32()?;
+    let removal_authority = c.u32()?;
+    let mut s = [""; 11];
+    for slot in &mut s {
+        *slot = c.str()?;
+    }
+    let n = c.u8()?;
+    let mut related = Vec::with_capacity(n as usize);
+    for _ in 0..n {
+        let at = c.at;
+        let role = pick(PartyRole::ALL, c.u8()?, at, "bad role")?;
+        let id_type = pick(IdType::ALL, c.u8()?, at + 1, "bad id type")?;
+        let name = c.str()?;
+        let id = c.str()?;
+        related.push(PartyView {
+            role,
+            id_type,
+            name,
+            id_number: (!id.is_empty()).then_some(id),
+        });
+    }
+    let [
+        entry_id,
+        code,
+        name,
+        document_number,
+        region,
+        brand,
+        industry,
+        legal_form,
+        branch,
+        name_key,
+        secondary_ids,
+    ] = s;
+    Ok(RecordView {
+        list,
+        subject_kind,
+        severity,
+        status,
+        category,
+        listed_on,
+        valid_until,
+        removed_on,
+        division,
+        authority,
+        reason,
+        basis,
+        removal_reason,
+        removal_authority,
+        entry_id,
+        code,
+        name,
+        document_number,
+        region,
+        brand,
+        industry,
+        legal_form,
+        branch,
+        name_key,
+        secondary_ids,
+        related,
+    })
+}
+
+impl RecordView<'_> {
+    /// Whether measures apply on `day`: active or disputed, and not past
+    /// its publication period (it leaves publication automatically then).
+    pub fn in_force_on(&self, day: NaiveDate) -> bool {
+        self.status.in_force() && self.valid_until.is_none_or(|u| u >= day)
+    }
+}
