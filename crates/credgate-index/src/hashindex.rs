@@ -26,6 +26,21 @@ pub fn hash(key: &[u8]) -> u64 {
 /// Builds the section bytes from (hash, ordinal) pairs.
 pub fn build(pairs: &mut [[u32; 3]]) -> Vec<u8> {
     pairs.par_sort_unstable();
+    let mut out = Vec::new();
+    write_sorted(pairs, |b| {
+        out.extend_from_slice(b);
+        Ok(())
+    })
+    .expect("writing to memory");
+    out
+}
+
+/// Writes the section for pairs already sorted, through `write`, without
+/// copying the pairs.
+pub fn write_sorted(
+    pairs: &[[u32; 3]],
+    mut write: impl FnMut(&[u8]) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let n = pairs.len();
     // About two slots per bucket, at least 2^4 buckets, at most 2^26.
     let dir_bits =
@@ -40,13 +55,11 @@ pub fn build(pairs: &mut [[u32; 3]]) -> Vec<u8> {
         *d = slot as u32;
     }
     dir[buckets] = n as u32;
-    let mut out = Vec::with_capacity(16 + dir.len() * 4 + n * 12);
-    out.extend_from_slice(&(n as u64).to_le_bytes());
-    out.extend_from_slice(&dir_bits.to_le_bytes());
-    out.extend_from_slice(&0u32.to_le_bytes());
-    out.extend_from_slice(bytemuck::cast_slice(&dir));
-    out.extend_from_slice(bytemuck::cast_slice(pairs));
-    out
+    write(&(n as u64).to_le_bytes())?;
+    write(&dir_bits.to_le_bytes())?;
+    write(&0u32.to_le_bytes())?;
+    write(bytemuck::cast_slice(&dir))?;
+    write(bytemuck::cast_slice(pairs))
 }
 
 /// A pair for [`build`]: sorts by hash, then ordinal.

@@ -1,0 +1,510 @@
+//! Building a snapshot from an entries file.
+//!
+//! Pipeline: the file is read sequentially in batches; each batch is
+//! validated and keyed in parallel (rayon); one writer appends records in
+//! input order and gathers index keys as compact `[u32; 3]` triples. Then
+//! the name FST and the hash indexes are sorted and built in parallel and
+//! written after the records. Entry records are never all in memory.
+
+use crate::format::Section;
+use crate::hashindex::{self, pair};
+use crate::keys::{NameKeys, code_hash, name_keys};
+use crate::record;
+use crate::write::SnapshotWriter;
+use credgate_entries::{
+    EntryReader, FileError, Policy, RawRecord, ReadOptions, RowError,
+};
+use credgate_model::{Category, Entry, EntryStatus, SubjectKind};
+use rayon::prelude::*;
+use roaring::RoaringBitmap;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Rows validated per parallel batch.
+const BATCH: usize = 16_384;
+/// Bad rows kept in the report; all are counted.
+const KEEP_BAD_ROWS: usize = 1_000;
+/// Bit that marks an FST value as an offset into the postings.
+const POSTING_FLAG: u64 = 1 << 63;
+
+/// Options of a build.
+#[derive(Debug, Clone, Default)]
+pub struct BuildOptions {
+    pub read: ReadOptions,
+    pub policy: Policy,
+    /// Seconds since the epoch to record as the build time; now if `None`
+    /// (tests fix it for byte-identical output).
+    pub built_at: Option<i64>,
+}
+
+/// What a build reports as it goes.
+#[derive(Debug, Clone, Copy)]
+pub enum Progress {
+    /// Rows read so far.
+    Rows(u64),
+    /// A stage has started.
+    Stage(&'static str),
+}
+
+/// The outcome of a successful build.
+#[derive(Debug, Clone)]
+pub struct BuildReport {
+    pub path: PathBuf,
+    pub rows: u64,
+    pub entries: u64,
+    pub bad_rows: Vec<RowError>,
+    pub bad_count: u64,
+    /// Revoked entries leave no trace in a snapshot.
+    pub revoked_skipped: u64,
+    pub bytes: u64,
+    /// Section name → bytes.
+    pub sections: Vec<(&'static str, u64)>,
+    /// Stage name → seconds.
+    pub timings: Vec<(&'static str, f64)>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error(transparent)]
+    File(#[from] FileError),
+    #[error("writing the snapshot: {0}")]
+    Io(#[from] std::io::Error),
+    #[error(
+        "rejected: {count} bad rows (nothing was written); fix them, or keep \
+         the good rows with --skip-invalid"
+    )]
+    Rejected { count: u64, first: Vec<RowError> },
+}
+
+/// An entry validated and keyed, ready to be written.
+struct Prepared {
+    entry: Entry,
+    keys: NameKeys,
+}
+
+/// Everything gathered while the records are written.
+#[derive(Default)]
+struct Gathered {
+    offsets: Vec<u32>,
+    records_len: u64,
+    codes: Vec<[u32; 3]>,
+    related: Vec<[u32; 3]>,
+    noregion: Vec<[u32; 3]>,
+    fuzzy: Vec<[u32; 3]>,
+    /// Name base keys: bytes in `name_arena`, (offset, len, ordinal).
+    name_arena: Vec<u8>,
+    names: Vec<[u32; 3]>,
+    secondary: Vec<(String, u32)>,
+    bitmaps: BTreeMap<String, RoaringBitmap>,
+    strings: Strings,
+    entry_ids: HashSet<u64>,
+    counts: BTreeMap<String, u64>,
+}
+
+#[derive(Default)]
+struct Strings {
+    ids: HashMap<String, u32>,
+    list: Vec<String>,
+}
+
+impl Strings {
+    fn intern(&mut self, s: &str) -> u32 {
+        if let Some(&id) = self.ids.get(s) {
+            return id;
+        }
+        let id = self.list.len() as u32;
+        self.ids.insert(s.to_string(), id);
+        self.list.push(s.to_string());
+        id
+    }
+
+    fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        out.extend_from_slice(&(self.list.len() as u32).to_le_bytes());
+        let mut off = 0u32;
+        for s in &self.list {
+            out.extend_from_slice(&off.to_le_bytes());
+            off += s.len() as u32;
+        }
+        out.extend_from_slice(&off.to_le_bytes());
+        for s in &self.list {
+            out.extend_from_slice(s.as_bytes());
+        }
+        out
+    }
+}
+
+impl record::Interner for Strings {
+    fn intern(&mut self, s: &str) -> u32 {
+        Strings::intern(self, s)
+    }
+}
+
+fn prepare(entry: Entry) -> Prepared {
+    let keys = name_keys(&entry.name, entry.subject_kind);
+    Prepared { entry, keys }
+}
+
+/// Builds a snapshot of `input` at `output`.
+pub fn build(
+    input: &Path,
+    output: &Path,
+    opts: &BuildOptions,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<BuildReport, BuildError> {
+    let started = Instant::now();
+    let mut timings = Vec::new();
+    let mut reader = EntryReader::open(input, opts.read)?;
+    let decoder = reader.decoder();
+    let mut w = SnapshotWriter::create(output)?;
+    let mut g = Gathered::default();
+    let mut bad_rows = Vec::new();
+    let mut bad_count = 0u64;
+    let mut rows = 0u64;
+    let mut revoked = 0u64;
+
+    progress(Progress::Stage("reading and validating entries"));
+    w.begin(Section::Records)?;
+    let mut raw: Vec<RawRecord> = Vec::with_capacity(BATCH);
+    let mut record_buf = Vec::with_capacity(512);
+    loop {
+        if reader.read_batch(BATCH, &mut raw)? == 0 {
+            break;
+        }
+        let prepared: Vec<Result<Prepared, RowError>> =
+            raw.par_iter().map(|r| decoder.decode(r).map(prepare)).collect();
+        for (item, r) in prepared.into_iter().zip(&raw) {
+            rows += 1;
+            let p = match item {
+                Ok(p) => p,
+                Err(e) => {
+                    bad_count += 1;
+                    if bad_rows.len() < KEEP_BAD_ROWS {
+                        bad_rows.push(e);
+                    }
+                    continue;
+                }
+            };
+            if !g.entry_ids.insert(code_hash(&p.entry.entry_id)) {
+                bad_count += 1;
+                if bad_rows.len() < KEEP_BAD_ROWS {
+                    bad_rows.push(RowError {
+                        line: r.line(),
+                        entry_id: Some(p.entry.entry_id.clone()),
+                        errors: vec![credgate_entries::FieldError {
+                            column: "entry_id".into(),
+                            message: format!(
+                                "duplicate: entry {} appears earlier in the file",
+                                p.entry.entry_id
+                            ),
+                        }],
+                    });
+                }
+                continue;
+            }
+            if p.entry.status == EntryStatus::Revoked {
+                revoked += 1;
+                continue;
+            }
+            record_buf.clear();
+            record::encode(
+                &p.entry,
+                &p.keys.parts,
+                &mut g.strings,
+                &mut record_buf,
+            );
+            g.offsets.push((g.records_len / 4) as u32);
+            g.records_len += record_buf.len() as u64;
+            w.write(&record_buf)?;
+            let ord = g.offsets.len() as u32 - 1;
+            gather(&mut g, p, ord);
+        }
+        progress(Progress::Rows(rows));
+    }
+    w.end();
+    timings.push((
+        "read, validate, key, write records",
+        started.elapsed().as_secs_f64(),
+    ));
+
+    if bad_count > 0 && opts.policy == Policy::RejectFile {
+        w.abandon();
+        return Err(BuildError::Rejected {
+            count: bad_count,
+            first: bad_rows,
+        });
+    }
+    if g.records_len / 4 > u32::MAX as u64 {
+        w.abandon();
+        return Err(BuildError::Io(std::io::Error::other(
+            "records exceed 16 GiB: split the list",
+        )));
+    }
+
+    let t = Instant::now();
+    progress(Progress::Stage("sorting keys and building indexes"));
+    let entry_count = g.offsets.len() as u64;
+    let Gathered {
+        offsets,
+        mut codes,
+        mut related,
+        mut noregion,
+        mut fuzzy,
+        name_arena,
+        mut names,
+        mut secondary,
+        bitmaps,
+        strings,
+        counts,
+        ..
+    } = g;
+    let ((name_fst, secondary_fst, postings), (digest, sorted)) = rayon::join(
+        || build_fsts(&name_arena, &mut names, &mut secondary),
+        || {
+            rayon::join(
+                || source_digest(input),
+                || {
+                    // Hash index sections are written straight from the
+                    // sorted triples; sorting is the costly part.
+                    for v in
+                        [&mut codes, &mut related, &mut noregion, &mut fuzzy]
+                    {
+                        v.par_sort_unstable();
+                    }
+                },
+            )
+        },
+    );
+    let _ = sorted;
+    let digest = digest?;
+    timings.push(("sort and build indexes", t.elapsed().as_secs_f64()));
+
+    let t = Instant::now();
+    progress(Progress::Stage("writing indexes"));
+    w.section(Section::RecordOffsets, bytemuck::cast_slice(&offsets))?;
+    w.section(Section::Strings, &strings.encode())?;
+    write_hash_index(&mut w, Section::CodeIndex, &codes)?;
+    write_hash_index(&mut w, Section::RelatedIndex, &related)?;
+    w.section(Section::SecondaryFst, &secondary_fst)?;
+    w.section(Section::NameFst, &name_fst)?;
+    w.section(Section::Postings, bytemuck::cast_slice(&postings))?;
+    write_hash_index(&mut w, Section::NoRegionIndex, &noregion)?;
+    write_hash_index(&mut w, Section::FuzzyIndex, &fuzzy)?;
+    w.section(Section::Bitmaps, &encode_bitmaps(&bitmaps)?)?;
+    let built_at =
+        opts.built_at.unwrap_or_else(|| chrono::Utc::now().timestamp());
+    let meta = serde_json::json!({
+        "format_version": crate::format::VERSION,
+        "credgate_version": env!("CARGO_PKG_VERSION"),
+        "built_at": built_at,
+        "source": {
+            "file": input.file_name().map(|n| n.to_string_lossy().to_string()),
+            "digest_xxh3_128": format!("{digest:032x}"),
+            "rows": rows,
+            "bad_rows_skipped": bad_count,
+            "revoked_skipped": revoked,
+        },
+        "entries": entry_count,
+        "counts": counts,
+        "keys": {
+            "codes": codes.len(),
+            "related": related.len(),
+            "names": names.len(),
+            "noregion": noregion.len(),
+            "fuzzy": fuzzy.len(),
+        },
+    });
+    w.section(Section::Meta, meta.to_string().as_bytes())?;
+    let sections: Vec<(&'static str, u64)> =
+        Section::ALL.iter().map(|s| (s.name(), 0)).collect();
+    let bytes = w.commit(output, built_at, entry_count, digest)?;
+    timings.push(("write indexes, sync, rename", t.elapsed().as_secs_f64()));
+    let sections = section_sizes(output).unwrap_or(sections);
+    Ok(BuildReport {
+        path: output.to_path_buf(),
+        rows,
+        entries: entry_count,
+        bad_rows,
+        bad_count,
+        revoked_skipped: revoked,
+        bytes,
+        sections,
+        timings,
+    })
+}
+
+fn section_sizes(path: &Path) -> Option<Vec<(&'static str, u64)>> {
+    let bytes = std::fs::read(path).ok()?;
+    let header = crate::format::Header::decode(&bytes, path).ok()?;
+    Some(
+        Section::ALL
+            .iter()
+            .map(|s| (s.name(), header.sections[s.index()].len))
+            .collect(),
+    )
+}
+
+fn gather(g: &mut Gathered, p: Prepared, ord: u32) {
+    let e = &p.entry;
+    g.codes.push(pair(code_hash(&e.code), ord));
+    for party in &e.related {
+        if let Some(id) = &party.id_number {
+            g.related.push(pair(code_hash(id), ord));
+        }
+    }
+    for s in &e.secondary_ids {
+        g.secondary.push((s.clone(), ord));
+    }
+    if !p.keys.base.is_empty() {
+        g.names.push([
+            g.name_arena.len() as u32,
+            p.keys.base.len() as u32,
+            ord,
+        ]);
+        g.name_arena.extend_from_slice(p.keys.base.as_bytes());
+    }
+    if let Some(h) = p.keys.noregion {
+        g.noregion.push(pair(h, ord));
+    }
+    for &h in &p.keys.fuzzy {
+        g.fuzzy.push(pair(h, ord));
+    }
+    let category: &Category = e.category();
+    let mut add = |name: String| {
+        // Ordinals arrive in increasing order: appending cannot fail.
+        let _ = g.bitmaps.entry(name).or_default().try_push(ord);
+    };
+    add(format!("list:{}", e.list.code()));
+    add(format!("category:{}", category.code));
+    add(format!("status:{}", e.status.code()));
+    add(format!("subject:{}", e.subject_kind.code()));
+    if let Some(s) = e.severity {
+        add(format!("severity:{}", s.code()));
+    }
+    if let Some(d) = e.division() {
+        add(format!("prefecture:{:06}", d / 100 * 100));
+    }
+    *g.counts
+        .entry(format!("{}:{}", e.list.code(), e.status.code()))
+        .or_default() += 1;
+    if e.subject_kind == SubjectKind::Person {
+        *g.counts.entry("persons".into()).or_default() += 1;
+    }
+}
+
+/// Sorts the name keys and builds the name and secondary FSTs with their
+/// shared postings.
+fn build_fsts(
+    arena: &[u8],
+    names: &mut [[u32; 3]],
+    secondary: &mut [(String, u32)],
+) -> (Vec<u8>, Vec<u8>, Vec<u32>) {
+    let key = |t: &[u32; 3]| &arena[t[0] as usize..(t[0] + t[1]) as usize];
+    names
+        .par_sort_unstable_by(|a, b| key(a).cmp(key(b)).then(a[2].cmp(&b[2])));
+    secondary.par_sort_unstable();
+    let mut postings: Vec<u32> = Vec::new();
+    let name_fst =
+        fst_from_groups(names.iter().map(|t| (key(t), t[2])), &mut postings);
+    let secondary_fst = fst_from_groups(
+        secondary.iter().map(|(s, o)| (s.as_bytes(), *o)),
+        &mut postings,
+    );
+    (name_fst, secondary_fst, postings)
+}
+
+/// Builds an FST from sorted (key, ordinal) pairs: a key with one ordinal
+/// stores it; a key with several stores an offset into `postings`, where
+/// the count and the ordinals follow.
+fn fst_from_groups<'a>(
+    sorted: impl Iterator<Item = (&'a [u8], u32)>,
+    postings: &mut Vec<u32>,
+) -> Vec<u8> {
+    let mut builder = fst::MapBuilder::memory();
+    let mut group: Vec<u32> = Vec::new();
+    let mut current: Option<&[u8]> = None;
+    let mut flush = |key: &[u8],
+                     group: &mut Vec<u32>,
+                     b: &mut fst::MapBuilder<Vec<u8>>| {
+        group.dedup();
+        let value = if group.len() == 1 {
+            group[0] as u64
+        } else {
+            let at = postings.len() as u64;
+            postings.push(group.len() as u32);
+            postings.extend_from_slice(group);
+            POSTING_FLAG | at
+        };
+        b.insert(key, value).expect("keys arrive sorted and unique");
+        group.clear();
+    };
+    for (key, ord) in sorted {
+        if current.is_some_and(|c| c != key) {
+            flush(current.expect("checked"), &mut group, &mut builder);
+        }
+        current = Some(key);
+        group.push(ord);
+    }
+    if let Some(c) = current {
+        flush(c, &mut group, &mut builder);
+    }
+    builder.into_inner().expect("in-memory FST")
+}
+
+/// Decodes an FST value into ordinals.
+pub(crate) fn posting(value: u64, postings: &[u8], out: &mut Vec<u32>) {
+    if value & POSTING_FLAG == 0 {
+        out.push(value as u32);
+        return;
+    }
+    let at = ((value & !POSTING_FLAG) as usize) * 4;
+    let Some(count) = postings.get(at..at + 4) else { return };
+    let count = u32::from_le_bytes(count.try_into().expect("4")) as usize;
+    for i in 0..count {
+        let p = at + 4 + i * 4;
+        if let Some(b) = postings.get(p..p + 4) {
+            out.push(u32::from_le_bytes(b.try_into().expect("4")));
+        }
+    }
+}
+
+fn write_hash_index(
+    w: &mut SnapshotWriter,
+    section: Section,
+    sorted: &[[u32; 3]],
+) -> std::io::Result<()> {
+    w.begin(section)?;
+    hashindex::write_sorted(sorted, |b| w.write(b))?;
+    w.end();
+    Ok(())
+}
+
+fn encode_bitmaps(
+    bitmaps: &BTreeMap<String, RoaringBitmap>,
+) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    out.extend_from_slice(&(bitmaps.len() as u32).to_le_bytes());
+    for (name, bm) in bitmaps {
+        out.extend_from_slice(&(name.len() as u16).to_le_bytes());
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(&(bm.serialized_size() as u64).to_le_bytes());
+        bm.serialize_into(&mut out)?;
+    }
+    Ok(out)
+}
+
+/// xxh3-128 of the source file, to tell which input a snapshot came from.
+fn source_digest(path: &Path) -> std::io::Result<u128> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            return Ok(h.digest128());
+        }
+        h.update(&buf[..n]);
+    }
+}

@@ -1,0 +1,327 @@
+//! Opening and reading a snapshot in place.
+
+use crate::build::posting;
+use crate::format::{FormatError, Header, Section};
+use crate::hashindex::HashIndex;
+use crate::keys::code_hash;
+use crate::record::{self, RecordError, RecordView};
+use memmap2::Mmap;
+use roaring::RoaringBitmap;
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Bytes of one section of a shared memory map; lets an `fst::Map` own
+/// its data without borrowing from the snapshot.
+#[derive(Debug, Clone)]
+struct SectionBytes {
+    map: Arc<Mmap>,
+    range: Range<usize>,
+}
+
+impl AsRef<[u8]> for SectionBytes {
+    fn as_ref(&self) -> &[u8] {
+        &self.map[self.range.clone()]
+    }
+}
+
+/// An open snapshot. Cheap to share behind an `Arc`; every lookup reads
+/// the memory map in place.
+pub struct Snapshot {
+    path: PathBuf,
+    map: Arc<Mmap>,
+    header: Header,
+    ranges: Vec<Range<usize>>,
+    name_fst: fst::Map<SectionBytes>,
+    secondary_fst: fst::Map<SectionBytes>,
+    bitmaps: HashMap<String, RoaringBitmap>,
+    meta: serde_json::Value,
+    string_count: usize,
+}
+
+impl std::fmt::Debug for Snapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Snapshot")
+            .field("path", &self.path)
+            .field("entries", &self.header.entry_count)
+            .field("built_at", &self.header.built_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What `verify` checked.
+#[derive(Debug, Clone)]
+pub struct VerifyReport {
+    pub sections: usize,
+    pub records: u64,
+    pub bytes: u64,
+}
+
+impl Snapshot {
+    /// Opens a snapshot: maps it, checks the header, the section table and
+    /// the small sections. Does not read the records or the indexes, so
+    /// opening costs the same at any size; [`Snapshot::verify`] checks
+    /// everything.
+    pub fn open(path: &Path) -> Result<Snapshot, FormatError> {
+        let io = |source| FormatError::Io { path: path.to_path_buf(), source };
+        let file = std::fs::File::open(path).map_err(io)?;
+        // SAFETY: credgate never modifies a snapshot file after it is
+        // renamed into place (new snapshots get new files), so the mapped
+        // bytes do not change under us. A file truncated by someone else
+        // would fault; the header's file length is checked against the
+        // file size below.
+        #[allow(unsafe_code)]
+        let map = unsafe { Mmap::map(&file) }.map_err(io)?;
+        let header = Header::decode(&map, path)?;
+        let ranges: Vec<Range<usize>> = header
+            .sections
+            .iter()
+            .map(|s| s.offset as usize..(s.offset + s.len) as usize)
+            .collect();
+        let map = Arc::new(map);
+        let corrupt = |what: String| FormatError::Corrupt {
+            path: path.to_path_buf(),
+            what,
+        };
+        let fst_map = |s: Section| {
+            let bytes = SectionBytes {
+                map: map.clone(),
+                range: ranges[s.index()].clone(),
+            };
+            fst::Map::new(bytes)
+                .map_err(|e| corrupt(format!("{}: {e}", s.name())))
+        };
+        let name_fst = fst_map(Section::NameFst)?;
+        let secondary_fst = fst_map(Section::SecondaryFst)?;
+        let section = |s: Section| &map[ranges[s.index()].clone()];
+        for s in [
+            Section::CodeIndex,
+            Section::RelatedIndex,
+            Section::NoRegionIndex,
+            Section::FuzzyIndex,
+        ] {
+            HashIndex::open(section(s))
+                .map_err(|e| corrupt(format!("{}: {e}", s.name())))?;
+        }
+        let n = header.entry_count as usize;
+        if section(Section::RecordOffsets).len() != n * 4 {
+            return Err(corrupt(
+                "record offsets do not match the entry count".into(),
+            ));
+        }
+        let bitmaps = decode_bitmaps(section(Section::Bitmaps))
+            .map_err(|e| corrupt(format!("bitmaps: {e}")))?;
+        let meta = serde_json::from_slice(section(Section::Meta))
+            .map_err(|e| corrupt(format!("meta: {e}")))?;
+        let strings = section(Section::Strings);
+        let string_count = if strings.len() >= 4 {
+            crate::format::u32_at(strings, 0) as usize
+        } else {
+            return Err(corrupt(
+                "string table shorter than its header".into(),
+            ));
+        };
+        if strings.len() < 4 + (string_count + 1) * 4 {
+            return Err(corrupt("string table truncated".into()));
+        }
+        Ok(Snapshot {
+            path: path.to_path_buf(),
+            map,
+            header,
+            ranges,
+            name_fst,
+            secondary_fst,
+            bitmaps,
+            meta,
+            string_count,
+        })
+    }
+
+    /// Checks every section's checksum and decodes every record.
+    pub fn verify(&self) -> Result<VerifyReport, FormatError> {
+        let corrupt = |what: String| FormatError::Corrupt {
+            path: self.path.clone(),
+            what,
+        };
+        for s in Section::ALL {
+            let entry = self.header.sections[s.index()];
+            let sum = xxhash_rust::xxh3::xxh3_64(self.section(s));
+            if sum != entry.checksum {
+                return Err(corrupt(format!(
+                    "section {} checksum mismatch",
+                    s.name()
+                )));
+            }
+        }
+        let mut last = None;
+        for ord in 0..self.len() {
+            let at = self.offset(ord);
+            if last.is_some_and(|l| at <= l) {
+                return Err(corrupt(format!("record {ord} out of order")));
+            }
+            last = Some(at);
+            self.record(ord)
+                .map_err(|e| corrupt(format!("record {ord}: {e}")))?;
+        }
+        Ok(VerifyReport {
+            sections: Section::ALL.len(),
+            records: self.header.entry_count,
+            bytes: self.header.file_len,
+        })
+    }
+
+    fn section(&self, s: Section) -> &[u8] {
+        &self.map[self.ranges[s.index()].clone()]
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    pub fn meta(&self) -> &serde_json::Value {
+        &self.meta
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> u32 {
+        self.header.entry_count as u32
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.header.entry_count == 0
+    }
+
+    fn offset(&self, ord: u32) -> usize {
+        crate::format::u32_at(
+            self.section(Section::RecordOffsets),
+            ord as usize * 4,
+        ) as usize
+            * 4
+    }
+
+    /// The record of entry `ord`.
+    pub fn record(&self, ord: u32) -> Result<RecordView<'_>, RecordError> {
+        if ord >= self.len() {
+            return Err(RecordError { at: 0, what: "no such entry" });
+        }
+        let records = self.section(Section::Records);
+        let at = self.offset(ord);
+        let bytes = records
+            .get(at..)
+            .ok_or(RecordError { at, what: "offset past the end" })?;
+        record::decode(bytes)
+    }
+
+    /// An interned string; empty for "none" or an unknown id.
+    pub fn string(&self, id: u32) -> &str {
+        if id as usize >= self.string_count {
+            return "";
+        }
+        let t = self.section(Section::Strings);
+        let at = 4 + id as usize * 4;
+        let start = crate::format::u32_at(t, at) as usize;
+        let end = crate::format::u32_at(t, at + 4) as usize;
+        let base = 4 + (self.string_count + 1) * 4;
+        t.get(base + start..base + end)
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .unwrap_or("")
+    }
+
+    fn hash_index(&self, s: Section) -> HashIndex<'_> {
+        HashIndex::open(self.section(s)).expect("checked at open")
+    }
+
+    /// Entries whose identifier is `code` (normalised), confirmed against
+    /// the records.
+    pub fn by_code(&self, code: &str) -> Vec<u32> {
+        let mut out = Vec::new();
+        self.hash_index(Section::CodeIndex).for_each(code_hash(code), |ord| {
+            if self.record(ord).is_ok_and(|r| r.code == code) {
+                out.push(ord);
+            }
+        });
+        out
+    }
+
+    /// Organisation entries that name `person_id` as a related party.
+    pub fn related_to(&self, person_id: &str) -> Vec<u32> {
+        let mut out = Vec::new();
+        self.hash_index(Section::RelatedIndex).for_each(
+            code_hash(person_id),
+            |ord| {
+                let hit = self.record(ord).is_ok_and(|r| {
+                    r.related.iter().any(|p| p.id_number == Some(person_id))
+                });
+                if hit && !out.contains(&ord) {
+                    out.push(ord);
+                }
+            },
+        );
+        out
+    }
+
+    /// Entries carrying `id` as a secondary identifier.
+    pub fn by_secondary(&self, id: &str) -> Vec<u32> {
+        let mut out = Vec::new();
+        if let Some(v) = self.secondary_fst.get(id) {
+            posting(v, self.section(Section::Postings), &mut out);
+        }
+        out
+    }
+
+    /// Entries whose name base key is `key`.
+    pub fn by_name_base(&self, key: &str) -> Vec<u32> {
+        let mut out = Vec::new();
+        if let Some(v) = self.name_fst.get(key) {
+            posting(v, self.section(Section::Postings), &mut out);
+        }
+        out
+    }
+
+    /// Entries under a no-region key hash, at most `limit`.
+    pub fn by_noregion(&self, hash: u64, limit: usize) -> Vec<u32> {
+        self.hash_index(Section::NoRegionIndex).get(hash, limit)
+    }
+
+    /// Calls `f` for each entry under a fuzzy key hash.
+    pub fn for_each_fuzzy(&self, hash: u64, f: impl FnMut(u32)) {
+        self.hash_index(Section::FuzzyIndex).for_each(hash, f)
+    }
+
+    /// A named bitmap (`list:black`, `category:court_defaulter`,
+    /// `status:active`, `severity:serious`, `prefecture:320100`, …).
+    pub fn bitmap(&self, name: &str) -> Option<&RoaringBitmap> {
+        self.bitmaps.get(name)
+    }
+
+    pub fn bitmap_names(&self) -> impl Iterator<Item = &str> {
+        self.bitmaps.keys().map(String::as_str)
+    }
+}
+
+fn decode_bitmaps(b: &[u8]) -> Result<HashMap<String, RoaringBitmap>, String> {
+    let mut out = HashMap::new();
+    let get = |at: usize, n: usize| b.get(at..at + n).ok_or("truncated");
+    let count = u32::from_le_bytes(get(0, 4)?.try_into().expect("4"));
+    let mut at = 4;
+    for _ in 0..count {
+        let len =
+            u16::from_le_bytes(get(at, 2)?.try_into().expect("2")) as usize;
+        let name = std::str::from_utf8(get(at + 2, len)?)
+            .map_err(|e| e.to_string())?;
+        at += 2 + len;
+        let size =
+            u64::from_le_bytes(get(at, 8)?.try_into().expect("8")) as usize;
+        at += 8;
+        let bm = RoaringBitmap::deserialize_from(get(at, size)?)
+            .map_err(|e| e.to_string())?;
+        at += size;
+        out.insert(name.to_string(), bm);
+    }
+    Ok(out)
+}

@@ -1,0 +1,204 @@
+//! Building real snapshot files and reading them back, including every
+//! kind of damage a file can suffer.
+
+use credgate_entries::{EntryWriter, Format, Policy};
+use credgate_gen::{GenOptions, Generator};
+use credgate_index::format::{HEADER_LEN, Section};
+use credgate_index::keys::name_keys;
+use credgate_index::{BuildError, BuildOptions, FormatError, Snapshot, build};
+use credgate_model::{Entry, EntryStatus};
+use std::path::{Path, PathBuf};
+
+fn entries(n: usize) -> Vec<Entry> {
+    Generator::new(GenOptions::new(11)).take(n).collect()
+}
+
+fn write_entries(dir: &Path, entries: &[Entry]) -> PathBuf {
+    let path = dir.join("entries.csv");
+    let mut w =
+        EntryWriter::new(std::fs::File::create(&path).unwrap(), Format::Csv)
+            .unwrap();
+    for e in entries {
+        w.write(e).unwrap();
+    }
+    w.into_inner().unwrap();
+    path
+}
+
+fn build_snapshot(dir: &Path, entries: &[Entry]) -> PathBuf {
+    let input = write_entries(dir, entries);
+    let out = dir.join("test.snapshot");
+    let opts =
+        BuildOptions { built_at: Some(1_700_000_000), ..Default::default() };
+    build(&input, &out, &opts, &|_| {}).unwrap();
+    out
+}
+
+#[test]
+fn every_entry_is_found_by_code_and_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let all = entries(3_000);
+    let path = build_snapshot(dir.path(), &all);
+    let snap = Snapshot::open(&path).unwrap();
+    snap.verify().unwrap();
+    let kept: Vec<&Entry> =
+        all.iter().filter(|e| e.status != EntryStatus::Revoked).collect();
+    assert_eq!(snap.len() as usize, kept.len());
+    for (ord, e) in kept.iter().enumerate() {
+        let r = snap.record(ord as u32).unwrap();
+        assert_eq!(r.entry_id, e.entry_id);
+        assert_eq!(r.name, e.name);
+        assert_eq!(snap.string(r.authority), e.authority);
+        assert_eq!(r.related.len(), e.related.len());
+        assert!(snap.by_code(&e.code).contains(&(ord as u32)), "{}", e.code);
+        let keys = name_keys(&e.name, e.subject_kind);
+        assert!(
+            snap.by_name_base(&keys.base).contains(&(ord as u32)),
+            "{}",
+            e.name
+        );
+        for p in &e.related {
+            let id = p.id_number.as_deref().unwrap();
+            assert!(snap.related_to(id).contains(&(ord as u32)));
+        }
+        for s in &e.secondary_ids {
+            assert!(snap.by_secondary(s).contains(&(ord as u32)));
+        }
+    }
+    assert!(snap.by_code("91110000600037341L").is_empty());
+    assert!(snap.by_name_base("不存在的名字").is_empty());
+}
+
+#[test]
+fn bitmaps_partition_the_entries() {
+    let dir = tempfile::tempdir().unwrap();
+    let all = entries(2_000);
+    let snap = Snapshot::open(&build_snapshot(dir.path(), &all)).unwrap();
+    let lists: u64 = ["black", "focus", "red"]
+        .iter()
+        .map(|l| snap.bitmap(&format!("list:{l}")).map_or(0, |b| b.len()))
+        .sum();
+    assert_eq!(lists, snap.len() as u64);
+    let black = snap.bitmap("list:black").unwrap();
+    for ord in black.iter().take(100) {
+        assert_eq!(
+            snap.record(ord).unwrap().list,
+            credgate_model::ListKind::Black
+        );
+    }
+    let cat = snap.bitmap("category:court_defaulter").unwrap();
+    assert!(cat.is_subset(black));
+}
+
+#[test]
+fn building_twice_gives_identical_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let all = entries(500);
+    let a = std::fs::read(build_snapshot(dir.path(), &all)).unwrap();
+    let b = std::fs::read(build_snapshot(dir.path(), &all)).unwrap();
+    assert!(a == b, "builds are not reproducible");
+}
+
+fn damaged(f: impl FnOnce(&mut Vec<u8>)) -> FormatError {
+    let dir = tempfile::tempdir().unwrap();
+    let path = build_snapshot(dir.path(), &entries(300));
+    let mut bytes = std::fs::read(&path).unwrap();
+    f(&mut bytes);
+    std::fs::write(&path, &bytes).unwrap();
+    match Snapshot::open(&path) {
+        Err(e) => e,
+        Ok(s) => s.verify().expect_err("damage must be detected"),
+    }
+}
+
+#[test]
+fn truncated_file_is_refused() {
+    let e = damaged(|b| b.truncate(b.len() - 100));
+    let msg = e.to_string();
+    assert!(msg.contains("truncated or appended"), "{msg}");
+    assert!(msg.contains("rebuild it with `credgate build`"), "{msg}");
+    let e = damaged(|b| b.truncate(100));
+    assert!(e.to_string().contains("shorter than a header"), "{e}");
+}
+
+#[test]
+fn flipped_byte_is_detected_in_every_section() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = build_snapshot(dir.path(), &entries(300));
+    let pristine = std::fs::read(&path).unwrap();
+    let header =
+        credgate_index::format::Header::decode(&pristine, &path).unwrap();
+    for s in Section::ALL {
+        let range = header.sections[s.index()];
+        if range.len == 0 {
+            continue;
+        }
+        let mut bytes = pristine.clone();
+        let at = (range.offset + range.len / 2) as usize;
+        bytes[at] ^= 0x40;
+        std::fs::write(&path, &bytes).unwrap();
+        let err = match Snapshot::open(&path) {
+            Err(e) => e.to_string(),
+            Ok(snap) => snap.verify().unwrap_err().to_string(),
+        };
+        assert!(err.contains("corrupt snapshot"), "{}: {err}", s.name());
+    }
+    // A flipped header byte is caught at open.
+    let mut bytes = pristine.clone();
+    bytes[HEADER_LEN - 100] ^= 1;
+    std::fs::write(&path, &bytes).unwrap();
+    let err = Snapshot::open(&path).unwrap_err().to_string();
+    assert!(err.contains("header checksum mismatch"), "{err}");
+}
+
+#[test]
+fn other_versions_and_other_files_are_refused() {
+    let e = damaged(|b| b[8] = 7);
+    assert!(matches!(e, FormatError::Version { found: 7, .. }), "{e}");
+    assert!(e.to_string().contains("reads version 1; rebuild"), "{e}");
+    let e = damaged(|b| b[0] = b'X');
+    assert!(matches!(e, FormatError::NotASnapshot { .. }), "{e}");
+}
+
+#[test]
+fn rejected_input_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write_entries(dir.path(), &entries(50));
+    let mut text = std::fs::read_to_string(&input).unwrap();
+    text.push_str("BAD1,black,organisation,x,91110000600037341N,court_defaulter,a,b,,,,,2024-01-01,,serious,,,,,,,,,,\n");
+    std::fs::write(&input, text).unwrap();
+    let out = dir.path().join("x.snapshot");
+    let err =
+        build(&input, &out, &BuildOptions::default(), &|_| {}).unwrap_err();
+    match err {
+        BuildError::Rejected { count, first } => {
+            assert_eq!(count, 1);
+            assert_eq!(first[0].line, 52);
+        }
+        e => panic!("{e}"),
+    }
+    assert!(!out.exists());
+    assert!(!dir.path().join("x.snapshot.tmp").exists());
+    let opts =
+        BuildOptions { policy: Policy::SkipInvalid, ..Default::default() };
+    let report = build(&input, &out, &opts, &|_| {}).unwrap();
+    assert_eq!(report.bad_count, 1);
+    assert!(out.exists());
+}
+
+#[test]
+fn duplicate_entry_ids_are_bad_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut all = entries(20);
+    all.push(all[3].clone());
+    let input = write_entries(dir.path(), &all);
+    let err = build(
+        &input,
+        &dir.path().join("x.snapshot"),
+        &BuildOptions::default(),
+        &|_| {},
+    )
+    .unwrap_err();
+    let BuildError::Rejected { first, .. } = err else { panic!() };
+    assert!(first[0].to_string().contains("duplicate"), "{}", first[0]);
+}
