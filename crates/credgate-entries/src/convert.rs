@@ -123,6 +123,18 @@ impl Checker {
 /// Parses the date spellings found in government exports.
 pub fn parse_date(s: &str) -> Option<Date> {
     let s = s.trim();
+    // Fast path for the canonical YYYY-MM-DD, which credgate writes.
+    let b = s.as_bytes();
+    if b.len() == 10 && b[4] == b'-' && b[7] == b'-' {
+        let num = |r: std::ops::Range<usize>| -> Option<u32> {
+            let t = &s[r];
+            t.bytes().all(|c| c.is_ascii_digit()).then(|| t.parse().ok())?
+        };
+        if let (Some(y), Some(m), Some(d)) = (num(0..4), num(5..7), num(8..10))
+        {
+            return Date::from_ymd_opt(y as i32, m, d);
+        }
+    }
     for fmt in ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d", "%Y年%m月%d日"]
     {
         if let Ok(d) = Date::parse_from_str(s, fmt) {

@@ -285,21 +285,60 @@ impl EntryReader {
         }
     }
 
-    /// Reads up to `max` raw rows into `out` (cleared first); returns how
-    /// many were read (0 at the end of the file).
+    /// Reads up to `max` raw rows into `out`, reusing the buffers of the
+    /// rows already there; returns how many were read (0 at the end).
     pub fn read_batch(
         &mut self,
         max: usize,
         out: &mut Vec<RawRecord>,
     ) -> Result<usize, FileError> {
-        out.clear();
-        while out.len() < max {
-            match self.next_raw() {
-                None => break,
-                Some(r) => out.push(r?),
+        let mut n = 0;
+        while n < max {
+            let more = match &mut self.source {
+                Source::Csv { reader, .. } => {
+                    if n == out.len() {
+                        out.push(RawRecord {
+                            line: 0,
+                            data: RawData::Csv(csv::ByteRecord::new()),
+                        });
+                    }
+                    let slot = &mut out[n];
+                    if !matches!(slot.data, RawData::Csv(_)) {
+                        slot.data = RawData::Csv(csv::ByteRecord::new());
+                    }
+                    let RawData::Csv(record) = &mut slot.data else {
+                        unreachable!("set above")
+                    };
+                    let more =
+                        reader.read_byte_record(record).map_err(|e| {
+                            FileError::Csv {
+                                line: e.position().map_or(0, |p| p.line()),
+                                message: e.to_string(),
+                            }
+                        })?;
+                    slot.line = record.position().map_or(0, |p| p.line());
+                    more
+                }
+                Source::Jsonl { .. } => match self.next_raw() {
+                    None => false,
+                    Some(r) => {
+                        let r = r?;
+                        if n == out.len() {
+                            out.push(r);
+                        } else {
+                            out[n] = r;
+                        }
+                        true
+                    }
+                },
+            };
+            if !more {
+                break;
             }
+            n += 1;
         }
-        Ok(out.len())
+        out.truncate(n);
+        Ok(n)
     }
 }
 

@@ -8,13 +8,15 @@
 
 use crate::format::Section;
 use crate::hashindex::{self, pair};
-use crate::keys::{NameKeys, code_hash, name_keys};
+use crate::keys::{code_hash, name_keys};
 use crate::record;
 use crate::write::SnapshotWriter;
 use credgate_entries::{
     EntryReader, FileError, Policy, RawRecord, ReadOptions, RowError,
 };
-use credgate_model::{Category, Entry, EntryStatus, SubjectKind};
+use credgate_model::{
+    CATEGORIES, Entry, EntryStatus, ListKind, Severity, SubjectKind,
+};
 use rayon::prelude::*;
 use roaring::RoaringBitmap;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -77,10 +79,32 @@ pub enum BuildError {
     Rejected { count: u64, first: Vec<RowError> },
 }
 
-/// An entry validated and keyed, ready to be written.
+/// An entry validated, keyed and encoded in parallel; the writer only
+/// interns five strings and appends.
 struct Prepared {
-    entry: Entry,
-    keys: NameKeys,
+    entry_id: String,
+    revoked: bool,
+    record: Vec<u8>,
+    /// Strings to intern, with their hashes, in record slot order.
+    strings: [Option<(u64, String)>; 5],
+    code: u64,
+    related: Vec<u64>,
+    secondary: Vec<String>,
+    base: String,
+    noregion: Option<u64>,
+    fuzzy: Vec<u64>,
+    slots: BitmapSlots,
+}
+
+/// Which bitmaps an entry belongs to, as small indexes.
+#[derive(Clone, Copy)]
+struct BitmapSlots {
+    list: usize,
+    category: usize,
+    status: usize,
+    subject: usize,
+    severity: Option<usize>,
+    prefecture: Option<u32>,
 }
 
 /// Everything gathered while the records are written.
@@ -96,27 +120,98 @@ struct Gathered {
     name_arena: Vec<u8>,
     names: Vec<[u32; 3]>,
     secondary: Vec<(String, u32)>,
-    bitmaps: BTreeMap<String, RoaringBitmap>,
+    bitmaps: Bitmaps,
     strings: Strings,
     entry_ids: HashSet<u64>,
-    counts: BTreeMap<String, u64>,
 }
 
 #[derive(Default)]
+struct Bitmaps {
+    list: [RoaringBitmap; 3],
+    category: Vec<RoaringBitmap>,
+    status: [RoaringBitmap; 4],
+    subject: [RoaringBitmap; 2],
+    severity: [RoaringBitmap; 3],
+    prefecture: BTreeMap<u32, RoaringBitmap>,
+}
+
+impl Bitmaps {
+    fn add(&mut self, s: BitmapSlots, ord: u32) {
+        // Ordinals arrive in increasing order: appending cannot fail.
+        let _ = self.list[s.list].try_push(ord);
+        if self.category.len() <= s.category {
+            self.category.resize_with(s.category + 1, RoaringBitmap::new);
+        }
+        let _ = self.category[s.category].try_push(ord);
+        let _ = self.status[s.status].try_push(ord);
+        let _ = self.subject[s.subject].try_push(ord);
+        if let Some(v) = s.severity {
+            let _ = self.severity[v].try_push(ord);
+        }
+        if let Some(p) = s.prefecture {
+            let _ = self.prefecture.entry(p).or_default().try_push(ord);
+        }
+    }
+
+    /// The bitmaps by name, as stored in the snapshot.
+    fn named(self) -> BTreeMap<String, RoaringBitmap> {
+        let mut out = BTreeMap::new();
+        let mut put = |name: String, bm: RoaringBitmap| {
+            if !bm.is_empty() {
+                out.insert(name, bm);
+            }
+        };
+        for (l, bm) in ListKind::ALL.iter().zip(self.list) {
+            put(format!("list:{}", l.code()), bm);
+        }
+        for (c, bm) in CATEGORIES.iter().zip(self.category) {
+            put(format!("category:{}", c.code), bm);
+        }
+        for (s, bm) in EntryStatus::ALL.iter().zip(self.status) {
+            put(format!("status:{}", s.code()), bm);
+        }
+        for (k, bm) in SubjectKind::ALL.iter().zip(self.subject) {
+            put(format!("subject:{}", k.code()), bm);
+        }
+        for (v, bm) in Severity::ALL.iter().zip(self.severity) {
+            put(format!("severity:{}", v.code()), bm);
+        }
+        for (p, bm) in self.prefecture {
+            put(format!("prefecture:{p:06}"), bm);
+        }
+        out
+    }
+}
+
+/// Interned strings. Keyed by hash (computed in parallel) so the writer
+/// thread does no string hashing; a hash collision falls back to the
+/// string itself.
+#[derive(Default)]
 struct Strings {
-    ids: HashMap<String, u32>,
+    by_hash: HashMap<u64, u32>,
+    collided: HashMap<String, u32>,
     list: Vec<String>,
 }
 
 impl Strings {
-    fn intern(&mut self, s: &str) -> u32 {
-        if let Some(&id) = self.ids.get(s) {
-            return id;
+    fn intern(&mut self, hash: u64, s: String) -> u32 {
+        match self.by_hash.get(&hash) {
+            Some(&id) if self.list[id as usize] == s => id,
+            Some(_) => {
+                let next = self.list.len() as u32;
+                let id = *self.collided.entry(s.clone()).or_insert(next);
+                if id == next {
+                    self.list.push(s);
+                }
+                id
+            }
+            None => {
+                let id = self.list.len() as u32;
+                self.by_hash.insert(hash, id);
+                self.list.push(s);
+                id
+            }
         }
-        let id = self.list.len() as u32;
-        self.ids.insert(s.to_string(), id);
-        self.list.push(s.to_string());
-        id
     }
 
     fn encode(&self) -> Vec<u8> {
@@ -135,15 +230,37 @@ impl Strings {
     }
 }
 
-impl record::Interner for Strings {
-    fn intern(&mut self, s: &str) -> u32 {
-        Strings::intern(self, s)
-    }
-}
-
 fn prepare(entry: Entry) -> Prepared {
     let keys = name_keys(&entry.name, entry.subject_kind);
-    Prepared { entry, keys }
+    let mut record = Vec::with_capacity(320);
+    record::encode(&entry, &keys.parts, &mut record);
+    let strings = record::interned_strings(&entry)
+        .map(|s| s.map(|s| (hashindex::hash(s.as_bytes()), s.to_string())));
+    let slots = BitmapSlots {
+        list: entry.list as usize,
+        category: entry.category.0 as usize,
+        status: entry.status as usize,
+        subject: entry.subject_kind as usize,
+        severity: entry.severity.map(|s| s as usize),
+        prefecture: entry.division().map(|d| d / 100 * 100),
+    };
+    Prepared {
+        revoked: entry.status == EntryStatus::Revoked,
+        record,
+        strings,
+        code: code_hash(&entry.code),
+        related: entry
+            .related
+            .iter()
+            .filter_map(|p| p.id_number.as_deref().map(code_hash))
+            .collect(),
+        secondary: entry.secondary_ids,
+        base: keys.base,
+        noregion: keys.noregion,
+        fuzzy: keys.fuzzy,
+        slots,
+        entry_id: entry.entry_id,
+    }
 }
 
 /// Builds a snapshot of `input` at `output`.
@@ -153,7 +270,6 @@ pub fn build(
     opts: &BuildOptions,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<BuildReport, BuildError> {
-    let started = Instant::now();
     let mut timings = Vec::new();
     let mut reader = EntryReader::open(input, opts.read)?;
     let decoder = reader.decoder();
@@ -166,17 +282,29 @@ pub fn build(
 
     progress(Progress::Stage("reading and validating entries"));
     w.begin(Section::Records)?;
-    let mut raw: Vec<RawRecord> = Vec::with_capacity(BATCH);
-    let mut record_buf = Vec::with_capacity(512);
-    loop {
-        if reader.read_batch(BATCH, &mut raw)? == 0 {
-            break;
-        }
-        let prepared: Vec<Result<Prepared, RowError>> =
-            raw.par_iter().map(|r| decoder.decode(r).map(prepare)).collect();
-        for (item, r) in prepared.into_iter().zip(&raw) {
+    let mut current: Vec<RawRecord> = Vec::with_capacity(BATCH);
+    let mut next: Vec<RawRecord> = Vec::with_capacity(BATCH);
+    // Where the reading stage spends its time, for the report: reading
+    // the next batch overlaps with validating the current one.
+    let (mut t_overlapped, mut t_write) = (0.0, 0.0);
+    reader.read_batch(BATCH, &mut current)?;
+    while !current.is_empty() {
+        let t = Instant::now();
+        let (read, prepared) = rayon::join(
+            || reader.read_batch(BATCH, &mut next),
+            || {
+                current
+                    .par_iter()
+                    .map(|r| decoder.decode(r).map(prepare))
+                    .collect::<Vec<Result<Prepared, RowError>>>()
+            },
+        );
+        read?;
+        t_overlapped += t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        for (item, r) in prepared.into_iter().zip(&current) {
             rows += 1;
-            let p = match item {
+            let mut p = match item {
                 Ok(p) => p,
                 Err(e) => {
                     bad_count += 1;
@@ -186,47 +314,47 @@ pub fn build(
                     continue;
                 }
             };
-            if !g.entry_ids.insert(code_hash(&p.entry.entry_id)) {
+            if !g.entry_ids.insert(code_hash(&p.entry_id)) {
                 bad_count += 1;
                 if bad_rows.len() < KEEP_BAD_ROWS {
                     bad_rows.push(RowError {
                         line: r.line(),
-                        entry_id: Some(p.entry.entry_id.clone()),
+                        entry_id: Some(p.entry_id.clone()),
                         errors: vec![credgate_entries::FieldError {
                             column: "entry_id".into(),
                             message: format!(
                                 "duplicate: entry {} appears earlier in the file",
-                                p.entry.entry_id
+                                p.entry_id
                             ),
                         }],
                     });
                 }
                 continue;
             }
-            if p.entry.status == EntryStatus::Revoked {
+            if p.revoked {
                 revoked += 1;
                 continue;
             }
-            record_buf.clear();
-            record::encode(
-                &p.entry,
-                &p.keys.parts,
-                &mut g.strings,
-                &mut record_buf,
-            );
+            let ids = std::mem::take(&mut p.strings).map(|s| {
+                s.map_or(record::NO_STRING, |(h, s)| g.strings.intern(h, s))
+            });
+            record::patch_string_ids(&mut p.record, ids);
             g.offsets.push((g.records_len / 4) as u32);
-            g.records_len += record_buf.len() as u64;
-            w.write(&record_buf)?;
+            g.records_len += p.record.len() as u64;
+            w.write(&p.record)?;
             let ord = g.offsets.len() as u32 - 1;
             gather(&mut g, p, ord);
         }
+        t_write += t.elapsed().as_secs_f64();
+        std::mem::swap(&mut current, &mut next);
         progress(Progress::Rows(rows));
     }
     w.end();
     timings.push((
-        "read, validate, key, write records",
-        started.elapsed().as_secs_f64(),
+        "read rows while validating, keying, encoding (2 threads)",
+        t_overlapped,
     ));
+    timings.push(("intern, write records, gather keys (1 thread)", t_write));
 
     if bad_count > 0 && opts.policy == Policy::RejectFile {
         w.abandon();
@@ -256,9 +384,11 @@ pub fn build(
         mut secondary,
         bitmaps,
         strings,
-        counts,
         ..
     } = g;
+    let bitmaps = bitmaps.named();
+    let counts: BTreeMap<&String, u64> =
+        bitmaps.iter().map(|(name, bm)| (name, bm.len())).collect();
     let ((name_fst, secondary_fst, postings), (digest, sorted)) = rayon::join(
         || build_fsts(&name_arena, &mut names, &mut secondary),
         || {
@@ -346,51 +476,24 @@ fn section_sizes(path: &Path) -> Option<Vec<(&'static str, u64)>> {
 }
 
 fn gather(g: &mut Gathered, p: Prepared, ord: u32) {
-    let e = &p.entry;
-    g.codes.push(pair(code_hash(&e.code), ord));
-    for party in &e.related {
-        if let Some(id) = &party.id_number {
-            g.related.push(pair(code_hash(id), ord));
-        }
+    g.codes.push(pair(p.code, ord));
+    for h in p.related {
+        g.related.push(pair(h, ord));
     }
-    for s in &e.secondary_ids {
-        g.secondary.push((s.clone(), ord));
+    for s in p.secondary {
+        g.secondary.push((s, ord));
     }
-    if !p.keys.base.is_empty() {
-        g.names.push([
-            g.name_arena.len() as u32,
-            p.keys.base.len() as u32,
-            ord,
-        ]);
-        g.name_arena.extend_from_slice(p.keys.base.as_bytes());
+    if !p.base.is_empty() {
+        g.names.push([g.name_arena.len() as u32, p.base.len() as u32, ord]);
+        g.name_arena.extend_from_slice(p.base.as_bytes());
     }
-    if let Some(h) = p.keys.noregion {
+    if let Some(h) = p.noregion {
         g.noregion.push(pair(h, ord));
     }
-    for &h in &p.keys.fuzzy {
+    for h in p.fuzzy {
         g.fuzzy.push(pair(h, ord));
     }
-    let category: &Category = e.category();
-    let mut add = |name: String| {
-        // Ordinals arrive in increasing order: appending cannot fail.
-        let _ = g.bitmaps.entry(name).or_default().try_push(ord);
-    };
-    add(format!("list:{}", e.list.code()));
-    add(format!("category:{}", category.code));
-    add(format!("status:{}", e.status.code()));
-    add(format!("subject:{}", e.subject_kind.code()));
-    if let Some(s) = e.severity {
-        add(format!("severity:{}", s.code()));
-    }
-    if let Some(d) = e.division() {
-        add(format!("prefecture:{:06}", d / 100 * 100));
-    }
-    *g.counts
-        .entry(format!("{}:{}", e.list.code(), e.status.code()))
-        .or_default() += 1;
-    if e.subject_kind == SubjectKind::Person {
-        *g.counts.entry("persons".into()).or_default() += 1;
-    }
+    g.bitmaps.add(p.slots, ord);
 }
 
 /// Sorts the name keys and builds the name and secondary FSTs with their

@@ -37,9 +37,27 @@ pub struct StoredParts {
     pub key: String,
 }
 
-/// Interns a string and returns its id.
-pub trait Interner {
-    fn intern(&mut self, s: &str) -> u32;
+/// Byte offset of the five string ids in a record (see the layout).
+pub const STRING_IDS_AT: usize = 24;
+
+/// Writes the five string ids (authority, reason, basis, removal_reason,
+/// removal_authority) into an encoded record.
+pub fn patch_string_ids(record: &mut [u8], ids: [u32; 5]) {
+    for (i, id) in ids.iter().enumerate() {
+        let at = STRING_IDS_AT + i * 4;
+        record[at..at + 4].copy_from_slice(&id.to_le_bytes());
+    }
+}
+
+/// The strings a record refers to by id, in slot order.
+pub fn interned_strings(e: &Entry) -> [Option<&str>; 5] {
+    [
+        Some(&e.authority),
+        Some(&e.reason),
+        Some(&e.basis),
+        e.removal_reason.as_deref(),
+        e.removal_authority.as_deref(),
+    ]
 }
 
 fn days(d: NaiveDate) -> i32 {
@@ -54,13 +72,10 @@ fn put_str(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(&s.as_bytes()[..len]);
 }
 
-/// Appends the record of `e` to `out`.
-pub fn encode(
-    e: &Entry,
-    parts: &StoredParts,
-    strings: &mut dyn Interner,
-    out: &mut Vec<u8>,
-) {
+/// Appends the record of `e` to `out`, with the string ids left as
+/// [`NO_STRING`]; the writer interns the strings and patches them in with
+/// [`patch_string_ids`], so that encoding can run in parallel.
+pub fn encode(e: &Entry, parts: &StoredParts, out: &mut Vec<u8>) {
     let start = out.len();
     out.push(list_code(e.list));
     out.push(match e.subject_kind {
@@ -77,15 +92,8 @@ pub fn encode(
     out.extend_from_slice(&e.valid_until.map_or(0, days).to_le_bytes());
     out.extend_from_slice(&e.removed_on.map_or(0, days).to_le_bytes());
     out.extend_from_slice(&e.division().unwrap_or(0).to_le_bytes());
-    let mut sid = |s: Option<&str>| s.map_or(NO_STRING, |s| strings.intern(s));
-    for id in [
-        sid(Some(&e.authority)),
-        sid(Some(&e.reason)),
-        sid(Some(&e.basis)),
-        sid(e.removal_reason.as_deref()),
-        sid(e.removal_authority.as_deref()),
-    ] {
-        out.extend_from_slice(&id.to_le_bytes());
+    for _ in 0..5 {
+        out.extend_from_slice(&NO_STRING.to_le_bytes());
     }
     debug_assert_eq!(out.len() - start, FIXED);
     for s in [

@@ -33,7 +33,14 @@ use unicode_normalization::UnicodeNormalization;
 pub fn normalize(text: &str) -> String {
     let mut mapped = String::with_capacity(text.len());
     let mut pending_space = false;
-    for c in text.nfkc() {
+    // Most names are already NFKC (CJK ideographs, ASCII): the quick check
+    // answers that without running the normaliser.
+    let nfkc: Box<dyn Iterator<Item = char>> =
+        match unicode_normalization::is_nfkc_quick(text.chars()) {
+            unicode_normalization::IsNormalized::Yes => Box::new(text.chars()),
+            _ => Box::new(text.nfkc()),
+        };
+    for c in nfkc {
         let c = map_leftover(c);
         if c.is_whitespace() {
             pending_space = !mapped.is_empty();

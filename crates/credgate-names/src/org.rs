@@ -3,6 +3,54 @@ use crate::tables::{
     MINOR_REGIONS, MINOR_SUFFIXES,
 };
 use crate::{is_key_char, normalize};
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+/// Word tables indexed by the character a match must start or end with,
+/// so that a lookup compares a handful of words instead of the whole
+/// table (parsing is on the query path and runs 10M times in a build).
+struct Tables {
+    /// First character → (base, is_major), longest first.
+    regions: HashMap<char, Vec<(&'static str, bool)>>,
+    /// Last character → (written, canonical), longest first.
+    legal_forms: HashMap<char, Vec<(&'static str, &'static str)>>,
+    /// Last character → industry words, longest first.
+    industries: HashMap<char, Vec<&'static str>>,
+}
+
+static TABLES: LazyLock<Tables> = LazyLock::new(|| {
+    fn first(s: &str) -> char {
+        s.chars().next().expect("non-empty word")
+    }
+    fn last(s: &str) -> char {
+        s.chars().next_back().expect("non-empty word")
+    }
+    let mut regions: HashMap<char, Vec<(&'static str, bool)>> = HashMap::new();
+    for r in MAJOR_REGIONS {
+        regions.entry(first(r)).or_default().push((r, true));
+    }
+    for r in MINOR_REGIONS {
+        regions.entry(first(r)).or_default().push((r, false));
+    }
+    let mut legal_forms: HashMap<char, Vec<_>> = HashMap::new();
+    for &(w, c) in LEGAL_FORMS {
+        legal_forms.entry(last(w)).or_default().push((w, c));
+    }
+    let mut industries: HashMap<char, Vec<&'static str>> = HashMap::new();
+    for w in INDUSTRIES {
+        industries.entry(last(w)).or_default().push(w);
+    }
+    for v in regions.values_mut() {
+        v.sort_by_key(|(w, _)| std::cmp::Reverse(w.len()));
+    }
+    for v in legal_forms.values_mut() {
+        v.sort_by_key(|(w, _)| std::cmp::Reverse(w.len()));
+    }
+    for v in industries.values_mut() {
+        v.sort_by_key(|w| std::cmp::Reverse(w.len()));
+    }
+    Tables { regions, legal_forms, industries }
+});
 
 /// An organisation name split into its parts, each normalised and free
 /// of punctuation. Empty strings stand for absent parts.
@@ -134,7 +182,10 @@ fn canonical_branch(branch: &str) -> String {
 }
 
 fn strip_legal_form(text: &str) -> (&str, &'static str) {
-    for (written, canonical) in LEGAL_FORMS {
+    let Some(last) = text.chars().next_back() else { return (text, "") };
+    for (written, canonical) in
+        TABLES.legal_forms.get(&last).into_iter().flatten()
+    {
         if let Some(rest) = text.strip_suffix(written) {
             return (rest, canonical);
         }
@@ -183,27 +234,25 @@ fn parse_regions(text: &str, min_rest: usize) -> Option<(String, &str)> {
 /// The longest region word at the start of `text`: its canonical form
 /// and its written length in bytes.
 fn region_at(text: &str) -> Option<(String, usize)> {
+    let first = text.chars().next()?;
     let mut best: Option<(String, usize)> = None;
-    let mut consider = |canonical: String, len: usize| {
-        if best.as_ref().is_none_or(|(_, l)| len > *l) {
-            best = Some((canonical, len));
-        }
-    };
-    for base in MAJOR_REGIONS {
-        if let Some(after) = text.strip_prefix(base) {
+    for &(base, major) in TABLES.regions.get(&first).into_iter().flatten() {
+        let Some(after) = text.strip_prefix(base) else { continue };
+        let candidate = if major {
             let suffix = MAJOR_SUFFIXES.iter().find(|s| after.starts_with(*s));
-            consider(
+            Some((
                 base.to_string(),
                 base.len() + suffix.map_or(0, |s| s.len()),
-            );
-        }
-    }
-    for base in MINOR_REGIONS {
-        if let Some(after) = text.strip_prefix(base) {
-            if let Some(s) =
-                MINOR_SUFFIXES.iter().find(|s| after.starts_with(*s))
-            {
-                consider(format!("{base}{s}"), base.len() + s.len());
+            ))
+        } else {
+            MINOR_SUFFIXES
+                .iter()
+                .find(|s| after.starts_with(*s))
+                .map(|s| (format!("{base}{s}"), base.len() + s.len()))
+        };
+        if let Some((c, len)) = candidate {
+            if best.as_ref().is_none_or(|(_, l)| len > *l) {
+                best = Some((c, len));
             }
         }
     }
@@ -216,7 +265,8 @@ fn strip_industries(text: &str) -> (&str, String) {
     let mut rest = text;
     let mut stripped: Vec<&str> = Vec::new();
     'outer: loop {
-        for word in INDUSTRIES {
+        let Some(last) = rest.chars().next_back() else { break };
+        for word in TABLES.industries.get(&last).into_iter().flatten() {
             if let Some(head) = rest.strip_suffix(word) {
                 if head.chars().count() >= MIN_BRAND_CHARS {
                     stripped.push(word);

@@ -1,3 +1,4 @@
 pub mod entries;
 pub mod generate;
+pub mod snapshot;
 pub mod validate;
