@@ -79,6 +79,14 @@ impl RawRecord {
     pub fn line(&self) -> u64 {
         self.line
     }
+
+    /// About how many bytes of the file the row took (for estimates).
+    pub fn byte_len(&self) -> usize {
+        match &self.data {
+            RawData::Csv(r) => r.as_slice().len() + r.len(),
+            RawData::Jsonl(b) => b.len(),
+        }
+    }
 }
 
 /// Turns raw rows into entries. Cheap to clone and shareable between

@@ -264,8 +264,7 @@ fn region_at(text: &str) -> Option<(String, usize)> {
 fn strip_industries(text: &str) -> (&str, String) {
     let mut rest = text;
     let mut stripped: Vec<&str> = Vec::new();
-    'outer: loop {
-        let Some(last) = rest.chars().next_back() else { break };
+    'outer: while let Some(last) = rest.chars().next_back() {
         for word in TABLES.industries.get(&last).into_iter().flatten() {
             if let Some(head) = rest.strip_suffix(word) {
                 if head.chars().count() >= MIN_BRAND_CHARS {

@@ -1,0 +1,78 @@
+//! Screening: what a subject's list status means for one transaction.
+//!
+//! [`Screener::screen`] takes a [`Query`] (identifier, name, related
+//! party) and a scenario, finds the explained hits in a snapshot
+//! ([`matcher`]) and turns them into a [`Decision`] with the measures of
+//! the catalogue that apply ([`decision`]).
+
+pub mod catalogue;
+pub mod decision;
+pub mod matcher;
+pub mod score;
+
+pub use catalogue::{Catalogue, CatalogueError, Effect, Measure};
+pub use decision::{AppliedMeasure, Decision, Verdict};
+pub use matcher::{Hit, MatchKind, MatchOptions, Query, QueryError};
+
+use credgate_index::Snapshot;
+use std::sync::Arc;
+
+/// Why a screening request cannot be answered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScreenError {
+    #[error(transparent)]
+    Query(#[from] QueryError),
+    #[error("scenario: '{given}' is not known; known scenarios: {}", .known.join(", "))]
+    UnknownScenario { given: String, known: Vec<String> },
+}
+
+/// The answer to one query.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub verdict: Verdict,
+    pub scenario: Option<String>,
+    pub hits: Vec<Hit>,
+}
+
+/// A snapshot and a catalogue, ready to screen.
+#[derive(Debug, Clone)]
+pub struct Screener {
+    pub snapshot: Arc<Snapshot>,
+    pub catalogue: Arc<Catalogue>,
+    pub options: MatchOptions,
+}
+
+impl Screener {
+    pub fn new(
+        snapshot: Arc<Snapshot>,
+        catalogue: Arc<Catalogue>,
+    ) -> Screener {
+        Screener { snapshot, catalogue, options: MatchOptions::default() }
+    }
+
+    /// Screens one query; `scenario` selects the measures (all scenarios
+    /// when `None`).
+    pub fn screen(
+        &self,
+        q: &Query,
+        scenario: Option<&str>,
+    ) -> Result<Outcome, ScreenError> {
+        if let Some(s) = scenario {
+            if self.catalogue.scenario(s).is_none() {
+                return Err(ScreenError::UnknownScenario {
+                    given: s.to_string(),
+                    known: self
+                        .catalogue
+                        .scenarios()
+                        .iter()
+                        .map(|s| s.id.clone())
+                        .collect(),
+                });
+            }
+        }
+        let hits = matcher::find(&self.snapshot, q, &self.options)?;
+        let verdict =
+            decision::decide(&self.snapshot, &hits, &self.catalogue, scenario);
+        Ok(Outcome { verdict, scenario: scenario.map(str::to_string), hits })
+    }
+}

@@ -1,0 +1,468 @@
+//! Finding the entries a query matches, each hit explained.
+
+use crate::score;
+use chrono::NaiveDate;
+use credgate_ident::{IdError, IdKind, Validated};
+use credgate_index::Snapshot;
+use credgate_index::keys::{NameKeys, query_keys};
+use credgate_index::record::{RecordView, StoredParts};
+use credgate_model::{CategoryId, ListKind, PartyRole, SubjectKind};
+use roaring::RoaringBitmap;
+
+/// How a hit was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum MatchKind {
+    Code,
+    RelatedParty,
+    NameExact,
+    NameFuzzy,
+}
+
+impl MatchKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            MatchKind::Code => "code",
+            MatchKind::RelatedParty => "related_party",
+            MatchKind::NameExact => "name_exact",
+            MatchKind::NameFuzzy => "name_fuzzy",
+        }
+    }
+
+    /// Whether the hit rests on an identifier rather than a name.
+    pub fn by_identifier(self) -> bool {
+        matches!(self, MatchKind::Code | MatchKind::RelatedParty)
+    }
+}
+
+/// What to screen.
+#[derive(Debug, Clone, Default)]
+pub struct Query {
+    pub code: Option<String>,
+    pub name: Option<String>,
+    pub subject_type: Option<SubjectKind>,
+    /// The applicant organisation's legal representative, when the caller
+    /// knows it (bidder lists carry it).
+    pub legal_rep_code: Option<String>,
+    /// Only these lists (all when empty).
+    pub lists: Vec<ListKind>,
+    /// Only these categories (all when empty).
+    pub categories: Vec<CategoryId>,
+    /// Follow related parties (default on in the API).
+    pub include_related: bool,
+    /// Also return entries no longer in force.
+    pub include_exited: bool,
+}
+
+/// Tunables of matching.
+#[derive(Debug, Clone)]
+pub struct MatchOptions {
+    /// Name hits below this score are dropped.
+    pub min_score: f32,
+    /// Candidates scored per query at most: bounds the tail latency when a
+    /// short name has thousands of neighbours.
+    pub max_candidates: usize,
+    /// Hits returned at most (best first).
+    pub max_hits: usize,
+    /// The day in-force is judged on.
+    pub today: NaiveDate,
+}
+
+impl Default for MatchOptions {
+    fn default() -> Self {
+        MatchOptions {
+            min_score: 0.5,
+            max_candidates: 512,
+            max_hits: 20,
+            today: chrono::Local::now().date_naive(),
+        }
+    }
+}
+
+/// One explained hit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    pub ordinal: u32,
+    pub kind: MatchKind,
+    pub score: f32,
+    /// The query field that matched (`code`, `name`, `legal_rep_code`).
+    pub query_field: &'static str,
+    /// The entry field it matched (`code`, `name`,
+    /// `related_parties.legal_representative.id_number`, …).
+    pub entry_field: String,
+    /// The two keys compared.
+    pub query_key: String,
+    pub entry_key: String,
+    /// For related-party hits: the role linking the two.
+    pub role: Option<PartyRole>,
+}
+
+/// A query that cannot be screened.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QueryError {
+    #[error("{field}: {error}")]
+    InvalidCode { field: &'static str, error: IdError },
+    #[error("give a code, a name or both")]
+    Empty,
+    #[error("name: longer than {max} characters")]
+    NameTooLong { max: usize },
+}
+
+/// Longest name accepted.
+pub const MAX_NAME_CHARS: usize = 200;
+
+/// Filters applied to every candidate, using the snapshot's bitmaps.
+struct Filter<'s> {
+    lists: Option<RoaringBitmap>,
+    categories: Option<RoaringBitmap>,
+    in_force: Option<RoaringBitmap>,
+    today: NaiveDate,
+    _snap: std::marker::PhantomData<&'s ()>,
+}
+
+impl<'s> Filter<'s> {
+    fn new(snap: &'s Snapshot, q: &Query, today: NaiveDate) -> Self {
+        let union = |names: Vec<String>| {
+            let mut bm = RoaringBitmap::new();
+            for n in names {
+                if let Some(b) = snap.bitmap(&n) {
+                    bm |= b;
+                }
+            }
+            bm
+        };
+        Filter {
+            lists: (!q.lists.is_empty()).then(|| {
+                union(
+                    q.lists
+                        .iter()
+                        .map(|l| format!("list:{}", l.code()))
+                        .collect(),
+                )
+            }),
+            categories: (!q.categories.is_empty()).then(|| {
+                union(
+                    q.categories
+                        .iter()
+                        .filter_map(|c| credgate_model::Category::by_id(*c))
+                        .map(|c| format!("category:{}", c.code))
+                        .collect(),
+                )
+            }),
+            in_force: (!q.include_exited).then(|| {
+                union(vec!["status:active".into(), "status:disputed".into()])
+            }),
+            today,
+            _snap: std::marker::PhantomData,
+        }
+    }
+
+    fn admits_ordinal(&self, ord: u32) -> bool {
+        [&self.lists, &self.categories, &self.in_force]
+            .iter()
+            .all(|b| b.as_ref().is_none_or(|b| b.contains(ord)))
+    }
+
+    fn admits_record(&self, r: &RecordView<'_>) -> bool {
+        self.in_force.is_none() || r.in_force_on(self.today)
+    }
+}
+
+fn parts_of(r: &RecordView<'_>) -> StoredParts {
+    StoredParts {
+        region: r.region.to_string(),
+        brand: r.brand.to_string(),
+        industry: r.industry.to_string(),
+        legal_form: r.legal_form.to_string(),
+        branch: r.branch.to_string(),
+        key: r.name_key.to_string(),
+    }
+}
+
+/// Old identifiers kept as secondary ids: a 15-digit business
+/// registration number (工商注册号) or a 9-character organisation code
+/// (组织机构代码, GB 11714).
+fn is_secondary_shape(cleaned: &str) -> bool {
+    let b = cleaned.as_bytes();
+    (b.len() == 15 && b.iter().all(u8::is_ascii_digit))
+        || (b.len() == 9
+            && b[..8]
+                .iter()
+                .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
+            && (b[8].is_ascii_digit() || b[8] == b'X'))
+}
+
+/// Validates the identifier of a query field.
+pub fn validate_code(
+    field: &'static str,
+    code: &str,
+) -> Result<Validated, QueryError> {
+    credgate_ident::validate(code)
+        .map_err(|error| QueryError::InvalidCode { field, error })
+}
+
+/// Screens a query against a snapshot: every hit, explained, best first.
+pub fn find(
+    snap: &Snapshot,
+    q: &Query,
+    opts: &MatchOptions,
+) -> Result<Vec<Hit>, QueryError> {
+    let code = q.code.as_deref().filter(|c| !c.trim().is_empty());
+    let name = q.name.as_deref().filter(|n| !n.trim().is_empty());
+    if code.is_none() && name.is_none() {
+        return Err(QueryError::Empty);
+    }
+    // A code that is no valid USCC or resident ID may still be an old
+    // registration number kept as a secondary identifier.
+    let mut secondary: Option<String> = None;
+    let code = match code.map(|c| validate_code("code", c)) {
+        Some(Err(e)) => {
+            let cleaned =
+                credgate_ident::clean(q.code.as_deref().unwrap_or(""));
+            if is_secondary_shape(&cleaned) {
+                secondary = Some(cleaned);
+                None
+            } else {
+                return Err(e);
+            }
+        }
+        other => other.transpose()?,
+    };
+    let rep = q
+        .legal_rep_code
+        .as_deref()
+        .filter(|c| !c.trim().is_empty())
+        .map(|c| credgate_ident::validate_as(c, IdKind::ResidentId))
+        .transpose()
+        .map_err(|error| QueryError::InvalidCode {
+            field: "legal_rep_code",
+            error,
+        })?;
+    if name.is_some_and(|n| n.chars().count() > MAX_NAME_CHARS) {
+        return Err(QueryError::NameTooLong { max: MAX_NAME_CHARS });
+    }
+    let filter = Filter::new(snap, q, opts.today);
+    let mut hits: Vec<Hit> = Vec::new();
+    let mut push = |hit: Hit, r: &RecordView<'_>| {
+        if filter.admits_ordinal(hit.ordinal) && filter.admits_record(r) {
+            hits.push(hit);
+        }
+    };
+
+    if let Some(v) = &code {
+        for ord in snap.by_code(&v.normalized) {
+            let Ok(r) = snap.record(ord) else { continue };
+            push(
+                Hit {
+                    ordinal: ord,
+                    kind: MatchKind::Code,
+                    score: score::CODE,
+                    query_field: "code",
+                    entry_field: "code".into(),
+                    query_key: v.normalized.clone(),
+                    entry_key: r.code.to_string(),
+                    role: None,
+                },
+                &r,
+            );
+        }
+        if q.include_related {
+            related(snap, v, &mut push);
+        }
+    }
+    let secondary_key =
+        secondary.or_else(|| code.as_ref().map(|v| v.normalized.clone()));
+    if let Some(key) = secondary_key {
+        for ord in snap.by_secondary(&key) {
+            let Ok(r) = snap.record(ord) else { continue };
+            push(
+                Hit {
+                    ordinal: ord,
+                    kind: MatchKind::Code,
+                    score: score::CODE,
+                    query_field: "code",
+                    entry_field: "secondary_ids".into(),
+                    query_key: key.clone(),
+                    entry_key: key.clone(),
+                    role: None,
+                },
+                &r,
+            );
+        }
+    }
+    if let (Some(rep), true) = (&rep, q.include_related) {
+        for ord in snap.by_code(&rep.normalized) {
+            let Ok(r) = snap.record(ord) else { continue };
+            push(
+                Hit {
+                    ordinal: ord,
+                    kind: MatchKind::RelatedParty,
+                    score: score::RELATED_BY_CODE,
+                    query_field: "legal_rep_code",
+                    entry_field: "code".into(),
+                    query_key: rep.normalized.clone(),
+                    entry_key: r.code.to_string(),
+                    role: Some(PartyRole::LegalRepresentative),
+                },
+                &r,
+            );
+        }
+    }
+    if let Some(name) = name {
+        let kind = q.subject_type.or(match code.as_ref().map(|c| c.kind) {
+            Some(IdKind::Uscc) => Some(SubjectKind::Organisation),
+            Some(IdKind::ResidentId) => Some(SubjectKind::Person),
+            None => None,
+        });
+        let (kind, keys) = query_keys(name, kind);
+        names(snap, kind, &keys, opts, &filter, &mut hits);
+    }
+
+    // One hit per entry: the strongest way it was found.
+    hits.sort_by(|a, b| {
+        a.ordinal
+            .cmp(&b.ordinal)
+            .then(b.score.total_cmp(&a.score))
+            .then(a.kind.cmp(&b.kind))
+    });
+    hits.dedup_by_key(|h| h.ordinal);
+    hits.retain(|h| h.kind.by_identifier() || h.score >= opts.min_score);
+    hits.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then(a.kind.cmp(&b.kind))
+            .then(a.ordinal.cmp(&b.ordinal))
+    });
+    hits.truncate(opts.max_hits);
+    Ok(hits)
+}
+
+/// Related parties of an identifier query: a person's organisations, and
+/// the listed persons behind a listed organisation.
+fn related(
+    snap: &Snapshot,
+    v: &Validated,
+    push: &mut impl FnMut(Hit, &RecordView<'_>),
+) {
+    match v.kind {
+        IdKind::ResidentId => {
+            for ord in snap.related_to(&v.normalized) {
+                let Ok(r) = snap.record(ord) else { continue };
+                let Some(p) = r
+                    .related
+                    .iter()
+                    .find(|p| p.id_number == Some(&v.normalized))
+                else {
+                    continue;
+                };
+                let role = p.role;
+                let hit = Hit {
+                    ordinal: ord,
+                    kind: MatchKind::RelatedParty,
+                    score: score::RELATED_BY_CODE,
+                    query_field: "code",
+                    entry_field: format!(
+                        "related_parties.{}.id_number",
+                        role.code()
+                    ),
+                    query_key: v.normalized.clone(),
+                    entry_key: v.normalized.clone(),
+                    role: Some(role),
+                };
+                push(hit, &r);
+            }
+        }
+        IdKind::Uscc => {
+            // The organisation's own records name its related parties;
+            // any of them listed is a hit.
+            let mut people: Vec<(PartyRole, String)> = Vec::new();
+            for ord in snap.by_code(&v.normalized) {
+                let Ok(r) = snap.record(ord) else { continue };
+                for p in &r.related {
+                    if let Some(id) = p.id_number {
+                        if !people.iter().any(|(_, i)| i == id) {
+                            people.push((p.role, id.to_string()));
+                        }
+                    }
+                }
+            }
+            for (role, id) in people {
+                for ord in snap.by_code(&id) {
+                    let Ok(r) = snap.record(ord) else { continue };
+                    let hit = Hit {
+                        ordinal: ord,
+                        kind: MatchKind::RelatedParty,
+                        score: score::RELATED_VIA_RECORD,
+                        query_field: "code",
+                        entry_field: "code".into(),
+                        query_key: format!("{}:{}", role.code(), id),
+                        entry_key: r.code.to_string(),
+                        role: Some(role),
+                    };
+                    push(hit, &r);
+                }
+            }
+        }
+    }
+}
+
+/// Name candidates: the exact base key (FST), the same name without its
+/// region, and the one-deletion neighbourhood; each scored.
+fn names(
+    snap: &Snapshot,
+    kind: SubjectKind,
+    keys: &NameKeys,
+    opts: &MatchOptions,
+    filter: &Filter<'_>,
+    hits: &mut Vec<Hit>,
+) {
+    let mut candidates: Vec<u32> = snap.by_name_base(&keys.base);
+    candidates.truncate(opts.max_candidates);
+    if kind == SubjectKind::Organisation {
+        if let Some(h) = keys.noregion {
+            candidates.extend(snap.by_noregion(h, opts.max_candidates));
+        }
+        for &h in &keys.fuzzy {
+            if candidates.len() >= opts.max_candidates * 2 {
+                break;
+            }
+            snap.for_each_fuzzy(h, |o| candidates.push(o));
+        }
+    }
+    candidates.sort_unstable();
+    candidates.dedup();
+    candidates.retain(|&o| filter.admits_ordinal(o));
+    candidates.truncate(opts.max_candidates);
+    for ord in candidates {
+        let Ok(r) = snap.record(ord) else { continue };
+        if !filter.admits_record(&r) || r.subject_kind != kind {
+            continue;
+        }
+        let exact = r.name_key == keys.parts.key;
+        let (match_kind, score) = match (exact, kind) {
+            (true, SubjectKind::Person) => {
+                (MatchKind::NameExact, score::NAME_EXACT_PERSON)
+            }
+            (true, SubjectKind::Organisation) => {
+                (MatchKind::NameExact, score::NAME_EXACT_ORG)
+            }
+            (false, SubjectKind::Person) => continue,
+            (false, SubjectKind::Organisation) => (
+                MatchKind::NameFuzzy,
+                score::fuzzy(&keys.parts, &parts_of(&r)),
+            ),
+        };
+        if score < opts.min_score {
+            continue;
+        }
+        hits.push(Hit {
+            ordinal: ord,
+            kind: match_kind,
+            score,
+            query_field: "name",
+            entry_field: "name".into(),
+            query_key: keys.parts.key.clone(),
+            entry_key: r.name_key.to_string(),
+            role: None,
+        });
+    }
+}

@@ -1,0 +1,439 @@
+//! Every match kind and decision rule, on a snapshot built from a small,
+//! hand-made list.
+
+use chrono::NaiveDate;
+use credgate_entries::{EntryWriter, Format};
+use credgate_ident::generate;
+use credgate_index::{BuildOptions, Snapshot, build};
+use credgate_model::{
+    Category, Entry, EntryStatus, IdType, ListKind, PartyRole, RelatedParty,
+    Severity, SubjectKind,
+};
+use credgate_screen::{
+    Catalogue, Decision, MatchKind, Query, ScreenError, Screener,
+};
+use std::sync::{Arc, OnceLock};
+
+fn uscc(seq: u64) -> String {
+    generate::uscc("91", 320106, &generate::org_body_numeric(seq)).unwrap()
+}
+
+fn person_id(seq: u32) -> String {
+    generate::resident_id(320102, (1980, 1, 1), seq).unwrap()
+}
+
+fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).unwrap()
+}
+
+fn entry(
+    id: &str,
+    list: ListKind,
+    category: &str,
+    name: &str,
+    code: String,
+) -> Entry {
+    let kind = if code.len() == 18
+        && code.chars().take(17).all(|c| c.is_ascii_digit())
+        && !code.starts_with("91")
+    {
+        SubjectKind::Person
+    } else {
+        SubjectKind::Organisation
+    };
+    Entry {
+        entry_id: id.into(),
+        list,
+        subject_kind: kind,
+        name: name.into(),
+        code,
+        secondary_ids: vec![],
+        category: Category::parse(category).unwrap().id(),
+        reason: "r".into(),
+        basis: "b".into(),
+        authority: "南京市中级人民法院".into(),
+        document_number: format!("doc-{id}"),
+        listed_on: d(2025, 1, 1),
+        valid_until: Some(d(2028, 1, 1)),
+        severity: (list != ListKind::Red).then_some(Severity::Serious),
+        status: EntryStatus::Active,
+        removal_reason: None,
+        removed_on: None,
+        removal_authority: None,
+        related: vec![],
+    }
+}
+
+fn rep(role: PartyRole, name: &str, id: String) -> RelatedParty {
+    RelatedParty {
+        role,
+        name: name.into(),
+        id_type: IdType::ResidentId,
+        id_number: Some(id),
+    }
+}
+
+fn fixture() -> Vec<Entry> {
+    use ListKind::*;
+    let mut black_org = entry(
+        "B1",
+        Black,
+        "court_defaulter",
+        "南京恒瑞建设工程有限公司",
+        uscc(1),
+    );
+    black_org.related.push(rep(
+        PartyRole::LegalRepresentative,
+        "李强",
+        person_id(11),
+    ));
+    black_org.secondary_ids.push("320106000000001".into());
+    let black_person =
+        entry("P1", Black, "court_defaulter", "张伟", person_id(21));
+    let mut focus_org = entry(
+        "F1",
+        Focus,
+        "abnormal_operation",
+        "苏州华润商贸有限公司",
+        uscc(2),
+    );
+    focus_org.related.push(rep(
+        PartyRole::LegalRepresentative,
+        "张伟",
+        person_id(21),
+    ));
+    let red = entry("R1", Red, "tax_a_grade", "无锡天宇科技有限公司", uscc(3));
+    let conflict_red =
+        entry("R2", Red, "tax_a_grade", "常州金达实业有限公司", uscc(4));
+    let conflict_black = entry(
+        "B2",
+        Black,
+        "major_tax_violation",
+        "常州金达实业有限公司",
+        uscc(4),
+    );
+    let mut disputed =
+        entry("B3", Black, "court_defaulter", "扬州鑫盛物流有限公司", uscc(5));
+    disputed.status = EntryStatus::Disputed;
+    let mut exited =
+        entry("B4", Black, "court_defaulter", "镇江宏远贸易有限公司", uscc(6));
+    exited.status = EntryStatus::Exited;
+    exited.removed_on = Some(d(2025, 6, 1));
+    let mut expired =
+        entry("B5", Black, "court_defaulter", "泰州永安化工有限公司", uscc(7));
+    expired.valid_until = Some(d(2025, 3, 1));
+    let branch = entry(
+        "B6",
+        Black,
+        "market_serious_violation",
+        "徐州博远科技有限公司南通分公司",
+        uscc(8),
+    );
+    vec![
+        black_org,
+        black_person,
+        focus_org,
+        red,
+        conflict_red,
+        conflict_black,
+        disputed,
+        exited,
+        expired,
+        branch,
+    ]
+}
+
+fn screener() -> &'static Screener {
+    static S: OnceLock<(tempfile::TempDir, Screener)> = OnceLock::new();
+    &S.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("e.jsonl");
+        let mut w = EntryWriter::new(
+            std::fs::File::create(&input).unwrap(),
+            Format::Jsonl,
+        )
+        .unwrap();
+        for e in fixture() {
+            w.write(&e).unwrap();
+        }
+        w.into_inner().unwrap();
+        let out = dir.path().join("s.snapshot");
+        build(&input, &out, &BuildOptions::default(), &|_| {}).unwrap();
+        let snap = Arc::new(Snapshot::open(&out).unwrap());
+        let mut s = Screener::new(snap, Arc::new(Catalogue::builtin()));
+        s.options.today = d(2026, 1, 1);
+        (dir, s)
+    })
+    .1
+}
+
+fn q(code: &str, name: &str) -> Query {
+    Query {
+        code: (!code.is_empty()).then(|| code.to_string()),
+        name: (!name.is_empty()).then(|| name.to_string()),
+        include_related: true,
+        ..Default::default()
+    }
+}
+
+/// (entry id, kind) of each hit, and the decision.
+fn run(
+    query: Query,
+    scenario: Option<&str>,
+) -> (Vec<(String, MatchKind)>, Decision, f32) {
+    let s = screener();
+    let out = s.screen(&query, scenario).unwrap();
+    let hits = out
+        .hits
+        .iter()
+        .map(|h| {
+            (
+                s.snapshot.record(h.ordinal).unwrap().entry_id.to_string(),
+                h.kind,
+            )
+        })
+        .collect();
+    let top = out.hits.first().map_or(0.0, |h| h.score);
+    (hits, out.verdict.decision, top)
+}
+
+fn check(
+    query: Query,
+    scenario: Option<&str>,
+    hits: &[(&str, MatchKind)],
+    decision: Decision,
+) {
+    let (got, got_decision, _) = run(query.clone(), scenario);
+    let want: Vec<(String, MatchKind)> =
+        hits.iter().map(|(id, k)| (id.to_string(), *k)).collect();
+    assert_eq!(got, want, "{query:?}");
+    assert_eq!(got_decision, decision, "{query:?} {scenario:?}");
+}
+
+use MatchKind::*;
+
+#[test]
+fn identifier_hits_decide_by_the_catalogue() {
+    let c = uscc(1);
+    check(
+        q(&c, ""),
+        Some("government_procurement"),
+        &[("B1", Code)],
+        Decision::Block,
+    );
+    check(
+        q(&c, ""),
+        Some("administrative_licensing"),
+        &[("B1", Code)],
+        Decision::Restrict,
+    );
+    check(q(&c, ""), None, &[("B1", Code)], Decision::Block);
+    // The code as a user types it.
+    let messy = format!("{} {}", &c[..9], c[9..].to_lowercase());
+    check(q(&messy, ""), Some("bidding"), &[("B1", Code)], Decision::Block);
+    // An old registration number finds the entry that keeps it.
+    check(
+        q("320106000000001", ""),
+        Some("bidding"),
+        &[("B1", Code)],
+        Decision::Block,
+    );
+    check(q("320106000000002", ""), Some("bidding"), &[], Decision::Clear);
+}
+
+#[test]
+fn names_alone_never_block() {
+    for name in [
+        "南京恒瑞建设工程有限公司",
+        "南京恒瑞建设工程有限责任公司",
+        "南京恆瑞建設工程有限公司",
+        "恒瑞建设工程（南京）有限公司",
+        "南京 恒瑞 建设工程 有限公司",
+    ] {
+        check(
+            q("", name),
+            Some("government_procurement"),
+            &[("B1", NameExact)],
+            Decision::Review,
+        );
+    }
+    for name in [
+        "南京恒端建设工程有限公司",
+        "恒瑞建设工程有限公司",
+        "南京恒瑞建没工程有限公司",
+    ] {
+        check(
+            q("", name),
+            Some("government_procurement"),
+            &[("B1", NameFuzzy)],
+            Decision::Review,
+        );
+    }
+}
+
+#[test]
+fn decoys_score_below_the_threshold() {
+    for name in [
+        "苏州恒瑞建设工程有限公司",
+        "南京恒瑞贸易有限公司",
+        "南京华光建设工程有限公司",
+        "徐州博远科技有限公司无锡分公司",
+    ] {
+        check(q("", name), None, &[], Decision::Clear);
+    }
+    // The parent of a listed branch: found, weaker than a variant.
+    let (hits, decision, top) = run(q("", "徐州博远科技有限公司"), None);
+    assert_eq!(hits, [("B6".to_string(), NameFuzzy)]);
+    assert_eq!(decision, Decision::Review);
+    assert!(top < 0.7, "{top}");
+}
+
+#[test]
+fn scores_order_code_over_exact_over_fuzzy() {
+    let (_, _, code) = run(q(&uscc(1), ""), None);
+    let (_, _, exact) = run(q("", "南京恒瑞建设工程有限公司"), None);
+    let (_, _, fuzzy) = run(q("", "南京恒端建设工程有限公司"), None);
+    assert!(
+        code > exact && exact > fuzzy && fuzzy > 0.5,
+        "{code} {exact} {fuzzy}"
+    );
+}
+
+#[test]
+fn related_parties_both_ways() {
+    // The legal representative of a court defaulter: the measures that
+    // extend to related parties apply to them.
+    let rep = person_id(11);
+    check(
+        q(&rep, ""),
+        Some("high_consumption"),
+        &[("B1", RelatedParty)],
+        Decision::Block,
+    );
+    check(
+        q(&rep, ""),
+        Some("government_procurement"),
+        &[("B1", RelatedParty)],
+        Decision::Warn,
+    );
+    // An organisation whose legal representative is listed: review.
+    check(
+        q(&uscc(2), ""),
+        Some("bidding"),
+        &[("F1", Code), ("P1", RelatedParty)],
+        Decision::Review,
+    );
+    let mut with_rep = q("", "南京新公司有限公司");
+    with_rep.legal_rep_code = Some(person_id(21));
+    check(
+        with_rep.clone(),
+        Some("bidding"),
+        &[("P1", RelatedParty)],
+        Decision::Review,
+    );
+    with_rep.include_related = false;
+    check(with_rep, Some("bidding"), &[], Decision::Clear);
+}
+
+#[test]
+fn person_names_match_exactly_only() {
+    check(q("", "张伟"), None, &[("P1", NameExact)], Decision::Review);
+    check(q("", "张玮"), None, &[], Decision::Clear);
+    // A listed person who also represents a focus-listed company.
+    check(
+        q(&person_id(21), ""),
+        Some("high_consumption"),
+        &[("P1", Code), ("F1", RelatedParty)],
+        Decision::Block,
+    );
+}
+
+#[test]
+fn focus_red_conflict_disputed_exited() {
+    check(
+        q(&uscc(2), ""),
+        Some("administrative_licensing"),
+        &[("F1", Code), ("P1", RelatedParty)],
+        Decision::Review,
+    );
+    let mut only_focus = q(&uscc(2), "");
+    only_focus.include_related = false;
+    check(
+        only_focus,
+        Some("administrative_licensing"),
+        &[("F1", Code)],
+        Decision::Warn,
+    );
+    check(
+        q(&uscc(3), ""),
+        Some("administrative_licensing"),
+        &[("R1", Code)],
+        Decision::Incentive,
+    );
+    let s = screener();
+    let out =
+        s.screen(&q(&uscc(4), ""), Some("government_procurement")).unwrap();
+    assert_eq!(out.verdict.decision, Decision::Block);
+    assert!(out.verdict.conflict);
+    assert!(
+        out.verdict
+            .measures
+            .iter()
+            .all(|m| m.measure.effect != credgate_screen::Effect::Incentive)
+    );
+    check(
+        q(&uscc(5), ""),
+        Some("government_procurement"),
+        &[("B3", Code)],
+        Decision::Review,
+    );
+    check(
+        q(&uscc(6), ""),
+        Some("government_procurement"),
+        &[],
+        Decision::Clear,
+    );
+    check(
+        q(&uscc(7), ""),
+        Some("government_procurement"),
+        &[],
+        Decision::Clear,
+    );
+    let mut history = q(&uscc(6), "");
+    history.include_exited = true;
+    check(history, None, &[("B4", Code)], Decision::Block);
+}
+
+#[test]
+fn list_filters() {
+    let mut red_only = q(&uscc(4), "");
+    red_only.lists = vec![ListKind::Red];
+    check(
+        red_only,
+        Some("administrative_licensing"),
+        &[("R2", Code)],
+        Decision::Incentive,
+    );
+    let mut cat = q(&uscc(4), "");
+    cat.categories =
+        vec![Category::parse("major_tax_violation").unwrap().id()];
+    check(cat, None, &[("B2", Code)], Decision::Block);
+}
+
+#[test]
+fn bad_queries_are_errors() {
+    let s = screener();
+    let e = s.screen(&q("91110000600037341N", ""), None).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "code: check_digit: check character is 'N', expected 'L'"
+    );
+    assert!(matches!(
+        s.screen(&q("", ""), None).unwrap_err(),
+        ScreenError::Query(_)
+    ));
+    let e = s.screen(&q(&uscc(1), ""), Some("lottery")).unwrap_err();
+    assert!(e.to_string().starts_with("scenario: 'lottery' is not known; known scenarios: government_procurement, bidding"), "{e}");
+    let long = "恒".repeat(300);
+    assert!(s.screen(&q("", &long), None).is_err());
+}
