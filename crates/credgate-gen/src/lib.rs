@@ -12,6 +12,7 @@
 //! Memory is constant: the generator remembers only small ring buffers of
 //! recent subjects to reuse.
 
+pub mod queries;
 mod tables;
 
 use chrono::{Datelike, Months, NaiveDate};

@@ -39,6 +39,14 @@ enum Command {
     Build(cmd::snapshot::BuildArgs),
     /// Verify every checksum and record of a snapshot.
     Verify(cmd::snapshot::VerifyArgs),
+    /// Screen one subject: decision, measures and explained hits.
+    Check(cmd::check::Args),
+    /// Screen a bidder list (CSV) and write the results next to each row.
+    Bulk(cmd::bulk::Args),
+    /// Generate labelled queries (planted hits and non-hits) from entries.
+    GenQueries(cmd::queries::GenArgs),
+    /// Report recall and false hits on labelled queries.
+    Accuracy(cmd::queries::AccuracyArgs),
 }
 
 fn main() -> ExitCode {
@@ -49,6 +57,10 @@ fn main() -> ExitCode {
         Command::Entries(command) => cmd::entries::run(command),
         Command::Build(args) => cmd::snapshot::build(args),
         Command::Verify(args) => cmd::snapshot::verify(args),
+        Command::Check(args) => cmd::check::run(args),
+        Command::Bulk(args) => cmd::bulk::run(args),
+        Command::GenQueries(args) => cmd::queries::gen_queries(args),
+        Command::Accuracy(args) => cmd::queries::accuracy(args),
     };
     match result {
         Ok(code) => code,

@@ -1,4 +1,8 @@
+pub mod bulk;
+pub mod check;
 pub mod entries;
 pub mod generate;
+pub mod queries;
+mod render;
 pub mod snapshot;
 pub mod validate;

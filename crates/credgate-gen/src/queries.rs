@@ -1,0 +1,381 @@
+//! Labelled queries for accuracy reports and benchmarks: planted hits of
+//! every variation kind of domain brief §4, and realistic non-hits,
+//! including the same 字号 in another region (decoys).
+
+use crate::{GenOptions, Generator};
+use credgate_model::{Entry, EntryStatus, SubjectKind};
+use credgate_names::{OrgName, match_key};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+/// The kinds of query, in the order they are produced.
+pub const KINDS: &[&str] = &[
+    "code",
+    "name_exact",
+    "width_punct",
+    "legal_form",
+    "traditional",
+    "typo",
+    "region_paren",
+    "missing_region",
+    "branch_suffix",
+    "person_code",
+    "person_name",
+    "unlisted",
+    "decoy_other_region",
+];
+
+/// One labelled query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LabelledQuery {
+    pub id: u64,
+    pub kind: &'static str,
+    /// Whether a hit on `expected_entry_id` is the right answer; for
+    /// non-hits, any hit is a false hit.
+    pub expect_hit: bool,
+    pub expected_entry_id: String,
+    pub name: String,
+    pub code: String,
+}
+
+/// Simplified → traditional for characters common in company names;
+/// enough to write a traditional variant of most names.
+const S2T: &[(char, char)] = &[
+    ('华', '華'),
+    ('苏', '蘇'),
+    ('东', '東'),
+    ('业', '業'),
+    ('发', '發'),
+    ('贸', '貿'),
+    ('电', '電'),
+    ('络', '絡'),
+    ('术', '術'),
+    ('车', '車'),
+    ('务', '務'),
+    ('广', '廣'),
+    ('国', '國'),
+    ('实', '實'),
+    ('云', '雲'),
+    ('龙', '龍'),
+    ('达', '達'),
+    ('丰', '豐'),
+    ('兴', '興'),
+    ('长', '長'),
+    ('宁', '寧'),
+    ('锡', '錫'),
+    ('门', '門'),
+    ('连', '連'),
+    ('设', '設'),
+    ('计', '計'),
+    ('装', '裝'),
+    ('饰', '飾'),
+    ('银', '銀'),
+    ('钢', '鋼'),
+    ('铁', '鐵'),
+    ('机', '機'),
+    ('药', '藥'),
+    ('医', '醫'),
+    ('乐', '樂'),
+    ('输', '輸'),
+    ('运', '運'),
+    ('农', '農'),
+    ('资', '資'),
+    ('产', '產'),
+    ('环', '環'),
+    ('营', '營'),
+    ('销', '銷'),
+    ('饮', '飲'),
+    ('万', '萬'),
+    ('马', '馬'),
+    ('鸿', '鴻'),
+    ('阳', '陽'),
+    ('时', '時'),
+    ('经', '經'),
+    ('济', '濟'),
+    ('创', '創'),
+    ('网', '網'),
+    ('数', '數'),
+    ('汇', '匯'),
+    ('恒', '恆'),
+    ('泰', '泰'),
+    ('凯', '凱'),
+    ('宝', '寶'),
+    ('联', '聯'),
+    ('传', '傳'),
+    ('贸', '貿'),
+    ('湾', '灣'),
+    ('优', '優'),
+    ('鑫', '鑫'),
+    ('维', '維'),
+    ('盘', '盤'),
+    ('园', '園'),
+    ('绿', '綠'),
+    ('开', '開'),
+    ('区', '區'),
+    ('州', '州'),
+    ('扬', '揚'),
+    ('镇', '鎮'),
+    ('盐', '鹽'),
+    ('县', '縣'),
+    ('徐', '徐'),
+    ('常', '常'),
+];
+
+/// Characters a typo may bring in.
+const TYPO: &[char] = &[
+    '瑞', '端', '华', '中', '天', '金', '达', '盛', '远', '安', '新', '恒',
+    '通', '信', '博', '泰', '海', '康', '源', '世', '明', '宝', '锦', '德',
+    '兴', '昌', '立', '和',
+];
+
+const OTHER_CITIES: &[&str] = &[
+    "南京",
+    "无锡",
+    "徐州",
+    "常州",
+    "苏州",
+    "南通",
+    "连云港",
+    "淮安",
+    "盐城",
+    "扬州",
+    "镇江",
+    "泰州",
+    "宿迁",
+    "杭州",
+    "合肥",
+    "济南",
+    "武汉",
+    "广州",
+    "深圳",
+    "成都",
+];
+
+/// Builds `count` labelled queries from `sample` (entries drawn from the
+/// list); `is_listed` tells whether a name's match key is on the list, to
+/// keep non-hits unlisted.
+pub fn make(
+    sample: &[Entry],
+    is_listed: &dyn Fn(&str) -> bool,
+    count: usize,
+    seed: u64,
+) -> Vec<LabelledQuery> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut unlisted = Generator::new(GenOptions::new(seed ^ 0x5EED))
+        .filter(|e| e.subject_kind == SubjectKind::Organisation)
+        .map(|e| e.name)
+        .filter(|n| !is_listed(&match_key(n)));
+    let orgs: Vec<&Entry> = sample
+        .iter()
+        .filter(|e| e.subject_kind == SubjectKind::Organisation)
+        .collect();
+    let persons: Vec<&Entry> = sample
+        .iter()
+        .filter(|e| e.subject_kind == SubjectKind::Person)
+        .collect();
+    let mut out = Vec::with_capacity(count);
+    let mut cursor = 0usize;
+    let mut attempts = 0usize;
+    while out.len() < count && attempts < count * 20 {
+        attempts += 1;
+        let kind = KINDS[out.len() % KINDS.len()];
+        let id = out.len() as u64 + 1;
+        let q = |expect_hit, e: Option<&Entry>, name: String, code: String| {
+            LabelledQuery {
+                id,
+                kind,
+                expect_hit,
+                expected_entry_id: e
+                    .map(|e| e.entry_id.clone())
+                    .unwrap_or_default(),
+                name,
+                code,
+            }
+        };
+        let made = match kind {
+            "person_code" | "person_name" => {
+                if persons.is_empty() {
+                    continue;
+                }
+                let e = persons[rng.random_range(0..persons.len())];
+                Some(if kind == "person_code" {
+                    q(true, Some(e), String::new(), e.code.clone())
+                } else {
+                    q(true, Some(e), e.name.clone(), String::new())
+                })
+            }
+            "unlisted" => {
+                unlisted.next().map(|n| q(false, None, n, String::new()))
+            }
+            _ => {
+                if orgs.is_empty() {
+                    break;
+                }
+                cursor = (cursor + 1) % orgs.len();
+                let e = orgs[cursor];
+                vary(kind, e, is_listed, &mut rng).map(
+                    |(expect, name, code)| {
+                        q(expect, expect.then_some(e), name, code)
+                    },
+                )
+            }
+        };
+        if let Some(m) = made {
+            out.push(m);
+        }
+    }
+    out
+}
+
+/// The written region prefix of a name (南京市, 江苏省南京市, …) and the
+/// rest, when the name starts with its region.
+fn split_region(name: &str, parts: &OrgName) -> Option<(String, String)> {
+    if parts.region.is_empty()
+        || parts.region_in_parens
+        || !parts.branch.is_empty()
+    {
+        return None;
+    }
+    let chars: Vec<char> = name.chars().collect();
+    for n in (1..chars.len().min(12)).rev() {
+        let head: String = chars[..n].iter().collect();
+        let rest: String = chars[n..].iter().collect();
+        // A bare region has no 字号 after it, which the parser requires:
+        // give it one.
+        let probe = OrgName::parse(&format!("{head}甲乙有限公司"));
+        if probe.region == parts.region
+            && probe.brand == "甲乙"
+            && rest.contains(&parts.brand)
+        {
+            return Some((head, rest));
+        }
+    }
+    None
+}
+
+fn vary(
+    kind: &str,
+    e: &Entry,
+    is_listed: &dyn Fn(&str) -> bool,
+    rng: &mut ChaCha8Rng,
+) -> Option<(bool, String, String)> {
+    let name = e.name.clone();
+    let parts = OrgName::parse(&name);
+    let unlisted = |n: &str| !is_listed(&match_key(n));
+    match kind {
+        "code" => Some((true, String::new(), e.code.clone())),
+        "name_exact" => Some((true, name, String::new())),
+        "width_punct" => {
+            let mut v: String = name
+                .chars()
+                .map(|c| match c {
+                    '(' => '（',
+                    ')' => '）',
+                    '0'..='9' => {
+                        char::from_u32(c as u32 + 0xFEE0).unwrap_or(c)
+                    }
+                    _ => c,
+                })
+                .collect();
+            let at = v.char_indices().nth(2).map(|(i, _)| i)?;
+            v.insert(at, '\u{3000}');
+            v.push('．');
+            Some((true, v, String::new()))
+        }
+        "legal_form" => {
+            let v = if let Some(h) = name.strip_suffix("股份有限公司") {
+                format!("{h}股份公司")
+            } else if let Some(h) = name.strip_suffix("有限责任公司") {
+                format!("{h}有限公司")
+            } else if let Some(h) = name.strip_suffix("有限公司") {
+                format!("{h}有限责任公司")
+            } else {
+                return None;
+            };
+            Some((true, v, String::new()))
+        }
+        "traditional" => {
+            let v: String = name
+                .chars()
+                .map(|c| {
+                    S2T.iter().find(|(s, _)| *s == c).map_or(c, |(_, t)| *t)
+                })
+                .collect();
+            (v != name).then_some((true, v, String::new()))
+        }
+        "typo" => {
+            let brand: Vec<char> = parts.brand.chars().collect();
+            if brand.len() + parts.industry.chars().count() < 4 {
+                return None;
+            }
+            let start = name.find(&parts.brand)?;
+            let i = rng.random_range(0..brand.len());
+            let mut with = TYPO[rng.random_range(0..TYPO.len())];
+            if with == brand[i] {
+                with = '嘉';
+            }
+            let mut b = brand.clone();
+            b[i] = with;
+            let typo: String = b.into_iter().collect();
+            let v = format!(
+                "{}{typo}{}",
+                &name[..start],
+                &name[start + parts.brand.len()..]
+            );
+            unlisted(&v).then_some((true, v, String::new()))
+        }
+        "region_paren" => {
+            let (_, rest) = split_region(&name, &parts)?;
+            let core = format!("{}{}", parts.brand, parts.industry);
+            let form = rest.strip_prefix(&core)?;
+            let v = format!("{core}({}){form}", parts.region);
+            Some((true, v, String::new()))
+        }
+        "missing_region" => {
+            let (_, rest) = split_region(&name, &parts)?;
+            Some((true, rest, String::new()))
+        }
+        "branch_suffix" => {
+            if !parts.branch.is_empty() {
+                return None;
+            }
+            let city = OTHER_CITIES[rng.random_range(0..OTHER_CITIES.len())];
+            let v = format!("{name}{city}分公司");
+            unlisted(&v).then_some((true, v, String::new()))
+        }
+        "decoy_other_region" => {
+            let (_, rest) = split_region(&name, &parts)?;
+            let city = OTHER_CITIES[rng.random_range(0..OTHER_CITIES.len())];
+            if parts.region.contains(city) {
+                return None;
+            }
+            let v = format!("{city}{rest}");
+            unlisted(&v).then_some((false, v, String::new()))
+        }
+        _ => None,
+    }
+}
+
+/// Whether an entry is a fair source of a planted hit on `day`: in force
+/// with a margin, so that the expected hit is still in force when the
+/// queries run.
+pub fn usable(e: &Entry, day: chrono::NaiveDate) -> bool {
+    e.status == EntryStatus::Active
+        && e.valid_until.is_none_or(|u| u > day + chrono::Days::new(60))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn region_variants_of_a_name() {
+        let name = "南京市恒瑞科技有限公司";
+        let parts = OrgName::parse(name);
+        let (head, rest) = split_region(name, &parts).expect("region prefix");
+        assert_eq!(
+            (head.as_str(), rest.as_str()),
+            ("南京市", "恒瑞科技有限公司")
+        );
+    }
+}

@@ -1,0 +1,190 @@
+use super::render::{outcome_json, pii};
+use anyhow::Context;
+use credgate_index::Snapshot;
+use credgate_model::{ListKind, SubjectKind};
+use credgate_screen::{Catalogue, Query, Screener};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Options shared by the commands that screen.
+#[derive(Debug, clap::Args)]
+pub struct ScreenArgs {
+    /// Snapshot file (from `credgate build`).
+    #[arg(long)]
+    pub snapshot: PathBuf,
+    /// Scenario: which measures apply (e.g. government_procurement);
+    /// every scenario when omitted.
+    #[arg(long)]
+    pub scenario: Option<String>,
+    /// Measures catalogue (TOML); the built-in data/measures.toml when
+    /// omitted.
+    #[arg(long)]
+    pub measures: Option<PathBuf>,
+    /// Name hits below this score are dropped.
+    #[arg(long, default_value_t = 0.5)]
+    pub min_score: f32,
+    /// Show full personal ID numbers (masked otherwise).
+    #[arg(long)]
+    pub show_pii: bool,
+}
+
+impl ScreenArgs {
+    pub fn screener(&self) -> anyhow::Result<Screener> {
+        let snap = Snapshot::open(&self.snapshot)?;
+        let catalogue = load_catalogue(self.measures.as_deref())?;
+        let mut s = Screener::new(Arc::new(snap), Arc::new(catalogue));
+        s.options.min_score = self.min_score;
+        if let Some(sc) = &self.scenario {
+            if s.catalogue.scenario(sc).is_none() {
+                let known: Vec<&str> = s
+                    .catalogue
+                    .scenarios()
+                    .iter()
+                    .map(|s| s.id.as_str())
+                    .collect();
+                anyhow::bail!(
+                    "scenario '{sc}' is not known; known: {}",
+                    known.join(", ")
+                );
+            }
+        }
+        Ok(s)
+    }
+}
+
+pub fn load_catalogue(path: Option<&Path>) -> anyhow::Result<Catalogue> {
+    match path {
+        None => Ok(Catalogue::builtin()),
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("reading {}", p.display()))?;
+            Catalogue::parse(&text).with_context(|| format!("{}", p.display()))
+        }
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    screen: ScreenArgs,
+    /// USCC or resident ID of the subject.
+    #[arg(long)]
+    code: Option<String>,
+    /// Name of the subject.
+    #[arg(long)]
+    name: Option<String>,
+    /// organisation or person (guessed from the code or name otherwise).
+    #[arg(long)]
+    subject_type: Option<String>,
+    /// Resident ID of the organisation's legal representative.
+    #[arg(long)]
+    legal_rep_code: Option<String>,
+    /// Only these lists (comma-separated: black, focus, red).
+    #[arg(long, value_delimiter = ',')]
+    list: Vec<String>,
+    /// Do not follow related parties.
+    #[arg(long)]
+    no_related: bool,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let screener = args.screen.screener()?;
+    let lists = args
+        .list
+        .iter()
+        .map(|l| ListKind::parse(l))
+        .collect::<Result<Vec<_>, _>>()?;
+    let subject_type =
+        args.subject_type.as_deref().map(SubjectKind::parse).transpose()?;
+    let query = Query {
+        code: args.code,
+        name: args.name,
+        subject_type,
+        legal_rep_code: args.legal_rep_code,
+        lists,
+        categories: vec![],
+        include_related: !args.no_related,
+        include_exited: false,
+    };
+    let started = Instant::now();
+    let outcome =
+        match screener.screen(&query, args.screen.scenario.as_deref()) {
+            Ok(o) => o,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(ExitCode::from(1));
+            }
+        };
+    let took = started.elapsed().as_micros();
+    let snap = &screener.snapshot;
+    let show = args.screen.show_pii;
+    if args.json {
+        println!("{}", outcome_json(snap, &outcome, show, took));
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "decision: {}{}{}",
+        outcome.verdict.decision.code(),
+        outcome
+            .scenario
+            .as_deref()
+            .map(|s| format!(" (scenario {s})"))
+            .unwrap_or_default(),
+        if outcome.verdict.conflict { "  [red/black conflict]" } else { "" }
+    );
+    for m in &outcome.verdict.measures {
+        let id = snap
+            .record(m.ordinal)
+            .map(|r| r.entry_id.to_string())
+            .unwrap_or_default();
+        println!(
+            "  measure: {} {} — {} ({}; {}) [entry {id}]",
+            m.measure.effect.code(),
+            m.measure.scenario,
+            m.measure.text,
+            m.measure.category,
+            m.measure.basis
+        );
+    }
+    if outcome.hits.is_empty() {
+        println!("no hits");
+    }
+    for (i, h) in outcome.hits.iter().enumerate() {
+        let Ok(r) = snap.record(h.ordinal) else { continue };
+        let code = if r.subject_kind == SubjectKind::Person {
+            pii(r.code, show)
+        } else {
+            r.code.into()
+        };
+        println!(
+            "{:>2}. {} {} {} {} score {:.3}{} — {} {} ({}, {}, {})",
+            i + 1,
+            r.entry_id,
+            r.list.code(),
+            credgate_model::Category::by_id(r.category)
+                .map_or("?", |c| c.code),
+            h.kind.code(),
+            h.score,
+            h.role.map(|r| format!(" as {}", r.code())).unwrap_or_default(),
+            r.name,
+            code,
+            snap.string(r.authority),
+            r.document_number,
+            r.status.code(),
+        );
+        println!(
+            "    {} {} ↔ {} {}",
+            h.query_field,
+            pii(&h.query_key, show),
+            h.entry_field,
+            pii(&h.entry_key, show)
+        );
+    }
+    println!("({} µs)", took);
+    Ok(ExitCode::SUCCESS)
+}
