@@ -92,15 +92,6 @@ pub fn likely_kind(cleaned: &str) -> IdKind {
     }
 }
 
-#[cfg(test)]
-mod mask_tests {
-    #[test]
-    fn masks_the_middle() {
-        assert_eq!(super::mask("320412198001011234"), "3204**********1234");
-        assert_eq!(super::mask("abc"), "***");
-    }
-}
-
 /// Validates `input` as the given kind only.
 pub fn validate_as(input: &str, kind: IdKind) -> Result<Validated, IdError> {
     let code = clean(input);
@@ -138,4 +129,13 @@ fn check_length(code: &str) -> Result<(), IdError> {
         return Err(IdError::Length { found });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod mask_tests {
+    #[test]
+    fn masks_the_middle() {
+        assert_eq!(super::mask("320412198001011234"), "3204**********1234");
+        assert_eq!(super::mask("abc"), "***");
+    }
 }
