@@ -479,11 +479,15 @@ pub fn build(
         },
     });
     w.section(Section::Meta, meta.to_string().as_bytes())?;
-    let sections: Vec<(&'static str, u64)> =
-        Section::ALL.iter().map(|s| (s.name(), 0)).collect();
+    // The writer knows its sections: reading the file back to learn them
+    // would map gigabytes into memory (it did: 6.2 GB peak at 10M).
+    let written = w.sections();
+    let sections: Vec<(&'static str, u64)> = Section::ALL
+        .iter()
+        .map(|s| (s.name(), written[s.index()].len))
+        .collect();
     let bytes = w.commit(output, built_at, entry_count, digest)?;
     timings.push(("write indexes, sync, rename", t.elapsed().as_secs_f64()));
-    let sections = section_sizes(output).unwrap_or(sections);
     Ok(BuildReport {
         path: output.to_path_buf(),
         rows,
@@ -495,17 +499,6 @@ pub fn build(
         sections,
         timings,
     })
-}
-
-fn section_sizes(path: &Path) -> Option<Vec<(&'static str, u64)>> {
-    let bytes = std::fs::read(path).ok()?;
-    let header = crate::format::Header::decode(&bytes, path).ok()?;
-    Some(
-        Section::ALL
-            .iter()
-            .map(|s| (s.name(), header.sections[s.index()].len))
-            .collect(),
-    )
 }
 
 fn gather(g: &mut Gathered, p: Prepared, ord: u32) {

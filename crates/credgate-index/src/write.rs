@@ -87,6 +87,11 @@ impl SnapshotWriter {
         Ok(())
     }
 
+    /// The sections written so far (offset, length, checksum).
+    pub fn sections(&self) -> [SectionEntry; SECTION_COUNT] {
+        self.sections
+    }
+
     /// Writes the header, syncs, and renames the file into place.
     pub fn commit(
         mut self,
