@@ -364,9 +364,126 @@ pub fn usable(e: &Entry, day: chrono::NaiveDate) -> bool {
         && e.valid_until.is_none_or(|u| u > day + chrono::Days::new(60))
 }
 
+/// A query file that cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum QueryFileError {
+    #[error("{path}: {source}")]
+    Csv { path: String, source: csv::Error },
+    #[error("{path}, line {line}: {what}")]
+    Row { path: String, line: u64, what: String },
+}
+
+/// The columns of a query file, in order.
+pub const COLUMNS: [&str; 6] =
+    ["query_id", "kind", "expect", "expected_entry_id", "name", "code"];
+
+/// Writes labelled queries as CSV with the [`COLUMNS`].
+pub fn write_csv<W: std::io::Write>(
+    out: W,
+    queries: &[LabelledQuery],
+) -> csv::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(COLUMNS)?;
+    for q in queries {
+        w.write_record([
+            q.id.to_string().as_str(),
+            q.kind,
+            if q.expect_hit { "hit" } else { "no_hit" },
+            &q.expected_entry_id,
+            &q.name,
+            &q.code,
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// Reads a query file written by [`write_csv`].
+pub fn read_csv(
+    path: &std::path::Path,
+) -> Result<Vec<LabelledQuery>, QueryFileError> {
+    let shown = path.display().to_string();
+    let csv_err = |source| QueryFileError::Csv { path: shown.clone(), source };
+    let mut r = csv::Reader::from_path(path).map_err(csv_err)?;
+    let headers = r.headers().map_err(csv_err)?.clone();
+    if headers.iter().ne(COLUMNS) {
+        return Err(QueryFileError::Row {
+            path: shown,
+            line: 1,
+            what: format!("expected the header {}", COLUMNS.join(",")),
+        });
+    }
+    let mut out = Vec::new();
+    for rec in r.records() {
+        let rec = rec.map_err(csv_err)?;
+        let line = rec.position().map_or(0, |p| p.line());
+        let row = |what: String| QueryFileError::Row {
+            path: shown.clone(),
+            line,
+            what,
+        };
+        let get = |n: usize| rec.get(n).unwrap_or("");
+        let kind = KINDS.iter().find(|k| **k == get(1)).ok_or_else(|| {
+            row(format!(
+                "kind: '{}' is not one of {}",
+                get(1),
+                KINDS.join(", ")
+            ))
+        })?;
+        let expect_hit = match get(2) {
+            "hit" => true,
+            "no_hit" => false,
+            other => {
+                return Err(row(format!(
+                    "expect: '{other}' is neither hit nor no_hit"
+                )));
+            }
+        };
+        out.push(LabelledQuery {
+            id: get(0).parse().map_err(|_| {
+                row(format!("query_id: '{}' is not a number", get(0)))
+            })?,
+            kind,
+            expect_hit,
+            expected_entry_id: get(3).to_string(),
+            name: get(4).to_string(),
+            code: get(5).to_string(),
+        });
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn query_files_round_trip_and_bad_rows_are_named() {
+        let qs: Vec<LabelledQuery> = KINDS
+            .iter()
+            .enumerate()
+            .map(|(i, k)| LabelledQuery {
+                id: i as u64 + 1,
+                kind: k,
+                expect_hit: i % 2 == 0,
+                expected_entry_id: format!("CG{i:010}"),
+                name: "南京恒瑞科技有限公司, \"分号\"".into(),
+                code: String::new(),
+            })
+            .collect();
+        let dir = std::env::temp_dir()
+            .join(format!("cg-queries-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("q.csv");
+        write_csv(std::fs::File::create(&path).unwrap(), &qs).unwrap();
+        assert_eq!(read_csv(&path).unwrap(), qs);
+
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, text.replacen(",typo,", ",tpyo,", 1)).unwrap();
+        let err = read_csv(&path).unwrap_err().to_string();
+        assert!(err.contains("line 7") && err.contains("'tpyo'"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn region_variants_of_a_name() {

@@ -134,6 +134,13 @@ impl<'a> HashIndex<'a> {
         }
     }
 
+    /// How many ordinals are stored under `hash`.
+    pub fn count(&self, hash: u64) -> usize {
+        let mut n = 0;
+        self.for_each(hash, |_| n += 1);
+        n
+    }
+
     /// The ordinals under `hash`, at most `limit` of them.
     pub fn get(&self, hash: u64, limit: usize) -> Vec<u32> {
         let mut out = Vec::new();

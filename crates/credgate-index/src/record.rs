@@ -169,7 +169,67 @@ pub struct RecordView<'a> {
     pub branch: &'a str,
     pub name_key: &'a str,
     pub secondary_ids: &'a str,
-    pub related: Vec<PartyView<'a>>,
+    pub related: Related<'a>,
+}
+
+/// The related parties of a record, validated by [`decode`] and read
+/// again on iteration: most records are decoded only to score a name, and
+/// collecting the parties would allocate for each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Related<'a> {
+    bytes: &'a [u8],
+    count: u8,
+}
+
+impl<'a> Related<'a> {
+    pub fn len(&self) -> usize {
+        self.count as usize
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    pub fn iter(&self) -> Parties<'a> {
+        Parties { c: Cursor { b: self.bytes, at: 0 }, left: self.count }
+    }
+}
+
+impl<'a> IntoIterator for &Related<'a> {
+    type Item = PartyView<'a>;
+    type IntoIter = Parties<'a>;
+    fn into_iter(self) -> Parties<'a> {
+        self.iter()
+    }
+}
+
+/// Iterator over [`Related`].
+#[derive(Debug, Clone)]
+pub struct Parties<'a> {
+    c: Cursor<'a>,
+    left: u8,
+}
+
+impl<'a> Iterator for Parties<'a> {
+    type Item = PartyView<'a>;
+    fn next(&mut self) -> Option<PartyView<'a>> {
+        self.left = self.left.checked_sub(1)?;
+        Some(party(&mut self.c).expect("validated by decode"))
+    }
+}
+
+fn party<'a>(c: &mut Cursor<'a>) -> Result<PartyView<'a>, RecordError> {
+    let at = c.at;
+    let role = pick(PartyRole::ALL, c.u8()?, at, "bad role")?;
+    let id_type = pick(IdType::ALL, c.u8()?, at + 1, "bad id type")?;
+    let name = c.str()?;
+    let id = c.str()?;
+    Ok(PartyView {
+        role,
+        id_type,
+        name,
+        id_number: (!id.is_empty()).then_some(id),
+    })
 }
 
 /// A record that does not decode: the snapshot is corrupt.
@@ -180,6 +240,7 @@ pub struct RecordError {
     pub what: &'static str,
 }
 
+#[derive(Debug, Clone)]
 struct Cursor<'a> {
     b: &'a [u8],
     at: usize,
@@ -260,21 +321,12 @@ pub fn decode(bytes: &[u8]) -> Result<RecordView<'_>, RecordError> {
     for slot in &mut s {
         *slot = c.str()?;
     }
-    let n = c.u8()?;
-    let mut related = Vec::with_capacity(n as usize);
-    for _ in 0..n {
-        let at = c.at;
-        let role = pick(PartyRole::ALL, c.u8()?, at, "bad role")?;
-        let id_type = pick(IdType::ALL, c.u8()?, at + 1, "bad id type")?;
-        let name = c.str()?;
-        let id = c.str()?;
-        related.push(PartyView {
-            role,
-            id_type,
-            name,
-            id_number: (!id.is_empty()).then_some(id),
-        });
+    let count = c.u8()?;
+    let start = c.at;
+    for _ in 0..count {
+        party(&mut c)?;
     }
+    let related = Related { bytes: &bytes[start..c.at], count };
     let [
         entry_id,
         code,

@@ -293,6 +293,12 @@ impl Snapshot {
         self.hash_index(Section::FuzzyIndex).for_each(hash, f)
     }
 
+    /// How many entries are under a fuzzy key hash: lets the matcher
+    /// visit specific keys before unspecific ones.
+    pub fn fuzzy_count(&self, hash: u64) -> usize {
+        self.hash_index(Section::FuzzyIndex).count(hash)
+    }
+
     /// A named bitmap (`list:black`, `category:court_defaulter`,
     /// `status:active`, `severity:serious`, `prefecture:320100`, …).
     pub fn bitmap(&self, name: &str) -> Option<&RoaringBitmap> {

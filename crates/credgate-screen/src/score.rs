@@ -4,7 +4,7 @@
 //! Region and branch are identity: the same 字号 in another region or a
 //! different branch scores clearly lower than a true variant.
 
-use credgate_index::record::StoredParts;
+use credgate_index::record::{RecordView, StoredParts};
 
 pub const CODE: f32 = 1.0;
 pub const RELATED_BY_CODE: f32 = 0.95;
@@ -26,19 +26,95 @@ const FORM_MISSING: f32 = 0.9;
 const BRANCH_ONE_SIDE: f32 = 0.6;
 const BRANCH_OTHER: f32 = 0.5;
 
-fn chars(s: &str) -> Vec<char> {
-    s.chars().collect()
+/// The name parts a score compares, borrowed from a query's keys or a
+/// record in place (scoring a candidate allocates nothing).
+#[derive(Debug, Clone, Copy)]
+pub struct Parts<'a> {
+    pub region: &'a str,
+    pub brand: &'a str,
+    pub industry: &'a str,
+    pub legal_form: &'a str,
+    pub branch: &'a str,
+}
+
+impl<'a> From<&'a StoredParts> for Parts<'a> {
+    fn from(p: &'a StoredParts) -> Self {
+        Parts {
+            region: &p.region,
+            brand: &p.brand,
+            industry: &p.industry,
+            legal_form: &p.legal_form,
+            branch: &p.branch,
+        }
+    }
+}
+
+impl<'a> From<&RecordView<'a>> for Parts<'a> {
+    fn from(r: &RecordView<'a>) -> Self {
+        Parts {
+            region: r.region,
+            brand: r.brand,
+            industry: r.industry,
+            legal_form: r.legal_form,
+            branch: r.branch,
+        }
+    }
+}
+
+/// The distinctive characters (字号 + industry) of a name; names are at
+/// most 200 characters, so they fit the stack buffer in practice.
+fn core_chars<'b>(
+    p: &Parts<'_>,
+    buf: &'b mut [char; 64],
+) -> Option<&'b [char]> {
+    let mut n = 0;
+    for c in p.brand.chars().chain(p.industry.chars()) {
+        *buf.get_mut(n)? = c;
+        n += 1;
+    }
+    Some(&buf[..n])
+}
+
+/// Edit distance of two short character strings with one stack row
+/// (strsim allocates its row per call, and this runs per candidate).
+fn levenshtein(a: &[char], b: &[char]) -> usize {
+    let mut row = [0usize; 65];
+    let row = &mut row[..=b.len()];
+    for (j, cell) in row.iter_mut().enumerate() {
+        *cell = j;
+    }
+    for (i, ca) in a.iter().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = if ca == cb {
+                diagonal
+            } else {
+                1 + diagonal.min(above).min(row[j])
+            };
+            diagonal = above;
+        }
+    }
+    row[b.len()]
 }
 
 /// Similarity in [0, 1] of the distinctive parts (字号 + industry).
-pub fn core_similarity(q: &StoredParts, e: &StoredParts) -> f32 {
-    let a = chars(&format!("{}{}", q.brand, q.industry));
-    let b = chars(&format!("{}{}", e.brand, e.industry));
-    let longest = a.len().max(b.len());
+pub fn core_similarity(q: &Parts<'_>, e: &Parts<'_>) -> f32 {
+    let (mut qa, mut eb) = (['\0'; 64], ['\0'; 64]);
+    let (longest, d) = match (core_chars(q, &mut qa), core_chars(e, &mut eb)) {
+        (Some(a), Some(b)) => (a.len().max(b.len()), levenshtein(a, b)),
+        _ => {
+            let chars = |p: &Parts<'_>| -> Vec<char> {
+                p.brand.chars().chain(p.industry.chars()).collect()
+            };
+            let (a, b) = (chars(q), chars(e));
+            (a.len().max(b.len()), strsim::generic_levenshtein(&a, &b))
+        }
+    };
     if longest == 0 {
         return 1.0;
     }
-    let d = strsim::generic_levenshtein(&a, &b);
     1.0 - d as f32 / longest as f32
 }
 
@@ -77,12 +153,12 @@ fn branch_factor(q: &str, e: &str) -> f32 {
 
 /// The score of an organisation-name candidate that is not an exact
 /// match.
-pub fn fuzzy(q: &StoredParts, e: &StoredParts) -> f32 {
+pub fn fuzzy(q: &Parts<'_>, e: &Parts<'_>) -> f32 {
     let s = NAME_EXACT_ORG
         * core_similarity(q, e)
-        * region_factor(&q.region, &e.region)
-        * form_factor(&q.legal_form, &e.legal_form)
-        * branch_factor(&q.branch, &e.branch);
+        * region_factor(q.region, e.region)
+        * form_factor(q.legal_form, e.legal_form)
+        * branch_factor(q.branch, e.branch);
     s.min(FUZZY_MAX)
 }
 
@@ -95,7 +171,34 @@ mod tests {
     fn score(q: &str, e: &str) -> f32 {
         let q = name_keys(q, SubjectKind::Organisation).parts;
         let e = name_keys(e, SubjectKind::Organisation).parts;
-        fuzzy(&q, &e)
+        fuzzy(&(&q).into(), &(&e).into())
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn edit_distance_agrees_with_strsim(
+            a in "[恒瑞端科技a-c]{0,20}",
+            b in "[恒瑞端科技a-c]{0,20}",
+        ) {
+            let (a, b): (Vec<char>, Vec<char>) =
+                (a.chars().collect(), b.chars().collect());
+            proptest::prop_assert_eq!(
+                levenshtein(&a, &b),
+                strsim::generic_levenshtein(&a, &b)
+            );
+        }
+    }
+
+    #[test]
+    fn long_cores_score_like_short_ones() {
+        // Past the stack buffer the heap path must agree.
+        let brand = "恒".repeat(70);
+        let q = StoredParts { brand: brand.clone(), ..Default::default() };
+        let mut other = brand.clone();
+        other.replace_range(0..3, "瑞");
+        let e = StoredParts { brand: other, ..Default::default() };
+        let s = core_similarity(&(&q).into(), &(&e).into());
+        assert!((s - (1.0 - 1.0 / 70.0)).abs() < 1e-6, "{s}");
     }
 
     #[test]

@@ -2,7 +2,7 @@ use super::render::{outcome_json, pii};
 use anyhow::Context;
 use credgate_index::Snapshot;
 use credgate_model::{ListKind, SubjectKind};
-use credgate_screen::{Catalogue, Query, Screener};
+use credgate_screen::{Catalogue, MatchOptions, Query, Screener};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -25,6 +25,12 @@ pub struct ScreenArgs {
     /// Name hits below this score are dropped.
     #[arg(long, default_value_t = 0.5)]
     pub min_score: f32,
+    /// Name candidates read per query at most (bounds the tail latency).
+    #[arg(long, default_value_t = MatchOptions::default().max_candidates)]
+    pub max_candidates: usize,
+    /// Hits returned per query at most, best first.
+    #[arg(long, default_value_t = MatchOptions::default().max_hits)]
+    pub max_hits: usize,
     /// Show full personal ID numbers (masked otherwise).
     #[arg(long)]
     pub show_pii: bool,
@@ -36,6 +42,8 @@ impl ScreenArgs {
         let catalogue = load_catalogue(self.measures.as_deref())?;
         let mut s = Screener::new(Arc::new(snap), Arc::new(catalogue));
         s.options.min_score = self.min_score;
+        s.options.max_candidates = self.max_candidates;
+        s.options.max_hits = self.max_hits;
         if let Some(sc) = &self.scenario {
             if s.catalogue.scenario(sc).is_none() {
                 let known: Vec<&str> = s

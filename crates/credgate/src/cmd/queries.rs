@@ -4,7 +4,7 @@ use super::check::ScreenArgs;
 use crate::progress;
 use anyhow::Context;
 use credgate_entries::{EntryReader, ReadError, ReadOptions};
-use credgate_gen::queries::{self, KINDS, LabelledQuery};
+use credgate_gen::queries::{self, KINDS};
 use credgate_screen::{Decision, Query};
 use rand::{Rng, SeedableRng};
 use rayon::prelude::*;
@@ -66,26 +66,9 @@ pub fn gen_queries(args: GenArgs) -> anyhow::Result<ExitCode> {
     pb.finish_and_clear();
     let is_listed = |k: &str| listed.contains(&key_hash(k));
     let made = queries::make(&sample, &is_listed, args.count, args.seed);
-    let mut w = csv::Writer::from_path(&args.out)?;
-    w.write_record([
-        "query_id",
-        "kind",
-        "expect",
-        "expected_entry_id",
-        "name",
-        "code",
-    ])?;
-    for q in &made {
-        w.write_record([
-            q.id.to_string().as_str(),
-            q.kind,
-            if q.expect_hit { "hit" } else { "no_hit" },
-            &q.expected_entry_id,
-            &q.name,
-            &q.code,
-        ])?;
-    }
-    w.flush()?;
+    let out = std::fs::File::create(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
+    queries::write_csv(std::io::BufWriter::new(out), &made)?;
     eprintln!(
         "wrote {} labelled queries to {}",
         made.len(),
@@ -103,33 +86,6 @@ pub struct AccuracyArgs {
     queries: PathBuf,
 }
 
-fn read_queries(path: &PathBuf) -> anyhow::Result<Vec<LabelledQuery>> {
-    let mut r = csv::Reader::from_path(path)
-        .with_context(|| format!("reading {}", path.display()))?;
-    let mut out = Vec::new();
-    for (i, rec) in r.records().enumerate() {
-        let rec = rec?;
-        let get = |n: usize| rec.get(n).unwrap_or("").to_string();
-        let kind = KINDS
-            .iter()
-            .find(|k| **k == rec.get(1).unwrap_or(""))
-            .with_context(|| {
-                format!("line {}: unknown kind '{}'", i + 2, get(1))
-            })?;
-        out.push(LabelledQuery {
-            id: get(0)
-                .parse()
-                .with_context(|| format!("line {}: query_id", i + 2))?,
-            kind,
-            expect_hit: get(2) == "hit",
-            expected_entry_id: get(3),
-            name: get(4),
-            code: get(5),
-        });
-    }
-    Ok(out)
-}
-
 #[derive(Default)]
 struct Tally {
     n: u64,
@@ -141,7 +97,7 @@ struct Tally {
 
 pub fn accuracy(args: AccuracyArgs) -> anyhow::Result<ExitCode> {
     let screener = args.screen.screener()?;
-    let qs = read_queries(&args.queries)?;
+    let qs = queries::read_csv(&args.queries)?;
     let scenario = args.screen.scenario.as_deref();
     let results: Vec<(usize, bool, f32, Decision, bool)> = qs
         .par_iter()
