@@ -41,12 +41,17 @@ enum Command {
     Verify(cmd::snapshot::VerifyArgs),
     /// Screen one subject: decision, measures and explained hits.
     Check(cmd::check::Args),
-    /// Screen a bidder list (CSV) and write the results next to each row.
+    /// Screen a bidder list (CSV or XLSX) and write the results next to each row.
     Bulk(cmd::bulk::Args),
     /// Generate labelled queries (planted hits and non-hits) from entries.
     GenQueries(cmd::queries::GenArgs),
     /// Report recall and false hits on labelled queries.
     Accuracy(cmd::queries::AccuracyArgs),
+    /// Run the screening HTTP service (a synthetic demo data set when no
+    /// snapshot exists yet).
+    Serve(cmd::serve::Args),
+    /// Make an API key and the SHA-256 the configuration stores.
+    HashKey(cmd::serve::HashKeyArgs),
 }
 
 fn main() -> ExitCode {
@@ -61,6 +66,8 @@ fn main() -> ExitCode {
         Command::Bulk(args) => cmd::bulk::run(args),
         Command::GenQueries(args) => cmd::queries::gen_queries(args),
         Command::Accuracy(args) => cmd::queries::accuracy(args),
+        Command::Serve(args) => cmd::serve::run(args),
+        Command::HashKey(args) => cmd::serve::hash_key(args),
     };
     match result {
         Ok(code) => code,

@@ -4,5 +4,6 @@ pub mod entries;
 pub mod generate;
 pub mod queries;
 mod render;
+pub mod serve;
 pub mod snapshot;
 pub mod validate;

@@ -1,0 +1,244 @@
+//! Configuration: a TOML file (see `docs/credgate.example.toml`), then
+//! environment variables (`CREDGATE_LISTEN`, `CREDGATE_DATA_DIR`, …), then
+//! command-line flags, each overriding the one before.
+
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// A role an API key carries.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Screening endpoints; personal ID numbers masked.
+    Screen,
+    /// Screening with full personal ID numbers (each read is audited).
+    ScreenPii,
+    /// Snapshot administration (reload, activate); also screens.
+    Admin,
+}
+
+/// One API key, stored as the SHA-256 of the key (hex). Keys are random
+/// 256-bit tokens, so a fast hash does not weaken them the way it would a
+/// password.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyConfig {
+    /// Who holds the key: shown in logs and the PII audit log.
+    pub name: String,
+    pub sha256: String,
+    pub roles: Vec<Role>,
+    /// Sustained requests per second (default 2,000).
+    #[serde(default = "default_rate")]
+    pub rate_per_second: u32,
+    /// Requests allowed in a burst above the rate (default 4,000).
+    #[serde(default = "default_burst")]
+    pub burst: u32,
+}
+
+fn default_rate() -> u32 {
+    2_000
+}
+fn default_burst() -> u32 {
+    4_000
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    #[default]
+    Human,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Working directory: snapshots, the demo data set, the audit log.
+    pub data_dir: PathBuf,
+    /// Where published snapshots appear (default `<data_dir>/snapshots`).
+    pub snapshot_dir: Option<PathBuf>,
+    /// How often the snapshot directory is checked for a new file.
+    pub watch_interval_secs: u64,
+    /// Snapshots kept for rollback besides the live one.
+    pub keep_snapshots: usize,
+    /// Measures catalogue (TOML); the built-in one when absent.
+    pub measures: Option<PathBuf>,
+    /// Items per `POST /v1/screen/batch` at most.
+    pub batch_max_items: usize,
+    /// Largest JSON request body.
+    pub body_limit_bytes: usize,
+    /// Largest bulk upload.
+    pub bulk_limit_bytes: u64,
+    /// Time limit of a request (bulk uploads: `bulk_timeout_secs`).
+    pub request_timeout_secs: u64,
+    pub bulk_timeout_secs: u64,
+    /// Size of the demo data set generated when no snapshot exists.
+    pub demo_entries: u64,
+    /// PII audit log (JSON lines); default `<data_dir>/pii-audit.log`.
+    pub audit_log: Option<PathBuf>,
+    pub log_format: LogFormat,
+    /// API keys. When empty, a demo admin key is generated in the data
+    /// directory (`demo-api-key.txt`) and printed at start.
+    pub keys: Vec<KeyConfig>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:8080".parse().expect("valid address"),
+            data_dir: PathBuf::from("credgate-data"),
+            snapshot_dir: None,
+            watch_interval_secs: 2,
+            keep_snapshots: 3,
+            measures: None,
+            batch_max_items: 10_000,
+            body_limit_bytes: 16 << 20,
+            bulk_limit_bytes: 2 << 30,
+            request_timeout_secs: 30,
+            bulk_timeout_secs: 3_600,
+            demo_entries: 20_000,
+            audit_log: None,
+            log_format: LogFormat::Human,
+            keys: Vec::new(),
+        }
+    }
+}
+
+/// A configuration that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{path}: {source}")]
+    Parse { path: PathBuf, source: Box<toml::de::Error> },
+    #[error("environment variable {var}: '{value}' is not {expected}")]
+    Env { var: &'static str, value: String, expected: &'static str },
+    #[error("keys[{index}] ({name}): {what}")]
+    Key { index: usize, name: String, what: String },
+}
+
+impl Config {
+    pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| {
+            ConfigError::Read { path: path.into(), source }
+        })?;
+        let c: Config = toml::from_str(&text).map_err(|source| {
+            ConfigError::Parse { path: path.into(), source: Box::new(source) }
+        })?;
+        c.check_keys()?;
+        Ok(c)
+    }
+
+    /// Applies `CREDGATE_*` variables from `env` (a lookup, so tests need
+    /// not touch the process environment).
+    pub fn apply_env(
+        &mut self,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<(), ConfigError> {
+        if let Some(v) = env("CREDGATE_LISTEN") {
+            self.listen = v.parse().map_err(|_| ConfigError::Env {
+                var: "CREDGATE_LISTEN",
+                value: v.clone(),
+                expected: "an address like 127.0.0.1:8080",
+            })?;
+        }
+        if let Some(v) = env("CREDGATE_DATA_DIR") {
+            self.data_dir = v.into();
+        }
+        if let Some(v) = env("CREDGATE_SNAPSHOT_DIR") {
+            self.snapshot_dir = Some(v.into());
+        }
+        if let Some(v) = env("CREDGATE_LOG_FORMAT") {
+            self.log_format = match v.as_str() {
+                "human" => LogFormat::Human,
+                "json" => LogFormat::Json,
+                _ => {
+                    return Err(ConfigError::Env {
+                        var: "CREDGATE_LOG_FORMAT",
+                        value: v,
+                        expected: "human or json",
+                    });
+                }
+            };
+        }
+        Ok(())
+    }
+
+    fn check_keys(&self) -> Result<(), ConfigError> {
+        for (index, k) in self.keys.iter().enumerate() {
+            let bad = |what: &str| ConfigError::Key {
+                index,
+                name: k.name.clone(),
+                what: what.into(),
+            };
+            if k.sha256.len() != 64
+                || !k.sha256.bytes().all(|b| b.is_ascii_hexdigit())
+            {
+                return Err(bad(
+                    "sha256: expected 64 hex digits (`credgate hash-key`)",
+                ));
+            }
+            if k.roles.is_empty() {
+                return Err(bad(
+                    "roles: give at least one of screen, screen_pii, admin",
+                ));
+            }
+            if k.rate_per_second == 0 || k.burst == 0 {
+                return Err(bad("rate_per_second and burst must be above 0"));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn snapshot_dir(&self) -> PathBuf {
+        self.snapshot_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("snapshots"))
+    }
+
+    pub fn audit_log(&self) -> PathBuf {
+        self.audit_log
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("pii-audit.log"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_file_parses() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../docs/credgate.example.toml");
+        let c = Config::from_file(&path).unwrap();
+        assert_eq!(c.keys.len(), 3);
+        assert_eq!(c.batch_max_items, 10_000);
+    }
+
+    #[test]
+    fn bad_settings_are_named() {
+        let err = toml::from_str::<Config>("listen = 5").unwrap_err();
+        assert!(err.to_string().contains("listen"), "{err}");
+        let err = toml::from_str::<Config>("lisen = \"x\"").unwrap_err();
+        assert!(err.to_string().contains("lisen"), "{err}");
+        let c: Config = toml::from_str(
+            "[[keys]]\nname = \"p\"\nsha256 = \"abc\"\nroles = [\"screen\"]",
+        )
+        .unwrap();
+        let err = c.check_keys().unwrap_err().to_string();
+        assert!(err.contains("keys[0] (p): sha256"), "{err}");
+        let mut c = Config::default();
+        let err = c
+            .apply_env(|v| (v == "CREDGATE_LISTEN").then(|| "nowhere".into()))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("CREDGATE_LISTEN"), "{err}");
+    }
+}

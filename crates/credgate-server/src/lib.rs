@@ -1,0 +1,334 @@
+//! The screening service: an axum HTTP API over the live snapshot.
+//!
+//! [`Server::start`] loads the newest good snapshot of the snapshot
+//! directory (making a labelled synthetic demo set first when there is
+//! none and the configuration allows it), binds, and serves until the
+//! shutdown future resolves, then drains in-flight requests. A background
+//! task watches the directory and swaps in new snapshots
+//! ([`snapshots::Store`]).
+
+pub mod access;
+pub mod api;
+pub mod config;
+pub mod demo;
+pub mod error;
+mod extract;
+pub mod snapshots;
+pub mod view;
+
+use access::{AuditLog, Keys};
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use config::Config;
+use error::ApiError;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use snapshots::Store;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+use utoipa::OpenApi;
+
+/// What every handler can reach.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub store: Arc<Store>,
+    pub keys: Arc<Keys>,
+    pub audit: Arc<AuditLog>,
+    pub metrics: PrometheusHandle,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "credgate",
+        description = "Screening of market subjects against the credit-supervision black, focus and red lists. Errors are always `{code, message, field}`."
+    ),
+    paths(
+        api::screen, api::batch, api::bulk, api::snapshot, api::healthz,
+        api::readyz, api::metrics, api::reload, api::activate
+    ),
+    modifiers(&SecurityAddon)
+)]
+#[derive(Debug)]
+pub struct ApiDoc;
+
+struct SecurityAddon;
+
+impl utoipa::Modify for SecurityAddon {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme(
+                "api_key",
+                SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new(
+                    "X-API-Key",
+                ))),
+            );
+    }
+}
+
+/// The process-wide Prometheus recorder (installed once; several servers
+/// in one process, as in the tests, share it).
+pub fn metrics_handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let buckets = [
+                0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002, 0.005,
+                0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
+            ];
+            PrometheusBuilder::new()
+                .set_buckets(&buckets)
+                .expect("static buckets")
+                .install_recorder()
+                .expect("the only metrics recorder of the process")
+        })
+        .clone()
+}
+
+/// Counts and times every request by endpoint and status.
+async fn track(req: Request, next: Next) -> Response {
+    let endpoint = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let method = req.method().to_string();
+    let started = Instant::now();
+    let resp = next.run(req).await;
+    let status = resp.status().as_u16().to_string();
+    metrics::counter!("credgate_requests_total", "endpoint" => endpoint.clone(), "method" => method, "status" => status)
+        .increment(1);
+    metrics::histogram!("credgate_request_duration_seconds", "endpoint" => endpoint)
+        .record(started.elapsed().as_secs_f64());
+    resp
+}
+
+/// Answers 503 `timeout` when a request takes longer than allowed.
+async fn time_limit(
+    State(limit): State<Duration>,
+    req: Request,
+    next: Next,
+) -> Response {
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(r) => r,
+        Err(_) => ApiError::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "timeout",
+            format!("the request took longer than {} s", limit.as_secs()),
+        )
+        .into_response(),
+    }
+}
+
+fn panic_response(err: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let what = err
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| err.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "unknown panic".into());
+    tracing::error!(panic = %what, "handler panicked");
+    metrics::counter!("credgate_panics_total").increment(1);
+    ApiError::internal("internal error; it has been logged").into_response()
+}
+
+/// The application's routes and middleware.
+pub fn router(state: AppState) -> Router {
+    let limit = Duration::from_secs(state.config.request_timeout_secs);
+    let json = Router::new()
+        .route("/v1/screen", post(api::screen))
+        .route("/v1/screen/batch", post(api::batch))
+        .route("/v1/snapshot", get(api::snapshot))
+        .route("/admin/v1/snapshots/reload", post(api::reload))
+        .route("/admin/v1/snapshots/activate", post(api::activate))
+        .route("/healthz", get(api::healthz))
+        .route("/readyz", get(api::readyz))
+        .route("/metrics", get(api::metrics))
+        .route(
+            "/openapi.json",
+            get(|| async { axum::Json(ApiDoc::openapi()) }),
+        )
+        .layer(DefaultBodyLimit::max(state.config.body_limit_bytes))
+        .layer(axum::middleware::from_fn_with_state(limit, time_limit));
+    // Bulk counts its own bytes against `bulk_limit_bytes` and is bounded
+    // by `bulk_timeout_secs` inside the job (its body streams).
+    let bulk = Router::new()
+        .route("/v1/screen/bulk", post(api::bulk))
+        .layer(DefaultBodyLimit::disable());
+    json.merge(bulk)
+        .fallback(|| async {
+            ApiError::not_found("no such endpoint; see /openapi.json")
+        })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "method not allowed on this endpoint; see /openapi.json",
+            )
+        })
+        .layer(axum::middleware::from_fn(track))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            panic_response,
+        ))
+        .with_state(state)
+}
+
+/// A started server.
+#[derive(Debug)]
+pub struct Server {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    /// Demo API key, when one was generated (no keys configured).
+    pub demo_key: Option<String>,
+    listener: tokio::net::TcpListener,
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("binding {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("{0}")]
+    Snapshot(#[from] snapshots::SwapError),
+    #[error("measures catalogue: {0}")]
+    Catalogue(String),
+    #[error("{what}: {source}")]
+    Io { what: String, source: std::io::Error },
+    #[error("demo data: {0}")]
+    Demo(String),
+}
+
+impl Server {
+    /// Prepares the data directory (demo data and key when needed), loads
+    /// the snapshot and binds.
+    pub async fn start(config: Config) -> Result<Server, StartError> {
+        let io = |what: String| move |source| StartError::Io { what, source };
+        let mut config = config;
+        std::fs::create_dir_all(config.snapshot_dir()).map_err(io(
+            format!("creating {}", config.snapshot_dir().display()),
+        ))?;
+        let demo_key = if config.keys.is_empty() {
+            let (key, cfg) = demo::key(&config.data_dir).map_err(io(
+                format!("demo key in {}", config.data_dir.display()),
+            ))?;
+            config.keys.push(cfg);
+            Some(key)
+        } else {
+            None
+        };
+        let catalogue = match &config.measures {
+            Some(p) => {
+                let text = std::fs::read_to_string(p)
+                    .map_err(io(format!("reading {}", p.display())))?;
+                credgate_screen::Catalogue::parse(&text).map_err(|e| {
+                    StartError::Catalogue(format!("{}: {e}", p.display()))
+                })?
+            }
+            None => credgate_screen::Catalogue::builtin(),
+        };
+        let store = Arc::new(Store::new(
+            config.snapshot_dir(),
+            config.keep_snapshots,
+            Arc::new(catalogue),
+        ));
+        let has_snapshot = std::fs::read_dir(config.snapshot_dir())
+            .map_err(io(format!(
+                "reading {}",
+                config.snapshot_dir().display()
+            )))?
+            .filter_map(Result::ok)
+            .any(|e| e.path().extension().is_some_and(|x| x == "snapshot"));
+        if !has_snapshot && config.demo_entries > 0 {
+            let cfg = config.clone();
+            tokio::task::spawn_blocking(move || demo::build(&cfg))
+                .await
+                .map_err(|e| StartError::Demo(e.to_string()))?
+                .map_err(StartError::Demo)?;
+        }
+        let s = store.clone();
+        let version = tokio::task::spawn_blocking(move || s.start())
+            .await
+            .map_err(|e| StartError::Demo(e.to_string()))??;
+        tracing::info!(%version, "serving snapshot");
+        let audit = AuditLog::open(&config.audit_log()).map_err(io(
+            format!("opening {}", config.audit_log().display()),
+        ))?;
+        let listener =
+            tokio::net::TcpListener::bind(config.listen).await.map_err(
+                |source| StartError::Bind { addr: config.listen, source },
+            )?;
+        let addr =
+            listener.local_addr().map_err(io("local address".into()))?;
+        let state = AppState {
+            keys: Arc::new(Keys::new(&config.keys)),
+            config: Arc::new(config),
+            store,
+            audit: Arc::new(audit),
+            metrics: metrics_handle(),
+        };
+        Ok(Server { addr, state, demo_key, listener })
+    }
+
+    /// Serves until `shutdown` resolves, then stops accepting, drains
+    /// in-flight requests and returns.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let watcher = tokio::spawn(watch(
+            self.state.store.clone(),
+            Duration::from_secs(self.state.config.watch_interval_secs.max(1)),
+        ));
+        let app = router(self.state);
+        let result = axum::serve(self.listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await;
+        watcher.abort();
+        tracing::info!("stopped: in-flight requests drained");
+        result
+    }
+}
+
+/// Checks the snapshot directory for a new file every `every`.
+async fn watch(store: Arc<Store>, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let s = store.clone();
+        // Errors are logged and counted by the store.
+        let _ = tokio::task::spawn_blocking(move || s.check_dir()).await;
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(
+            tokio::signal::unix::SignalKind::terminate(),
+        ) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutdown requested: draining in-flight requests");
+}

@@ -1,0 +1,298 @@
+//! Request and response models of the screening API, and the conversion
+//! of an [`Outcome`] into a response. Personal ID numbers are masked
+//! (3204**********1234) unless the caller is entitled to see them.
+
+use credgate_index::Snapshot;
+use credgate_model::{Category, EntryStatus, ListKind, SubjectKind};
+use credgate_screen::{Hit, Outcome, Query};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::error::ApiError;
+
+/// One subject to screen.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScreenRequest {
+    /// Unified social credit code (USCC), resident ID number, or an old
+    /// registration number / organisation code kept as a secondary id.
+    #[schema(example = "91320100MA1NXXXX0X")]
+    pub code: Option<String>,
+    /// Organisation or person name, as the applicant wrote it.
+    #[schema(example = "南京恒瑞建设工程有限公司")]
+    pub name: Option<String>,
+    /// `organisation` or `person`; guessed from the code or name if absent.
+    pub subject_type: Option<String>,
+    /// Which measures apply, e.g. `government_procurement`; all scenarios
+    /// when absent.
+    pub scenario: Option<String>,
+    /// Only these lists (`black`, `focus`, `red`); all when absent.
+    pub lists: Option<Vec<String>>,
+    /// Only these categories (codes); all when absent.
+    pub categories: Option<Vec<String>>,
+    /// Follow related parties (legal representative etc.). Default true.
+    pub include_related: Option<bool>,
+    /// The applicant organisation's legal representative's ID number.
+    pub legal_rep_code: Option<String>,
+}
+
+impl ScreenRequest {
+    /// The matcher's query, or the field at fault.
+    pub fn query(&self) -> Result<Query, ApiError> {
+        let bad = |field: &str, e: String| {
+            ApiError::bad_request("invalid_request", e).field(field)
+        };
+        let subject_type = self
+            .subject_type
+            .as_deref()
+            .map(SubjectKind::parse)
+            .transpose()
+            .map_err(|e| bad("subject_type", e.to_string()))?;
+        let mut lists = Vec::new();
+        for (i, l) in self.lists.iter().flatten().enumerate() {
+            lists
+                .push(ListKind::parse(l).map_err(|e| {
+                    bad(&format!("lists[{i}]"), e.to_string())
+                })?);
+        }
+        let mut categories = Vec::new();
+        for (i, c) in self.categories.iter().flatten().enumerate() {
+            categories.push(
+                Category::parse(c)
+                    .map_err(|e| {
+                        bad(&format!("categories[{i}]"), e.to_string())
+                    })?
+                    .id(),
+            );
+        }
+        Ok(Query {
+            code: self.code.clone(),
+            name: self.name.clone(),
+            subject_type,
+            legal_rep_code: self.legal_rep_code.clone(),
+            lists,
+            categories,
+            include_related: self.include_related.unwrap_or(true),
+            include_exited: false,
+        })
+    }
+}
+
+/// The snapshot an answer came from.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SnapshotRef {
+    /// The snapshot's file name.
+    pub version: String,
+    /// When it was built (RFC 3339).
+    pub built_at: String,
+    pub entries: u64,
+}
+
+/// A measure that applies.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MeasureView {
+    /// The entry it comes from.
+    pub entry_id: String,
+    pub category: String,
+    pub scenario: String,
+    /// `prohibit`, `restrict`, `enhanced_supervision`, `warn` or `incentive`.
+    pub effect: String,
+    pub text: String,
+    /// Legal basis.
+    pub basis: String,
+}
+
+/// One explained hit and the entry it found.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct HitView {
+    pub entry_id: String,
+    /// `black`, `focus` or `red`.
+    pub list: String,
+    pub category: Option<String>,
+    pub category_zh: Option<String>,
+    /// `code`, `name_exact`, `name_fuzzy` or `related_party`.
+    pub kind: String,
+    /// In [0, 1]: identifier 1.0 > exact name 0.9 > fuzzy ≤ 0.89.
+    pub score: f64,
+    /// The query field that matched.
+    pub query_field: String,
+    /// The entry field it matched.
+    pub entry_field: String,
+    /// The two keys compared (ID numbers masked unless entitled).
+    pub query_key: String,
+    pub entry_key: String,
+    /// For related-party hits: the role linking the two.
+    pub role: Option<String>,
+    /// `organisation` or `person`.
+    pub subject_type: String,
+    pub name: String,
+    /// The entry's identifier (a person's masked unless entitled).
+    pub code: String,
+    /// The designating authority.
+    pub authority: String,
+    pub document_number: String,
+    pub listed_on: String,
+    pub valid_until: Option<String>,
+    /// `active` or `disputed` (an objection is under review).
+    pub status: String,
+    pub disputed: bool,
+    pub severity: Option<String>,
+}
+
+/// The answer to one screening request.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ScreenResponse {
+    /// `block`, `restrict`, `review`, `warn`, `incentive` or `clear`.
+    pub decision: String,
+    pub scenario: Option<String>,
+    /// The subject is on both the red and the black list.
+    pub conflict: bool,
+    pub measures: Vec<MeasureView>,
+    pub hits: Vec<HitView>,
+    pub snapshot: SnapshotRef,
+    /// Time spent screening, in microseconds.
+    pub took_us: u64,
+}
+
+/// Masks `s` when it is a resident ID (or `role:ID`) and PII is not to be
+/// shown.
+pub fn pii(s: &str, show: bool) -> String {
+    if show {
+        return s.to_string();
+    }
+    if credgate_ident::validate_as(s, credgate_ident::IdKind::ResidentId)
+        .is_ok()
+    {
+        return credgate_ident::mask(s);
+    }
+    if let Some((role, id)) = s.split_once(':') {
+        return format!("{role}:{}", pii(id, show));
+    }
+    s.to_string()
+}
+
+fn is_resident_id(s: &str) -> bool {
+    let id = s.rsplit(':').next().unwrap_or(s);
+    credgate_ident::validate_as(id, credgate_ident::IdKind::ResidentId).is_ok()
+}
+
+/// Personal data an answer disclosed unmasked: (entry id, ID number).
+pub type Disclosed = Vec<(String, String)>;
+
+fn hit(
+    snap: &Snapshot,
+    h: &Hit,
+    show_pii: bool,
+    disclosed: &mut Disclosed,
+) -> Option<HitView> {
+    let r = snap.record(h.ordinal).ok()?;
+    let category = Category::by_id(r.category);
+    let person = r.subject_kind == SubjectKind::Person;
+    if show_pii {
+        for k in [r.code, &h.query_key, &h.entry_key] {
+            if (person || k != r.code) && is_resident_id(k) {
+                let id = k.rsplit(':').next().unwrap_or(k).to_string();
+                if !disclosed.iter().any(|(_, d)| *d == id) {
+                    disclosed.push((r.entry_id.to_string(), id));
+                }
+            }
+        }
+    }
+    Some(HitView {
+        entry_id: r.entry_id.into(),
+        list: r.list.code().into(),
+        category: category.map(|c| c.code.into()),
+        category_zh: category.map(|c| c.name_zh.into()),
+        kind: h.kind.code().into(),
+        score: (f64::from(h.score) * 1000.0).round() / 1000.0,
+        query_field: h.query_field.into(),
+        entry_field: h.entry_field.clone(),
+        query_key: pii(&h.query_key, show_pii),
+        entry_key: pii(&h.entry_key, show_pii),
+        role: h.role.map(|r| r.code().into()),
+        subject_type: r.subject_kind.code().into(),
+        name: r.name.into(),
+        code: if person { pii(r.code, show_pii) } else { r.code.into() },
+        authority: snap.string(r.authority).into(),
+        document_number: r.document_number.into(),
+        listed_on: r.listed_on.to_string(),
+        valid_until: r.valid_until.map(|d| d.to_string()),
+        status: r.status.code().into(),
+        disputed: r.status == EntryStatus::Disputed,
+        severity: r.severity.map(|s| s.code().into()),
+    })
+}
+
+/// The response to an outcome, and the personal data it disclosed.
+pub fn response(
+    snap: &Snapshot,
+    version: &str,
+    o: &Outcome,
+    show_pii: bool,
+    took_us: u64,
+) -> (ScreenResponse, Disclosed) {
+    let mut disclosed = Vec::new();
+    let measures = o
+        .verdict
+        .measures
+        .iter()
+        .map(|m| MeasureView {
+            entry_id: snap
+                .record(m.ordinal)
+                .map(|r| r.entry_id.to_string())
+                .unwrap_or_default(),
+            category: m.measure.category.into(),
+            scenario: m.measure.scenario.clone(),
+            effect: m.measure.effect.code().into(),
+            text: m.measure.text.clone(),
+            basis: m.measure.basis.clone(),
+        })
+        .collect();
+    let hits = o
+        .hits
+        .iter()
+        .filter_map(|h| hit(snap, h, show_pii, &mut disclosed))
+        .collect();
+    let r = ScreenResponse {
+        decision: o.verdict.decision.code().into(),
+        scenario: o.scenario.clone(),
+        conflict: o.verdict.conflict,
+        measures,
+        hits,
+        snapshot: snapshot_ref(snap, version),
+        took_us,
+    };
+    (r, disclosed)
+}
+
+pub fn snapshot_ref(snap: &Snapshot, version: &str) -> SnapshotRef {
+    SnapshotRef {
+        version: version.into(),
+        built_at: rfc3339(snap.header().built_at),
+        entries: snap.len() as u64,
+    }
+}
+
+pub fn rfc3339(secs: i64) -> String {
+    chrono::DateTime::from_timestamp(secs, 0)
+        .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_resident_ids_only() {
+        let id = "11010519491231002X";
+        assert_eq!(pii(id, false), "1101**********002X");
+        assert_eq!(pii(id, true), id);
+        assert_eq!(
+            pii(&format!("legal_representative:{id}"), false),
+            "legal_representative:1101**********002X"
+        );
+        // A USCC is not personal data.
+        assert_eq!(pii("91350100M000100Y43", false), "91350100M000100Y43");
+    }
+}
