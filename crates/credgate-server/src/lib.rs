@@ -141,6 +141,12 @@ fn panic_response(err: Box<dyn std::any::Any + Send + 'static>) -> Response {
 
 /// The application's routes and middleware.
 pub fn router(state: AppState) -> Router {
+    router_with(state, Router::new())
+}
+
+/// The application with `extra` routes under the same middleware (error
+/// shape, panic catching, metrics); tests add failing routes this way.
+pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
     let limit = Duration::from_secs(state.config.request_timeout_secs);
     let json = Router::new()
         .route("/v1/screen", post(api::screen))
@@ -163,6 +169,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/screen/bulk", post(api::bulk))
         .layer(DefaultBodyLimit::disable());
     json.merge(bulk)
+        .merge(extra)
         .fallback(|| async {
             ApiError::not_found("no such endpoint; see /openapi.json")
         })
@@ -282,11 +289,20 @@ impl Server {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        self.run_with(Router::new(), shutdown).await
+    }
+
+    /// [`Server::run`] with extra routes (see [`router_with`]).
+    pub async fn run_with(
+        self,
+        extra: Router<AppState>,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         let watcher = tokio::spawn(watch(
             self.state.store.clone(),
             Duration::from_secs(self.state.config.watch_interval_secs.max(1)),
         ));
-        let app = router(self.state);
+        let app = router_with(self.state, extra);
         let result = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
             .await;

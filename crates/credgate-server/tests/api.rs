@@ -1,0 +1,474 @@
+//! Every endpoint and error of the screening API, over real HTTP.
+
+mod common;
+
+use common::{ADMIN, Harness, PII, SCREEN, SLOW};
+use credgate_model::{EntryStatus, ListKind, SubjectKind};
+use serde_json::{Value, json};
+
+fn in_force(e: &credgate_model::Entry) -> bool {
+    e.status == EntryStatus::Active
+        && e.valid_until.is_none_or(|u| u > chrono::Local::now().date_naive())
+}
+
+#[tokio::test]
+async fn screens_by_code_and_explains_the_hit() {
+    let mut h = Harness::start().await;
+    let e = h
+        .entries
+        .iter()
+        .find(|e| {
+            e.subject_kind == SubjectKind::Organisation
+                && e.list == ListKind::Black
+                && in_force(e)
+        })
+        .unwrap()
+        .clone();
+    let (status, body) = h
+        .post_json(
+            "/v1/screen",
+            SCREEN,
+            json!({"code": e.code, "scenario": "government_procurement"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let hit = &body["hits"][0];
+    assert_eq!(hit["entry_id"], e.entry_id.as_str());
+    assert_eq!(hit["kind"], "code");
+    assert_eq!(hit["score"], 1.0);
+    assert_eq!(hit["list"], "black");
+    assert_eq!(hit["authority"], e.authority.as_str());
+    assert_eq!(hit["document_number"], e.document_number.as_str());
+    assert_eq!(hit["listed_on"], e.listed_on.to_string());
+    assert_eq!(body["scenario"], "government_procurement");
+    assert_eq!(body["snapshot"]["version"], "first.snapshot");
+    assert_eq!(body["snapshot"]["entries"], 3_000 - revoked(&h));
+    assert!(body["took_us"].is_u64());
+    // A black identifier hit decides block, restrict or warn, never
+    // review/clear, and block/restrict come with their measures.
+    let d = body["decision"].as_str().unwrap();
+    assert!(["block", "restrict", "warn"].contains(&d), "{d}");
+    if d != "warn" {
+        assert!(!body["measures"].as_array().unwrap().is_empty());
+    }
+    h.stop().await;
+}
+
+fn revoked(h: &Harness) -> u64 {
+    h.entries.iter().filter(|e| e.status == EntryStatus::Revoked).count()
+        as u64
+}
+
+#[tokio::test]
+async fn name_only_hits_are_review_and_disputed_entries_show_as_disputed() {
+    let mut h = Harness::start().await;
+    let e = h
+        .entries
+        .iter()
+        .find(|e| {
+            e.subject_kind == SubjectKind::Organisation
+                && e.list == ListKind::Black
+                && in_force(e)
+        })
+        .unwrap()
+        .clone();
+    let (status, body) =
+        h.post_json("/v1/screen", SCREEN, json!({"name": e.name})).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["decision"], "review", "{body}");
+    assert!(
+        body["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["entry_id"] == e.entry_id.as_str()
+                && x["kind"] == "name_exact")
+    );
+    if let Some(d) =
+        h.entries.iter().find(|e| e.status == EntryStatus::Disputed)
+    {
+        let (_, body) =
+            h.post_json("/v1/screen", SCREEN, json!({"code": d.code})).await;
+        let hit = body["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["entry_id"] == d.entry_id.as_str())
+            .expect("disputed entries stay screenable");
+        assert_eq!(hit["status"], "disputed");
+        assert_eq!(hit["disputed"], true);
+    }
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn personal_ids_are_masked_unless_entitled_and_every_disclosure_is_audited()
+ {
+    let mut h = Harness::start().await;
+    let p = h
+        .entries
+        .iter()
+        .find(|e| e.subject_kind == SubjectKind::Person && in_force(e))
+        .unwrap()
+        .clone();
+    let masked = credgate_ident::mask(&p.code);
+    let (_, body) =
+        h.post_json("/v1/screen", SCREEN, json!({"code": p.code})).await;
+    let text = body.to_string();
+    assert!(!text.contains(&p.code), "unmasked ID for a screen key: {text}");
+    assert!(text.contains(&masked), "{text}");
+    let audit = std::fs::read_to_string(&h.audit_log).unwrap_or_default();
+    assert!(audit.is_empty(), "masked answers are not disclosures: {audit}");
+
+    let (_, body) =
+        h.post_json("/v1/screen", PII, json!({"code": p.code})).await;
+    assert!(body.to_string().contains(&p.code));
+    let audit = std::fs::read_to_string(&h.audit_log).unwrap();
+    let line: Value =
+        serde_json::from_str(audit.lines().last().unwrap()).unwrap();
+    assert_eq!(line["key"], "investigators");
+    assert_eq!(line["endpoint"], "/v1/screen");
+    assert!(line["at"].is_string());
+    assert!(
+        line["subjects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["id_number"] == p.code.as_str()
+                && s["entry_id"] == p.entry_id.as_str())
+    );
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn bad_requests_get_one_json_error_shape() {
+    let mut h = Harness::start_with(
+        |c| c.body_limit_bytes = 4096,
+        axum::Router::new(),
+    )
+    .await;
+    // Invalid identifier: the rule and the expected check character.
+    let (s, b) = h
+        .post_json("/v1/screen", SCREEN, json!({"code": "91350100M000100Y44"}))
+        .await;
+    assert_eq!(s, 400);
+    assert_eq!(b["code"], "invalid_identifier");
+    assert_eq!(b["field"], "code");
+    assert!(b["message"].as_str().unwrap().contains("'3'"), "{b}");
+
+    let (s, b) = h
+        .post_json(
+            "/v1/screen",
+            SCREEN,
+            json!({"name": "x", "scenario": "picnic"}),
+        )
+        .await;
+    assert_eq!((s, b["code"].as_str()), (400, Some("unknown_scenario")));
+    assert!(
+        b["message"].as_str().unwrap().contains("government_procurement"),
+        "{b}"
+    );
+
+    let (s, b) = h.post_json("/v1/screen", SCREEN, json!({})).await;
+    assert_eq!((s, b["code"].as_str()), (400, Some("invalid_request")));
+
+    let (s, b) = h.post_json("/v1/screen", SCREEN, json!({"name": 5})).await;
+    assert_eq!(
+        (s, b["code"].as_str(), b["field"].as_str()),
+        (400, Some("invalid_request"), Some("name"))
+    );
+
+    let (s, b) = h.post_json("/v1/screen", SCREEN, json!({"nmae": "x"})).await;
+    assert_eq!(s, 400);
+    assert!(b["message"].as_str().unwrap().contains("nmae"), "{b}");
+
+    let (s, b) = h
+        .post_json(
+            "/v1/screen",
+            SCREEN,
+            json!({"name": "x", "lists": ["grey"]}),
+        )
+        .await;
+    assert_eq!((s, b["field"].as_str()), (400, Some("lists[0]")));
+
+    let raw = |body: &'static str, ct: &'static str| {
+        h.client
+            .post(h.url("/v1/screen"))
+            .header("X-API-Key", SCREEN)
+            .header("Content-Type", ct)
+            .body(body)
+    };
+    let r = raw("{\"name\": ", "application/json").send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    let b: Value = r.json().await.unwrap();
+    assert_eq!(b["code"], "malformed_json");
+
+    let r = raw("name=x", "application/x-www-form-urlencoded")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 415);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["code"],
+        "unsupported_media_type"
+    );
+
+    let big = json!({"name": "恒".repeat(5000)});
+    let (s, b) = h.post_json("/v1/screen", SCREEN, big).await;
+    assert_eq!((s, b["code"].as_str()), (413, Some("payload_too_large")));
+
+    let r = h.get("/v1/nothing", Some(SCREEN)).await;
+    assert_eq!(r.status(), 404);
+    assert_eq!(r.json::<Value>().await.unwrap()["code"], "not_found");
+    let r = h.get("/v1/screen", Some(SCREEN)).await;
+    assert_eq!(r.status(), 405);
+    assert_eq!(r.json::<Value>().await.unwrap()["code"], "method_not_allowed");
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn keys_roles_and_rate_limits() {
+    let mut h = Harness::start().await;
+    let r = h
+        .client
+        .post(h.url("/v1/screen"))
+        .json(&json!({"name": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(r.json::<Value>().await.unwrap()["code"], "unauthorized");
+    let (s, b) =
+        h.post_json("/v1/screen", "cg_wrong", json!({"name": "x"})).await;
+    assert_eq!((s, b["code"].as_str()), (401, Some("unauthorized")));
+    // Bearer works too.
+    let r = h
+        .client
+        .post(h.url("/v1/screen"))
+        .bearer_auth(SCREEN)
+        .json(&json!({"name": "南京恒瑞科技有限公司"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    let (s, b) =
+        h.post_json("/admin/v1/snapshots/reload", SCREEN, json!({})).await;
+    assert_eq!((s, b["code"].as_str()), (403, Some("forbidden")));
+
+    let mut limited = None;
+    for _ in 0..10 {
+        let r = h
+            .client
+            .post(h.url("/v1/screen"))
+            .header("X-API-Key", SLOW)
+            .json(&json!({"name": "x公司"}))
+            .send()
+            .await
+            .unwrap();
+        if r.status() == 429 {
+            limited = Some(r);
+            break;
+        }
+    }
+    let r = limited.expect("a 2/s key is limited within 10 quick requests");
+    let wait: u64 =
+        r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!(wait >= 1);
+    assert_eq!(r.json::<Value>().await.unwrap()["code"], "rate_limited");
+    // Another key is not affected.
+    let (s, _) =
+        h.post_json("/v1/screen", SCREEN, json!({"name": "x公司"})).await;
+    assert_eq!(s, 200);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn batch_answers_in_order_with_per_item_errors() {
+    let mut h =
+        Harness::start_with(|c| c.batch_max_items = 50, axum::Router::new())
+            .await;
+    let codes: Vec<&str> =
+        h.entries.iter().take(20).map(|e| e.code.as_str()).collect();
+    let mut items: Vec<Value> =
+        codes.iter().map(|c| json!({"code": c})).collect();
+    items.insert(5, json!({"code": "not-a-code"}));
+    let (s, b) =
+        h.post_json("/v1/screen/batch", SCREEN, json!({"items": items})).await;
+    assert_eq!(s, 200, "{b}");
+    let results = b["results"].as_array().unwrap();
+    assert_eq!(results.len(), 21);
+    assert_eq!(results[5]["error"]["code"], "invalid_identifier");
+    assert!(results[5].get("result").is_none());
+    let mut i = 0;
+    for (n, r) in results.iter().enumerate() {
+        if n == 5 {
+            continue;
+        }
+        let e = &h.entries[i];
+        i += 1;
+        if e.status == EntryStatus::Revoked || !in_force(e) {
+            continue;
+        }
+        let hit = &r["result"]["hits"][0];
+        assert_eq!(hit["entry_id"], e.entry_id.as_str(), "item {n}");
+    }
+    let too_many: Vec<Value> = (0..51).map(|_| json!({"name": "x"})).collect();
+    let (s, b) = h
+        .post_json("/v1/screen/batch", SCREEN, json!({"items": too_many}))
+        .await;
+    assert_eq!(
+        (s, b["code"].as_str(), b["field"].as_str()),
+        (400, Some("too_many_items"), Some("items"))
+    );
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn operations_endpoints() {
+    let mut h = Harness::start().await;
+    let r = h.get("/healthz", None).await;
+    assert_eq!(r.status(), 200);
+    let r = h.get("/readyz", None).await;
+    assert_eq!(r.status(), 200);
+    let r = h.get("/v1/snapshot", Some(SCREEN)).await;
+    let b: Value = r.json().await.unwrap();
+    assert_eq!(b["version"], "first.snapshot");
+    assert_eq!(b["swaps_done"], 1);
+    assert!(b["age_seconds"].as_i64().unwrap() >= 0);
+    let _ = h
+        .post_json(
+            "/v1/screen",
+            SCREEN,
+            json!({"name": "南京恒瑞科技有限公司"}),
+        )
+        .await;
+    let m = h.get("/metrics", None).await.text().await.unwrap();
+    for name in [
+        "credgate_requests_total",
+        "credgate_request_duration_seconds_bucket",
+        "credgate_screen_duration_seconds_bucket",
+        "credgate_snapshot_entries",
+        "credgate_snapshot_age_seconds",
+        "credgate_snapshot_swaps_total",
+    ] {
+        assert!(m.contains(name), "metrics lack {name}");
+    }
+    let doc: Value = h.get("/openapi.json", None).await.json().await.unwrap();
+    for p in [
+        "/v1/screen",
+        "/v1/screen/batch",
+        "/v1/screen/bulk",
+        "/v1/snapshot",
+        "/admin/v1/snapshots/activate",
+    ] {
+        assert!(doc["paths"][p].is_object(), "openapi lacks {p}");
+    }
+    assert!(doc["components"]["schemas"]["ScreenResponse"].is_object());
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn a_panicking_handler_answers_500_json_and_the_server_lives_on() {
+    let extra = axum::Router::new().route(
+        "/test/panic",
+        axum::routing::get(|| async {
+            if std::hint::black_box(true) {
+                panic!("deliberate test panic");
+            }
+            "unreachable"
+        }),
+    );
+    let mut h = Harness::start_with(|_| {}, extra).await;
+    let r = h.get("/test/panic", None).await;
+    assert_eq!(r.status(), 500);
+    assert_eq!(r.json::<Value>().await.unwrap()["code"], "internal");
+    assert_eq!(h.get("/healthz", None).await.status(), 200);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn snapshots_swap_refuse_bad_files_and_roll_back() {
+    let mut h = Harness::start().await;
+    // A new good snapshot, published the way `credgate build` does.
+    let tmp = h.dir.path().join("second.tmp");
+    let second = common::build_snapshot(h.dir.path(), 8, 500, &tmp);
+    std::fs::rename(&tmp, h.snapshot_dir.join("second.snapshot")).unwrap();
+    let (s, b) =
+        h.post_json("/admin/v1/snapshots/reload", ADMIN, json!({})).await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["activated"], "second.snapshot");
+    let only_second = second.iter().find(|e| in_force(e)).unwrap();
+    let (_, b) = h
+        .post_json("/v1/screen", SCREEN, json!({"code": only_second.code}))
+        .await;
+    assert_eq!(b["snapshot"]["version"], "second.snapshot");
+    assert_eq!(b["hits"][0]["entry_id"], only_second.entry_id.as_str());
+
+    // A corrupt file is refused; the live snapshot stays.
+    let mut bytes =
+        std::fs::read(h.snapshot_dir.join("second.snapshot")).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0xFF;
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::write(h.snapshot_dir.join("third.snapshot"), &bytes).unwrap();
+    let (s, b) =
+        h.post_json("/admin/v1/snapshots/reload", ADMIN, json!({})).await;
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (422, Some("snapshot_refused")),
+        "{b}"
+    );
+    assert!(b["message"].as_str().unwrap().contains("third.snapshot"));
+    let info: Value =
+        h.get("/v1/snapshot", Some(SCREEN)).await.json().await.unwrap();
+    assert_eq!(info["version"], "second.snapshot");
+    assert_eq!(info["last_refusal"]["version"], "third.snapshot");
+    assert!(info["swaps_refused"].as_u64().unwrap() >= 1);
+    let m = h.get("/metrics", None).await.text().await.unwrap();
+    assert!(m.contains("result=\"refused\""), "{m}");
+
+    // Roll back to the first.
+    let (s, b) = h
+        .post_json(
+            "/admin/v1/snapshots/activate",
+            ADMIN,
+            json!({"version": "first.snapshot"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["snapshot"]["version"], "first.snapshot");
+    let (s, b) = h
+        .post_json(
+            "/admin/v1/snapshots/activate",
+            ADMIN,
+            json!({"version": "third.snapshot"}),
+        )
+        .await;
+    assert_eq!((s, b["code"].as_str()), (404, Some("not_found")));
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn the_watcher_picks_up_a_published_snapshot() {
+    let mut h = Harness::start_with(
+        |c| c.watch_interval_secs = 1,
+        axum::Router::new(),
+    )
+    .await;
+    let tmp = h.dir.path().join("watched.tmp");
+    common::build_snapshot(h.dir.path(), 9, 300, &tmp);
+    std::fs::rename(&tmp, h.snapshot_dir.join("watched.snapshot")).unwrap();
+    let mut version = Value::Null;
+    for _ in 0..50 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let info: Value =
+            h.get("/v1/snapshot", Some(SCREEN)).await.json().await.unwrap();
+        version = info["version"].clone();
+        if version == "watched.snapshot" {
+            break;
+        }
+    }
+    assert_eq!(version, "watched.snapshot");
+    h.stop().await;
+}

@@ -1,0 +1,162 @@
+//! A real server on 127.0.0.1:0 over a generated snapshot, with one API
+//! key per role.
+
+#![allow(dead_code)]
+
+use credgate_entries::{EntryWriter, Format};
+use credgate_gen::{GenOptions, Generator};
+use credgate_model::Entry;
+use credgate_server::Server;
+use credgate_server::access::hash_key;
+use credgate_server::config::{Config, KeyConfig, Role};
+use std::path::{Path, PathBuf};
+
+pub const SCREEN: &str = "cg_test_screen";
+pub const PII: &str = "cg_test_pii";
+pub const ADMIN: &str = "cg_test_admin";
+/// A key allowed 2 requests per second, burst 2.
+pub const SLOW: &str = "cg_test_slow";
+
+pub fn key(name: &str, key: &str, roles: Vec<Role>, rate: u32) -> KeyConfig {
+    KeyConfig {
+        name: name.into(),
+        sha256: hash_key(key),
+        roles,
+        rate_per_second: rate,
+        burst: rate,
+    }
+}
+
+/// Generates `n` entries (seed `seed`) and builds them into `out`.
+pub fn build_snapshot(
+    dir: &Path,
+    seed: u64,
+    n: usize,
+    out: &Path,
+) -> Vec<Entry> {
+    let entries: Vec<Entry> =
+        Generator::new(GenOptions::new(seed)).take(n).collect();
+    let csv = dir.join(format!("entries-{seed}-{n}.csv"));
+    let mut w =
+        EntryWriter::new(std::fs::File::create(&csv).unwrap(), Format::Csv)
+            .unwrap();
+    for e in &entries {
+        w.write(e).unwrap();
+    }
+    w.into_inner().unwrap();
+    credgate_index::build(
+        &csv,
+        out,
+        &credgate_index::BuildOptions::default(),
+        &|_| {},
+    )
+    .unwrap();
+    entries
+}
+
+pub struct Harness {
+    pub dir: tempfile::TempDir,
+    pub base: String,
+    pub entries: Vec<Entry>,
+    pub client: reqwest::Client,
+    pub snapshot_dir: PathBuf,
+    pub audit_log: PathBuf,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    pub task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl Harness {
+    pub async fn start() -> Harness {
+        Harness::start_with(|_| {}, axum::Router::new()).await
+    }
+
+    pub async fn start_with(
+        adjust: impl FnOnce(&mut Config),
+        extra: axum::Router<credgate_server::AppState>,
+    ) -> Harness {
+        let dir = tempfile::tempdir().unwrap();
+        let snapshot_dir = dir.path().join("snapshots");
+        std::fs::create_dir_all(&snapshot_dir).unwrap();
+        let entries = build_snapshot(
+            dir.path(),
+            7,
+            3_000,
+            &snapshot_dir.join("first.snapshot"),
+        );
+        let mut config = Config {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            data_dir: dir.path().to_path_buf(),
+            demo_entries: 0,
+            watch_interval_secs: 3_600,
+            keys: vec![
+                key("portal", SCREEN, vec![Role::Screen], 100_000),
+                key("investigators", PII, vec![Role::ScreenPii], 100_000),
+                key("ops", ADMIN, vec![Role::Admin], 100_000),
+                key("slow", SLOW, vec![Role::Screen], 2),
+            ],
+            ..Config::default()
+        };
+        adjust(&mut config);
+        let audit_log = config.audit_log();
+        let server = Server::start(config).await.unwrap();
+        let base = format!("http://{}", server.addr);
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(server.run_with(extra, async {
+            let _ = rx.await;
+        }));
+        Harness {
+            dir,
+            base,
+            entries,
+            client: reqwest::Client::new(),
+            snapshot_dir,
+            audit_log,
+            shutdown: Some(tx),
+            task: Some(task),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn post_json(
+        &self,
+        path: &str,
+        key: &str,
+        body: serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        let r = self
+            .client
+            .post(self.url(path))
+            .header("X-API-Key", key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    pub async fn get(
+        &self,
+        path: &str,
+        key: Option<&str>,
+    ) -> reqwest::Response {
+        let mut r = self.client.get(self.url(path));
+        if let Some(k) = key {
+            r = r.header("X-API-Key", k);
+        }
+        r.send().await.unwrap()
+    }
+
+    /// Stops the server and waits for it to drain.
+    pub async fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.task.take() {
+            t.await.unwrap().unwrap();
+        }
+    }
+}
