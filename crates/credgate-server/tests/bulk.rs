@@ -1,0 +1,308 @@
+//! Bulk uploads (CSV and XLSX, streamed back as CSV or NDJSON), graceful
+//! shutdown, and swapping snapshots under load.
+
+mod common;
+
+use common::{ADMIN, Harness, SCREEN};
+use credgate_model::SubjectKind;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+const REP: &str = "11010519491231002X";
+
+/// A bidder list: entries' names and codes, two bidders sharing a legal
+/// representative, and one row with a bad code.
+fn bidders(h: &Harness, n: usize) -> (String, Vec<Vec<String>>) {
+    let mut rows = vec![vec![
+        "序号".to_string(),
+        "投标人名称".into(),
+        "统一社会信用代码".into(),
+        "法定代表人".into(),
+        "法定代表人证件号码".into(),
+    ]];
+    let orgs = h
+        .entries
+        .iter()
+        .filter(|e| e.subject_kind == SubjectKind::Organisation);
+    for (i, e) in orgs.take(n).enumerate() {
+        let rep = if i < 2 { REP.to_string() } else { String::new() };
+        rows.push(vec![
+            (i + 1).to_string(),
+            e.name.clone(),
+            e.code.clone(),
+            String::new(),
+            rep,
+        ]);
+    }
+    rows.push(vec![
+        "x".into(),
+        "某某公司".into(),
+        "91350100M000100Y44".into(),
+        String::new(),
+        String::new(),
+    ]);
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for r in &rows {
+        w.write_record(r).unwrap();
+    }
+    (String::from_utf8(w.into_inner().unwrap()).unwrap(), rows)
+}
+
+async fn upload(
+    h: &Harness,
+    query: &str,
+    ct: &str,
+    body: Vec<u8>,
+) -> reqwest::Response {
+    h.client
+        .post(h.url(&format!("/v1/screen/bulk{query}")))
+        .header("X-API-Key", SCREEN)
+        .header("Content-Type", ct)
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn csv_upload_streams_back_every_row_with_flags() {
+    let mut h = Harness::start().await;
+    let (text, rows) = bidders(&h, 300);
+    let r =
+        upload(&h, "?scenario=bidding", "text/csv", text.into_bytes()).await;
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers()["content-type"].to_str().unwrap().starts_with("text/csv")
+    );
+    let out = r.text().await.unwrap();
+    let mut rd = csv::Reader::from_reader(out.as_bytes());
+    let header: Vec<String> =
+        rd.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(&header[..5], &rows[0][..]);
+    assert_eq!(&header[5..], credgate_bulk::ADDED_COLUMNS);
+    let out: Vec<csv::StringRecord> =
+        rd.records().map(Result::unwrap).collect();
+    assert_eq!(out.len(), rows.len() - 1, "one output row per input row");
+    for (o, i) in out.iter().zip(&rows[1..]) {
+        assert_eq!(
+            &o.iter().take(5).collect::<Vec<_>>(),
+            i,
+            "input columns kept, in order"
+        );
+    }
+    // Rows 1 and 2 share a legal representative.
+    assert_eq!(&out[0][9], "row 2: ".to_string() + &rows[2][1]);
+    assert!(out[1][9].starts_with("row 1: "));
+    assert_eq!(&out[2][9], "");
+    // The listed entries are found by code.
+    assert!(out[5][8].contains(":code:1.000"), "{:?}", &out[5]);
+    // The bad code gets an error, not a decision.
+    let last = out.last().unwrap();
+    assert_eq!(&last[5], "");
+    assert!(
+        last[10].contains("check_digit") && last[10].contains("expected '3'"),
+        "{:?}",
+        last
+    );
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn ndjson_output_and_xlsx_input() {
+    let mut h = Harness::start().await;
+    let (text, rows) = bidders(&h, 20);
+    let r = upload(
+        &h,
+        "?format=ndjson",
+        "text/csv; charset=utf-8",
+        text.into_bytes(),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let lines: Vec<Value> = r
+        .text()
+        .await
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), rows.len() - 1);
+    assert_eq!(lines[0]["row"], 1);
+    assert_eq!(lines[0]["input"]["投标人名称"], rows[1][1].as_str());
+    assert!(
+        lines[0]["shared_legal_rep_with"]
+            .as_str()
+            .unwrap()
+            .starts_with("row 2")
+    );
+
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            sheet.write_string(r as u32, c as u16, v).unwrap();
+        }
+    }
+    let xlsx = book.save_to_buffer().unwrap();
+    let ct =
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+    let r = upload(&h, "", ct, xlsx).await;
+    assert_eq!(r.status(), 200);
+    let out = r.text().await.unwrap();
+    let recs: Vec<csv::StringRecord> =
+        csv::Reader::from_reader(out.as_bytes())
+            .records()
+            .map(Result::unwrap)
+            .collect();
+    assert_eq!(recs.len(), rows.len() - 1);
+    assert_eq!(&recs[3][1], rows[4][1].as_str());
+    assert!(!recs[3][5].is_empty(), "decided: {:?}", recs[3]);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn bad_uploads_are_refused_before_streaming() {
+    let mut h = Harness::start_with(
+        |c| c.bulk_limit_bytes = 10_000,
+        axum::Router::new(),
+    )
+    .await;
+    let r = upload(&h, "", "text/csv", b"a,b\n1,2\n".to_vec()).await;
+    assert_eq!(r.status(), 400);
+    let b: Value = r.json().await.unwrap();
+    assert_eq!(b["code"], "invalid_upload");
+    assert!(b["message"].as_str().unwrap().contains("no name column"), "{b}");
+    let r = upload(&h, "", "text/csv", Vec::new()).await;
+    assert_eq!(r.json::<Value>().await.unwrap()["code"], "invalid_upload");
+    let r = upload(&h, "", "application/pdf", b"%PDF".to_vec()).await;
+    assert_eq!(r.status(), 415);
+    let r = upload(&h, "?format=xml", "text/csv", b"name\nx\n".to_vec()).await;
+    assert_eq!(r.json::<Value>().await.unwrap()["field"], "format");
+    let r = upload(&h, "?scenario=picnic", "text/csv", b"name\nx\n".to_vec())
+        .await;
+    assert_eq!(r.json::<Value>().await.unwrap()["code"], "unknown_scenario");
+    let r =
+        upload(&h, "", "text/csv", "name\n某公司\n".repeat(1000).into_bytes())
+            .await;
+    assert_eq!(r.status(), 413);
+    assert_eq!(r.json::<Value>().await.unwrap()["code"], "payload_too_large");
+    // Not an XLSX at all.
+    let ct =
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+    let r = upload(&h, "", ct, b"name\nx\n".to_vec()).await;
+    assert_eq!(r.status(), 400);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn shutdown_drains_an_in_flight_bulk_upload() {
+    let mut h = Harness::start().await;
+    let (text, rows) = bidders(&h, 2_500);
+    let client = h.client.clone();
+    let url = h.url("/v1/screen/bulk");
+    let req = tokio::spawn(async move {
+        let r = client
+            .post(url)
+            .header("X-API-Key", SCREEN)
+            .header("Content-Type", "text/csv")
+            .body(text)
+            .send()
+            .await
+            .unwrap();
+        r.text().await.unwrap()
+    });
+    // Let the request start, then ask the server to stop.
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    h.stop().await;
+    let out = req.await.unwrap();
+    let n = csv::Reader::from_reader(out.as_bytes()).records().count();
+    assert_eq!(n, rows.len() - 1, "the in-flight upload completed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn swapping_snapshots_under_load_fails_no_request() {
+    let mut h = Harness::start().await;
+    // Two more snapshots to alternate between.
+    for (seed, name) in [(11, "a"), (12, "b")] {
+        let tmp = h.dir.path().join(format!("{name}.tmp"));
+        common::build_snapshot(h.dir.path(), seed, 1_500, &tmp);
+        std::fs::rename(&tmp, h.dir.path().join(format!("{name}.ready")))
+            .unwrap();
+    }
+    let codes: Arc<Vec<String>> =
+        Arc::new(h.entries.iter().map(|e| e.code.clone()).collect());
+    let ok = Arc::new(AtomicU64::new(0));
+    let failed = Arc::new(AtomicU64::new(0));
+    let deadline =
+        std::time::Instant::now() + std::time::Duration::from_secs(3);
+    let mut clients = Vec::new();
+    for c in 0..4 {
+        let (client, url, codes, ok, failed) = (
+            h.client.clone(),
+            h.url("/v1/screen"),
+            codes.clone(),
+            ok.clone(),
+            failed.clone(),
+        );
+        clients.push(tokio::spawn(async move {
+            let mut i = c;
+            // Bounded in time and count.
+            while std::time::Instant::now() < deadline && i < 200_000 {
+                i += 4;
+                let body = json!({"code": codes[i % codes.len()], "name": "南京恒瑞科技有限公司"});
+                let r = client.post(&url).header("X-API-Key", SCREEN).json(&body).send().await;
+                match r {
+                    Ok(r) if r.status() == 200 => {
+                        let v: Value = r.json().await.unwrap();
+                        assert!(v["snapshot"]["version"].is_string());
+                        ok.fetch_add(1, Ordering::Relaxed);
+                    }
+                    _ => {
+                        failed.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+        }));
+    }
+    let mut swaps = 0;
+    let mut n = 0;
+    while std::time::Instant::now() < deadline {
+        let name = if n % 2 == 0 { "a" } else { "b" };
+        n += 1;
+        // Publish under a new name each time (the directory keeps files).
+        std::fs::copy(
+            h.dir.path().join(format!("{name}.ready")),
+            h.dir.path().join("publish.tmp"),
+        )
+        .unwrap();
+        std::fs::rename(
+            h.dir.path().join("publish.tmp"),
+            h.snapshot_dir.join(format!("v{n}.snapshot")),
+        )
+        .unwrap();
+        let (s, b) =
+            h.post_json("/admin/v1/snapshots/reload", ADMIN, json!({})).await;
+        assert_eq!(s, 200, "{b}");
+        swaps += 1;
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    for c in clients {
+        c.await.unwrap();
+    }
+    assert!(swaps >= 3, "{swaps} swaps");
+    assert_eq!(
+        failed.load(Ordering::Relaxed),
+        0,
+        "failed requests during swaps"
+    );
+    assert!(
+        ok.load(Ordering::Relaxed) > 100,
+        "{} requests",
+        ok.load(Ordering::Relaxed)
+    );
+    // Old snapshots beyond keep_snapshots were removed from the directory.
+    let files = std::fs::read_dir(&h.snapshot_dir).unwrap().count();
+    assert!(files <= 3 + 1 + 1, "{files} files kept");
+    h.stop().await;
+}
