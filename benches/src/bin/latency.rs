@@ -44,6 +44,9 @@ fn histogram() -> Histogram<u64> {
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let snap = Arc::new(Snapshot::open(&args.snapshot)?);
+    // As the server does before serving: afterwards records are read
+    // without re-validating their strings.
+    snap.verify()?;
     let qs = queries::read_csv(&args.queries)?;
     let screener = Screener::new(snap.clone(), Arc::new(Catalogue::builtin()));
     let scenario = Some(args.scenario.as_str());

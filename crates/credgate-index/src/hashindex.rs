@@ -134,11 +134,15 @@ impl<'a> HashIndex<'a> {
         }
     }
 
-    /// How many ordinals are stored under `hash`.
-    pub fn count(&self, hash: u64) -> usize {
-        let mut n = 0;
-        self.for_each(hash, |_| n += 1);
-        n
+    /// An upper bound of the ordinals stored under `hash`: the size of
+    /// its bucket, read from the directory without touching the slots
+    /// (every slot of a hash lives in its bucket).
+    pub fn bucket_len(&self, hash: u64) -> usize {
+        let b = (hash >> (64 - self.dir_bits)) as usize;
+        let lo = crate::format::u32_at(self.dir, b * 4) as usize;
+        let hi =
+            (crate::format::u32_at(self.dir, b * 4 + 4) as usize).min(self.n);
+        hi.saturating_sub(lo)
     }
 
     /// The ordinals under `hash`, at most `limit` of them.

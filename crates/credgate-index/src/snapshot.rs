@@ -38,6 +38,9 @@ pub struct Snapshot {
     bitmaps: HashMap<String, RoaringBitmap>,
     meta: serde_json::Value,
     string_count: usize,
+    /// Set once [`Snapshot::verify`] has decoded every record: from then
+    /// on records are read without re-validating their strings.
+    verified: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Snapshot {
@@ -135,6 +138,7 @@ impl Snapshot {
             bitmaps,
             meta,
             string_count,
+            verified: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -164,6 +168,7 @@ impl Snapshot {
             self.record(ord)
                 .map_err(|e| corrupt(format!("record {ord}: {e}")))?;
         }
+        self.verified.store(true, std::sync::atomic::Ordering::Release);
         Ok(VerifyReport {
             sections: Section::ALL.len(),
             records: self.header.entry_count,
@@ -214,7 +219,11 @@ impl Snapshot {
         let bytes = records
             .get(at..)
             .ok_or(RecordError { at, what: "offset past the end" })?;
-        record::decode(bytes)
+        if self.verified.load(std::sync::atomic::Ordering::Acquire) {
+            record::decode_trusted(bytes)
+        } else {
+            record::decode(bytes)
+        }
     }
 
     /// An interned string; empty for "none" or an unknown id.
@@ -293,10 +302,11 @@ impl Snapshot {
         self.hash_index(Section::FuzzyIndex).for_each(hash, f)
     }
 
-    /// How many entries are under a fuzzy key hash: lets the matcher
-    /// visit specific keys before unspecific ones.
+    /// About how many entries are under a fuzzy key hash (an upper
+    /// bound, read from the directory): lets the matcher visit specific
+    /// keys before unspecific ones.
     pub fn fuzzy_count(&self, hash: u64) -> usize {
-        self.hash_index(Section::FuzzyIndex).count(hash)
+        self.hash_index(Section::FuzzyIndex).bucket_len(hash)
     }
 
     /// A named bitmap (`list:black`, `category:court_defaulter`,
