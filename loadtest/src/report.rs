@@ -16,18 +16,6 @@ pub enum Outcome {
     Transport(&'static str),
 }
 
-pub fn kind(e: &reqwest::Error) -> &'static str {
-    if e.is_timeout() {
-        "timeout"
-    } else if e.is_connect() {
-        "connect"
-    } else if e.is_body() || e.is_decode() {
-        "body"
-    } else {
-        "transport"
-    }
-}
-
 fn histogram() -> Histogram<u64> {
     // Microseconds, 1 µs to 60 s, 3 significant digits.
     Histogram::new_with_bounds(1, 60_000_000, 3).expect("histogram bounds")

@@ -78,15 +78,16 @@ fn main() -> anyhow::Result<()> {
         args.passes.saturating_sub(1).max(1)
     );
     println!(
-        "{:<20} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
-        "kind", "n", "p50", "p90", "p99", "p99.9", "max"
+        "{:<20} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
+        "kind", "n", "mean", "p50", "p90", "p99", "p99.9", "max"
     );
     let us = |h: &Histogram<u64>, q: f64| h.value_at_quantile(q) as f64 / 1e3;
     for (kind, h) in by_kind.iter().chain([(&"all", &all)]) {
         println!(
-            "{:<20} {:>8} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>8.1}",
+            "{:<20} {:>8} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>8.1}",
             kind,
             h.len(),
+            h.mean() / 1e3,
             us(h, 0.5),
             us(h, 0.9),
             us(h, 0.99),

@@ -303,7 +303,12 @@ impl Server {
             Duration::from_secs(self.state.config.watch_interval_secs.max(1)),
         ));
         let app = router_with(self.state, extra);
-        let result = axum::serve(self.listener, app)
+        // Answers are small and latency-bound: no Nagle delay.
+        use axum::serve::ListenerExt;
+        let listener = self.listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
+        let result = axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)
             .await;
         watcher.abort();

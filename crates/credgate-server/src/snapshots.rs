@@ -83,6 +83,19 @@ fn version_of(path: &Path) -> String {
         .unwrap_or_default()
 }
 
+#[cfg(unix)]
+fn published(m: &std::fs::Metadata) -> Option<SystemTime> {
+    use std::os::unix::fs::MetadataExt;
+    let nanos = u64::try_from(m.ctime()).ok()? * 1_000_000_000
+        + u64::try_from(m.ctime_nsec()).ok()?;
+    Some(SystemTime::UNIX_EPOCH + std::time::Duration::from_nanos(nanos))
+}
+
+#[cfg(not(unix))]
+fn published(m: &std::fs::Metadata) -> Option<SystemTime> {
+    m.modified().ok()
+}
+
 fn is_snapshot(path: &Path) -> bool {
     path.extension().is_some_and(|e| e == "snapshot")
 }
@@ -157,8 +170,10 @@ impl Store {
         }
     }
 
-    /// Snapshot files in the directory, newest first (modification time,
-    /// then name).
+    /// Snapshot files in the directory, most recently published first.
+    /// Publication time is the inode change time on Unix: `rename` into
+    /// the directory and `link` both set it, while a hard link or a copy
+    /// that preserves times keeps an old modification time.
     fn candidates(&self) -> Vec<(PathBuf, Option<SystemTime>, u64)> {
         let Ok(rd) = std::fs::read_dir(&self.dir) else { return Vec::new() };
         let mut v: Vec<_> = rd
@@ -167,7 +182,7 @@ impl Store {
             .filter(|p| is_snapshot(p))
             .filter_map(|p| {
                 let m = std::fs::metadata(&p).ok()?;
-                Some((p, m.modified().ok(), m.len()))
+                Some((p, published(&m), m.len()))
             })
             .collect();
         v.sort_by(|a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0)));
