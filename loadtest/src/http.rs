@@ -18,9 +18,9 @@ pub struct Target {
 
 impl Target {
     pub fn parse(url: &str) -> anyhow::Result<Target> {
-        let rest = url
-            .strip_prefix("http://")
-            .ok_or_else(|| anyhow::anyhow!("--url {url}: only http:// is supported"))?;
+        let rest = url.strip_prefix("http://").ok_or_else(|| {
+            anyhow::anyhow!("--url {url}: only http:// is supported")
+        })?;
         let host = rest.split('/').next().unwrap_or("").to_string();
         use std::net::ToSocketAddrs;
         let addr = host
@@ -40,7 +40,9 @@ pub struct Connection {
 
 impl Connection {
     pub async fn open(t: &Target) -> Result<Connection, &'static str> {
-        let stream = tokio::net::TcpStream::connect(t.addr).await.map_err(|_| "connect")?;
+        let stream = tokio::net::TcpStream::connect(t.addr)
+            .await
+            .map_err(|_| "connect")?;
         let _ = stream.set_nodelay(true);
         let (sender, conn) = hyper::client::conn::http1::handshake(
             hyper_util::rt::TokioIo::new(stream),
@@ -54,14 +56,20 @@ impl Connection {
     }
 
     /// Sends a JSON POST; the status and the body's length.
-    pub async fn post(&mut self, path: &str, key: &str, body: Bytes) -> Result<(u16, usize), &'static str> {
+    pub async fn post(
+        &mut self,
+        path: &str,
+        key: &str,
+        body: Bytes,
+    ) -> Result<(u16, usize), &'static str> {
         let req = hyper::Request::post(path)
             .header("host", &self.host)
             .header("x-api-key", key)
             .header("content-type", "application/json")
             .body(Full::new(body))
             .map_err(|_| "request")?;
-        let resp = self.sender.send_request(req).await.map_err(|_| "transport")?;
+        let resp =
+            self.sender.send_request(req).await.map_err(|_| "transport")?;
         let status = resp.status().as_u16();
         let body = resp.into_body().collect().await.map_err(|_| "body")?;
         Ok((status, body.to_bytes().len()))

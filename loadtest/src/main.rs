@@ -13,11 +13,11 @@ mod report;
 mod workload;
 
 use anyhow::Context;
+use bytes::Bytes;
 use clap::Parser;
 use http::{Connection, Target, screen};
 use report::Recorder;
 use std::path::PathBuf;
-use bytes::Bytes;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -123,8 +123,10 @@ async fn main() -> anyhow::Result<()> {
                 tokio::time::sleep(Duration::from_secs(every)).await;
                 n += 1;
                 if let (Some(src), Some(dir)) = (&publish, &dir) {
-                    let name =
-                        format!("loadtest-{}-{n}.snapshot", std::process::id());
+                    let name = format!(
+                        "loadtest-{}-{n}.snapshot",
+                        std::process::id()
+                    );
                     if let Err(e) = std::fs::hard_link(src, dir.join(&name)) {
                         eprintln!("publishing {name}: {e}");
                     }
@@ -132,7 +134,11 @@ async fn main() -> anyhow::Result<()> {
                 let t = Instant::now();
                 let status = match Connection::open(&target).await {
                     Ok(mut c) => c
-                        .post("/admin/v1/snapshots/reload", &admin, Bytes::new())
+                        .post(
+                            "/admin/v1/snapshots/reload",
+                            &admin,
+                            Bytes::new(),
+                        )
                         .await
                         .map(|(s, _)| s)
                         .unwrap_or(0),
@@ -175,7 +181,8 @@ async fn main() -> anyhow::Result<()> {
             // scheduled time. Idle connections are reused by whichever
             // request starts next.
             let pool: Arc<Mutex<Vec<Connection>>> = Arc::default();
-            let slots = Arc::new(tokio::sync::Semaphore::new(args.connections));
+            let slots =
+                Arc::new(tokio::sync::Semaphore::new(args.connections));
             let interval = Duration::from_secs_f64(1.0 / rate as f64);
             let mut i = 0usize;
             let mut next = Instant::now();

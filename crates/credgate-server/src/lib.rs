@@ -308,9 +308,8 @@ impl Server {
         let listener = self.listener.tap_io(|tcp| {
             let _ = tcp.set_nodelay(true);
         });
-        let result = axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let result =
+            axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
         watcher.abort();
         tracing::info!("stopped: in-flight requests drained");
         result

@@ -207,3 +207,90 @@ fn entries_check_names_missing_columns() {
         "{err}"
     );
 }
+
+#[test]
+fn hash_key_prints_a_key_and_the_hash_to_configure() {
+    let o = credgate(&["hash-key", "cg_example"]);
+    assert!(o.status.success());
+    let out = stdout(&o);
+    // sha256("cg_example")
+    assert!(out.contains("key    = cg_example"), "{out}");
+    let hash = out.lines().nth(1).unwrap().split('"').nth(1).unwrap();
+    assert_eq!(hash.len(), 64);
+    assert!(hash.bytes().all(|b| b.is_ascii_hexdigit()));
+    let fresh = stdout(&credgate(&["hash-key"]));
+    assert!(fresh.starts_with("key    = cg_") && fresh != out);
+}
+
+#[test]
+fn serve_refuses_bad_settings_by_name() {
+    let o = credgate(&["serve", "--log-format", "xml"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("--log-format") && err.contains("xml"), "{err}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(&cfg, "listen = \"127.0.0.1:0\"\nbatch_max_itmes = 5\n")
+        .unwrap();
+    let o = credgate(&["serve", "--config", cfg.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("batch_max_itmes"), "{err}");
+}
+
+#[test]
+fn bulk_cli_flags_shared_legal_representatives() {
+    let dir = tempfile::tempdir().unwrap();
+    let entries = dir.path().join("e.csv");
+    let snap = dir.path().join("s.snapshot");
+    assert!(
+        credgate(&[
+            "gen",
+            "--entries",
+            "500",
+            "--out",
+            entries.to_str().unwrap()
+        ])
+        .status
+        .success()
+    );
+    assert!(
+        credgate(&[
+            "build",
+            "--input",
+            entries.to_str().unwrap(),
+            "--out",
+            snap.to_str().unwrap()
+        ])
+        .status
+        .success()
+    );
+    let input = dir.path().join("bidders.csv");
+    std::fs::write(
+        &input,
+        "名称,法定代表人证件号码\n甲公司,11010519491231002X\n乙公司,11010519491231002X\n丙公司,\n",
+    )
+    .unwrap();
+    let output = dir.path().join("out.csv");
+    let o = credgate(&[
+        "bulk",
+        "--snapshot",
+        snap.to_str().unwrap(),
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        output.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = std::fs::read_to_string(&output).unwrap();
+    let rows: Vec<&str> = out.lines().collect();
+    assert_eq!(rows.len(), 4);
+    assert!(rows[0].ends_with(
+        "decision,hit_count,top_score,hits,shared_legal_rep_with,error"
+    ));
+    assert!(rows[1].contains("row 2: 乙公司"), "{}", rows[1]);
+    assert!(rows[2].contains("row 1: 甲公司"), "{}", rows[2]);
+    assert!(!rows[3].contains("row "), "{}", rows[3]);
+    assert!(!dir.path().join("out.partial").exists());
+}
