@@ -96,6 +96,9 @@ struct Prepared {
     slots: BitmapSlots,
 }
 
+/// A batch of rows, each prepared or refused.
+type Batch = Vec<Result<Prepared, RowError>>;
+
 /// Which bitmaps an entry belongs to, as small indexes.
 #[derive(Clone, Copy)]
 struct BitmapSlots {
@@ -133,28 +136,6 @@ struct Bitmaps {
     subject: [RoaringBitmap; 2],
     severity: [RoaringBitmap; 3],
     prefecture: BTreeMap<u32, RoaringBitmap>,
-}
-
-impl Gathered {
-    /// Grows every vector to `scale` times its current length.
-    fn reserve(&mut self, scale: f64) {
-        fn grow<T>(v: &mut Vec<T>, scale: f64) {
-            let want = (v.len() as f64 * scale) as usize;
-            v.reserve(want.saturating_sub(v.len()));
-        }
-        if scale <= 1.0 {
-            return;
-        }
-        grow(&mut self.offsets, scale);
-        grow(&mut self.codes, scale);
-        grow(&mut self.related, scale);
-        grow(&mut self.noregion, scale);
-        grow(&mut self.fuzzy, scale);
-        grow(&mut self.name_arena, scale);
-        grow(&mut self.names, scale);
-        let want = (self.entry_ids.len() as f64 * scale) as usize;
-        self.entry_ids.reserve(want.saturating_sub(self.entry_ids.len()));
-    }
 }
 
 impl Bitmaps {
@@ -304,91 +285,68 @@ pub fn build(
 
     progress(Progress::Stage("reading and validating entries"));
     w.begin(Section::Records)?;
+    // Three batches in flight: `next` is being read while `current` is
+    // decoded in parallel, and the batch before it is written by the
+    // single writer; on two cores the writer no longer leaves one idle.
     let mut current: Vec<RawRecord> = Vec::with_capacity(BATCH);
     let mut next: Vec<RawRecord> = Vec::with_capacity(BATCH);
-    // Where the reading stage spends its time, for the report: reading
-    // the next batch overlaps with validating the current one.
-    let (mut t_overlapped, mut t_write) = (0.0, 0.0);
+    let mut spare: Vec<RawRecord> = Vec::with_capacity(BATCH);
+    let mut pending: Option<(Vec<RawRecord>, Batch)> = None;
+    let mut sink = Sink {
+        w: &mut w,
+        g: &mut g,
+        bad_rows: &mut bad_rows,
+        bad_count: &mut bad_count,
+        rows: &mut rows,
+        revoked: &mut revoked,
+    };
+    let t = Instant::now();
     reader.read_batch(BATCH, &mut current)?;
-    let input_len = std::fs::metadata(input).map(|m| m.len()).unwrap_or(0);
-    let mut reserved = false;
-    while !current.is_empty() {
-        let t = Instant::now();
-        let (read, prepared) = rayon::join(
-            || reader.read_batch(BATCH, &mut next),
+    while !current.is_empty() || pending.is_some() {
+        let to_write = pending.take();
+        let (written, (read, prepared)) = rayon::join(
+            || -> Result<Option<Vec<RawRecord>>, BuildError> {
+                match to_write {
+                    Some((raw, prepared)) => {
+                        sink.write(&raw, prepared)?;
+                        Ok(Some(raw))
+                    }
+                    None => Ok(None),
+                }
+            },
             || {
-                current
-                    .par_iter()
-                    .map(|r| decoder.decode(r).map(prepare))
-                    .collect::<Vec<Result<Prepared, RowError>>>()
+                if current.is_empty() {
+                    return (Ok(0), Vec::new());
+                }
+                rayon::join(
+                    || reader.read_batch(BATCH, &mut next),
+                    || {
+                        current
+                            .par_iter()
+                            .map(|r| decoder.decode(r).map(prepare))
+                            .collect::<Batch>()
+                    },
+                )
             },
         );
+        if let Some(raw) = written? {
+            spare = raw;
+        }
         read?;
-        t_overlapped += t.elapsed().as_secs_f64();
-        let t = Instant::now();
-        for (item, r) in prepared.into_iter().zip(&current) {
-            rows += 1;
-            let mut p = match item {
-                Ok(p) => p,
-                Err(e) => {
-                    bad_count += 1;
-                    if bad_rows.len() < KEEP_BAD_ROWS {
-                        bad_rows.push(e);
-                    }
-                    continue;
-                }
-            };
-            if !g.entry_ids.insert(code_hash(&p.entry_id)) {
-                bad_count += 1;
-                if bad_rows.len() < KEEP_BAD_ROWS {
-                    bad_rows.push(RowError {
-                        line: r.line(),
-                        entry_id: Some(p.entry_id.clone()),
-                        errors: vec![credgate_entries::FieldError {
-                            column: "entry_id".into(),
-                            message: format!(
-                                "duplicate: entry {} appears earlier in the file",
-                                p.entry_id
-                            ),
-                        }],
-                    });
-                }
-                continue;
-            }
-            if p.revoked {
-                revoked += 1;
-                continue;
-            }
-            let ids = std::mem::take(&mut p.strings).map(|s| {
-                s.map_or(record::NO_STRING, |(h, s)| g.strings.intern(h, s))
-            });
-            record::patch_string_ids(&mut p.record, ids);
-            g.offsets.push((g.records_len / 4) as u32);
-            g.records_len += p.record.len() as u64;
-            w.write(&p.record)?;
-            let ord = g.offsets.len() as u32 - 1;
-            gather(&mut g, p, ord);
+        if !current.is_empty() {
+            pending = Some((std::mem::take(&mut current), prepared));
         }
-        if !reserved {
-            // Size the key vectors once from the first batch, instead of
-            // letting them double: at 10M entries doubling overshoots by
-            // gigabytes and copies them (measured: 6.1 GB peak).
-            reserved = true;
-            let batch_bytes: usize =
-                current.iter().map(RawRecord::byte_len).sum();
-            let scale = input_len as f64 / batch_bytes.max(1) as f64 * 1.05;
-            g.reserve(scale);
-        }
-        t_write += t.elapsed().as_secs_f64();
+        // Rotate the buffers: what was read becomes current, and the
+        // written batch's records are reused for the next read.
         std::mem::swap(&mut current, &mut next);
-        progress(Progress::Rows(rows));
+        std::mem::swap(&mut next, &mut spare);
+        progress(Progress::Rows(*sink.rows));
     }
     w.end();
     timings.push((
-        "read rows while validating, keying, encoding (2 threads)",
-        t_overlapped,
+        "read, validate, key and encode rows while writing records (2 threads)",
+        t.elapsed().as_secs_f64(),
     ));
-    timings.push(("intern, write records, gather keys (1 thread)", t_write));
 
     if bad_count > 0 && opts.policy == Policy::RejectFile {
         w.abandon();
@@ -499,6 +457,73 @@ pub fn build(
         sections,
         timings,
     })
+}
+
+/// The single writer's state: interns strings, appends records, gathers
+/// keys, counts bad and revoked rows.
+struct Sink<'a> {
+    w: &'a mut SnapshotWriter,
+    g: &'a mut Gathered,
+    bad_rows: &'a mut Vec<RowError>,
+    bad_count: &'a mut u64,
+    rows: &'a mut u64,
+    revoked: &'a mut u64,
+}
+
+impl Sink<'_> {
+    fn bad(&mut self, e: RowError) {
+        *self.bad_count += 1;
+        if self.bad_rows.len() < KEEP_BAD_ROWS {
+            self.bad_rows.push(e);
+        }
+    }
+
+    fn write(
+        &mut self,
+        raw: &[RawRecord],
+        prepared: Batch,
+    ) -> Result<(), BuildError> {
+        for (item, r) in prepared.into_iter().zip(raw) {
+            *self.rows += 1;
+            let mut p = match item {
+                Ok(p) => p,
+                Err(e) => {
+                    self.bad(e);
+                    continue;
+                }
+            };
+            if !self.g.entry_ids.insert(code_hash(&p.entry_id)) {
+                let message = format!(
+                    "duplicate: entry {} appears earlier in the file",
+                    p.entry_id
+                );
+                self.bad(RowError {
+                    line: r.line(),
+                    entry_id: Some(p.entry_id),
+                    errors: vec![credgate_entries::FieldError {
+                        column: "entry_id".into(),
+                        message,
+                    }],
+                });
+                continue;
+            }
+            if p.revoked {
+                *self.revoked += 1;
+                continue;
+            }
+            let g = &mut *self.g;
+            let ids = std::mem::take(&mut p.strings).map(|s| {
+                s.map_or(record::NO_STRING, |(h, s)| g.strings.intern(h, s))
+            });
+            record::patch_string_ids(&mut p.record, ids);
+            g.offsets.push((g.records_len / 4) as u32);
+            g.records_len += p.record.len() as u64;
+            self.w.write(&p.record)?;
+            let ord = g.offsets.len() as u32 - 1;
+            gather(g, p, ord);
+        }
+        Ok(())
+    }
 }
 
 fn gather(g: &mut Gathered, p: Prepared, ord: u32) {

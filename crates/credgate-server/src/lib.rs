@@ -169,7 +169,11 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/v1/screen/bulk", post(api::bulk))
         .layer(DefaultBodyLimit::disable());
     json.merge(bulk)
-        .merge(extra)
+        .merge(
+            extra.layer(axum::middleware::from_fn_with_state(
+                limit, time_limit,
+            )),
+        )
         .fallback(|| async {
             ApiError::not_found("no such endpoint; see /openapi.json")
         })
@@ -217,6 +221,8 @@ impl Server {
     /// the snapshot and binds.
     pub async fn start(config: Config) -> Result<Server, StartError> {
         let io = |what: String| move |source| StartError::Io { what, source };
+        // Installed before the first snapshot loads, so its metrics count.
+        let metrics = metrics_handle();
         let mut config = config;
         std::fs::create_dir_all(config.snapshot_dir()).map_err(io(
             format!("creating {}", config.snapshot_dir().display()),
@@ -278,7 +284,7 @@ impl Server {
             config: Arc::new(config),
             store,
             audit: Arc::new(audit),
-            metrics: metrics_handle(),
+            metrics,
         };
         Ok(Server { addr, state, demo_key, listener })
     }
@@ -318,7 +324,10 @@ impl Server {
 
 /// Checks the snapshot directory for a new file every `every`.
 async fn watch(store: Arc<Store>, every: Duration) {
-    let mut tick = tokio::time::interval(every);
+    // `start` just loaded the newest file: the first check is one period
+    // later.
+    let mut tick =
+        tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;

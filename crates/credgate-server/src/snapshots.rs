@@ -251,7 +251,7 @@ impl Store {
         match load(path, self.catalogue.clone()) {
             Ok(live) => {
                 let entries = live.screener.snapshot.len();
-                self.live.store(Some(Arc::new(live)));
+                let old = self.live.swap(Some(Arc::new(live)));
                 let pruned = {
                     let mut h = self.history.lock().expect("history lock");
                     h.swaps_done += 1;
@@ -275,6 +275,14 @@ impl Store {
                 metrics::counter!("credgate_snapshot_swaps_total", "result" => "done").increment(1);
                 metrics::gauge!("credgate_snapshot_entries")
                     .set(entries as f64);
+                // The live version as an info gauge: 1 for the live one,
+                // 0 for the one it replaced.
+                if let Some(old) = old {
+                    metrics::gauge!("credgate_snapshot_info", "version" => old.version.clone())
+                        .set(0.0);
+                }
+                metrics::gauge!("credgate_snapshot_info", "version" => version.clone())
+                    .set(1.0);
                 tracing::info!(
                     %version,
                     entries,

@@ -351,6 +351,7 @@ async fn operations_endpoints() {
         "credgate_snapshot_entries",
         "credgate_snapshot_age_seconds",
         "credgate_snapshot_swaps_total",
+        "credgate_snapshot_info{version=\"first.snapshot\"}",
     ] {
         assert!(m.contains(name), "metrics lack {name}");
     }
@@ -470,5 +471,24 @@ async fn the_watcher_picks_up_a_published_snapshot() {
         }
     }
     assert_eq!(version, "watched.snapshot");
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn a_slow_request_is_cut_off_with_a_json_timeout() {
+    let extra = axum::Router::new().route(
+        "/test/slow",
+        axum::routing::get(|| async {
+            tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+            "late"
+        }),
+    );
+    let mut h =
+        Harness::start_with(|c| c.request_timeout_secs = 1, extra).await;
+    let started = std::time::Instant::now();
+    let r = h.get("/test/slow", None).await;
+    assert_eq!(r.status(), 503);
+    assert_eq!(r.json::<Value>().await.unwrap()["code"], "timeout");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
     h.stop().await;
 }
