@@ -38,6 +38,9 @@ pub struct BuildOptions {
     /// Seconds since the epoch to record as the build time; now if `None`
     /// (tests fix it for byte-identical output).
     pub built_at: Option<i64>,
+    /// Rows per batch of the pipeline; 0 means the default (16,384).
+    /// Tests use tiny batches to run many through the pipeline.
+    pub batch_rows: usize,
 }
 
 /// What a build reports as it goes.
@@ -288,9 +291,10 @@ pub fn build(
     // Three batches in flight: `next` is being read while `current` is
     // decoded in parallel, and the batch before it is written by the
     // single writer; on two cores the writer no longer leaves one idle.
-    let mut current: Vec<RawRecord> = Vec::with_capacity(BATCH);
-    let mut next: Vec<RawRecord> = Vec::with_capacity(BATCH);
-    let mut spare: Vec<RawRecord> = Vec::with_capacity(BATCH);
+    let batch = if opts.batch_rows == 0 { BATCH } else { opts.batch_rows };
+    let mut current: Vec<RawRecord> = Vec::with_capacity(batch);
+    let mut next: Vec<RawRecord> = Vec::with_capacity(batch);
+    let mut spare: Vec<RawRecord> = Vec::with_capacity(batch);
     let mut pending: Option<(Vec<RawRecord>, Batch)> = None;
     let mut sink = Sink {
         w: &mut w,
@@ -301,7 +305,7 @@ pub fn build(
         revoked: &mut revoked,
     };
     let t = Instant::now();
-    reader.read_batch(BATCH, &mut current)?;
+    reader.read_batch(batch, &mut current)?;
     while !current.is_empty() || pending.is_some() {
         let to_write = pending.take();
         let (written, (read, prepared)) = rayon::join(
@@ -316,10 +320,13 @@ pub fn build(
             },
             || {
                 if current.is_empty() {
+                    // Nothing left to read: `next` holds recycled records
+                    // of a written batch, which must not come round again.
+                    next.clear();
                     return (Ok(0), Vec::new());
                 }
                 rayon::join(
-                    || reader.read_batch(BATCH, &mut next),
+                    || reader.read_batch(batch, &mut next),
                     || {
                         current
                             .par_iter()

@@ -91,6 +91,36 @@ fn bitmaps_partition_the_entries() {
 }
 
 #[test]
+fn batch_size_does_not_change_the_snapshot() {
+    // Many small batches run every stage of the pipeline (read, prepare,
+    // write) with three batches in flight, and its end with a partial one.
+    let dir = tempfile::tempdir().unwrap();
+    let all = entries(500);
+    let input = write_entries(dir.path(), &all);
+    let mut bytes = Vec::new();
+    for batch_rows in [0, 7, 64, 499, 500, 501] {
+        let out = dir.path().join(format!("b{batch_rows}.snapshot"));
+        let opts = BuildOptions {
+            built_at: Some(1_700_000_000),
+            batch_rows,
+            ..Default::default()
+        };
+        let report = build(&input, &out, &opts, &|_| {}).unwrap();
+        assert_eq!(report.rows, 500, "batch {batch_rows}");
+        assert_eq!(
+            report.bad_count,
+            0,
+            "batch {batch_rows}: {:?}",
+            report.bad_rows.first()
+        );
+        bytes.push((batch_rows, std::fs::read(&out).unwrap()));
+    }
+    for (b, x) in &bytes[1..] {
+        assert!(*x == bytes[0].1, "batch {b} built different bytes");
+    }
+}
+
+#[test]
 fn building_twice_gives_identical_bytes() {
     let dir = tempfile::tempdir().unwrap();
     let all = entries(500);
