@@ -48,6 +48,7 @@ pub fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
             Policy::RejectFile
         },
         built_at: None,
+        batch_rows: 0,
     };
     let started = Instant::now();
     let pb = progress::bar(None, "reading entries");
