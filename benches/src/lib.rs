@@ -23,6 +23,9 @@ pub fn fixture() -> Fixture {
     if let Ok(path) = std::env::var("CREDGATE_BENCH_SNAPSHOT") {
         let snap = Snapshot::open(&PathBuf::from(&path))
             .expect("CREDGATE_BENCH_SNAPSHOT");
+        // As the service does before serving a snapshot: afterwards
+        // records are read without re-validating their strings.
+        snap.verify().expect("CREDGATE_BENCH_SNAPSHOT verifies");
         return Fixture { snapshot: Arc::new(snap), _dir: None };
     }
     let dir = tempfile::tempdir().expect("temp dir");
@@ -40,6 +43,7 @@ pub fn fixture() -> Fixture {
     credgate_index::build(&input, &out, &BuildOptions::default(), &|_| {})
         .expect("build");
     let snap = Snapshot::open(&out).expect("open");
+    snap.verify().expect("verify");
     Fixture { snapshot: Arc::new(snap), _dir: Some(dir) }
 }
 
@@ -59,14 +63,15 @@ pub fn sample(snap: &Snapshot, n: usize) -> Vec<(String, String)> {
 
 /// A one-character typo in the 字号 of a name.
 pub fn typo(name: &str) -> String {
-    let parts = credgate_names_parse(name);
+    let parts = brand_of(name);
     let Some(start) = name.find(&parts) else { return name.to_string() };
     let first = parts.chars().next().unwrap_or('恒');
     let with = if first == '端' { '瑞' } else { '端' };
     format!("{}{}{}", &name[..start], with, &name[start + first.len_utf8()..])
 }
 
-fn credgate_names_parse(name: &str) -> String {
+/// The 字号 of an organisation name.
+fn brand_of(name: &str) -> String {
     credgate_index::keys::name_keys(
         name,
         credgate_model::SubjectKind::Organisation,
