@@ -20,6 +20,17 @@ use std::time::Instant;
 use tokio::io::AsyncWriteExt;
 use utoipa::{IntoParams, ToSchema};
 
+/// Runs `f` on the blocking pool: verification, bulk jobs and large
+/// batches must not hold up the async workers.
+async fn blocking<T: Send + 'static>(
+    what: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::internal(format!("{what} worker: {e}")))
+}
+
 fn live(state: &AppState) -> Result<Arc<Live>, ApiError> {
     state.store.live().ok_or_else(ApiError::no_snapshot)
 }
@@ -135,14 +146,13 @@ pub async fn batch(
     }
     let live = live(&state)?;
     let show = caller.sees_pii();
-    let answers = tokio::task::spawn_blocking(move || {
+    let answers = blocking("batch", move || {
         req.items
             .par_iter()
             .map(|item| screen_one(&live, item, show))
             .collect::<Vec<_>>()
     })
-    .await
-    .map_err(|e| ApiError::internal(format!("batch worker: {e}")))?;
+    .await?;
     let mut disclosed = Vec::new();
     let results = answers
         .into_iter()
@@ -285,12 +295,12 @@ pub async fn bulk(
         .map_err(|e| ApiError::internal(format!("spool file: {e}")))?;
     drop(file);
     let path = spool.path().to_path_buf();
-    let headers_row = tokio::task::spawn_blocking(move || {
-        credgate_bulk::check_header(&path, format)
-    })
-    .await
-    .map_err(|e| ApiError::internal(format!("bulk worker: {e}")))?
-    .map_err(|e| ApiError::bad_request("invalid_upload", e.to_string()))?;
+    let headers_row =
+        blocking("bulk", move || credgate_bulk::check_header(&path, format))
+            .await?
+            .map_err(|e| {
+                ApiError::bad_request("invalid_upload", e.to_string())
+            })?;
 
     let (tx, mut rx) = tokio::sync::mpsc::channel(8);
     let scenario = params.scenario.clone();
@@ -479,9 +489,8 @@ pub async fn reload(
 ) -> Result<Json<SwapResult>, ApiError> {
     require_admin(&caller)?;
     let store = state.store.clone();
-    let activated = tokio::task::spawn_blocking(move || store.check_dir())
-        .await
-        .map_err(|e| ApiError::internal(format!("reload worker: {e}")))?
+    let activated = blocking("reload", move || store.check_dir())
+        .await?
         .map_err(swap_error)?;
     tracing::info!(key = %caller.name, ?activated, "reload requested");
     Ok(Json(SwapResult { activated, snapshot: snapshot_info(&state) }))
@@ -515,11 +524,9 @@ pub async fn activate(
     require_admin(&caller)?;
     let store = state.store.clone();
     let version = req.version.clone();
-    let activated =
-        tokio::task::spawn_blocking(move || store.activate(&version))
-            .await
-            .map_err(|e| ApiError::internal(format!("activate worker: {e}")))?
-            .map_err(swap_error)?;
+    let activated = blocking("activate", move || store.activate(&version))
+        .await?
+        .map_err(swap_error)?;
     tracing::info!(key = %caller.name, %activated, "snapshot activated by request");
     Ok(Json(SwapResult {
         activated: Some(activated),

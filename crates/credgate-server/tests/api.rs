@@ -6,6 +6,19 @@ use common::{ADMIN, Harness, PII, SCREEN, SLOW};
 use credgate_model::{EntryStatus, ListKind, SubjectKind};
 use serde_json::{Value, json};
 
+/// An in-force black-list organisation of the harness's entries.
+fn black_org(h: &Harness) -> credgate_model::Entry {
+    h.entries
+        .iter()
+        .find(|e| {
+            e.subject_kind == SubjectKind::Organisation
+                && e.list == ListKind::Black
+                && in_force(e)
+        })
+        .unwrap()
+        .clone()
+}
+
 fn in_force(e: &credgate_model::Entry) -> bool {
     e.status == EntryStatus::Active
         && e.valid_until.is_none_or(|u| u > chrono::Local::now().date_naive())
@@ -14,16 +27,7 @@ fn in_force(e: &credgate_model::Entry) -> bool {
 #[tokio::test]
 async fn screens_by_code_and_explains_the_hit() {
     let mut h = Harness::start().await;
-    let e = h
-        .entries
-        .iter()
-        .find(|e| {
-            e.subject_kind == SubjectKind::Organisation
-                && e.list == ListKind::Black
-                && in_force(e)
-        })
-        .unwrap()
-        .clone();
+    let e = black_org(&h);
     let (status, body) = h
         .post_json(
             "/v1/screen",
@@ -62,16 +66,7 @@ fn revoked(h: &Harness) -> u64 {
 #[tokio::test]
 async fn name_only_hits_are_review_and_disputed_entries_show_as_disputed() {
     let mut h = Harness::start().await;
-    let e = h
-        .entries
-        .iter()
-        .find(|e| {
-            e.subject_kind == SubjectKind::Organisation
-                && e.list == ListKind::Black
-                && in_force(e)
-        })
-        .unwrap()
-        .clone();
+    let e = black_org(&h);
     let (status, body) =
         h.post_json("/v1/screen", SCREEN, json!({"name": e.name})).await;
     assert_eq!(status, 200);
