@@ -10,6 +10,7 @@ use crate::format::Section;
 use crate::hashindex::{self, pair};
 use crate::keys::{code_hash, name_keys};
 use crate::record;
+use crate::sharded;
 use crate::write::SnapshotWriter;
 use credgate_entries::{
     EntryReader, FileError, Policy, RawRecord, ReadOptions, RowError,
@@ -388,25 +389,40 @@ pub fn build(
     let bitmaps = bitmaps.named();
     let counts: BTreeMap<&String, u64> =
         bitmaps.iter().map(|(name, bm)| (name, bm.len())).collect();
-    let ((name_fst, secondary_fst, postings), (digest, ())) = rayon::join(
-        || build_fsts(&name_arena, &mut names, &mut secondary),
+    let secs = |t: Instant| t.elapsed().as_secs_f64();
+    let (
+        ((name_fst, secondary_fst, postings), t_fst),
+        ((digest, t_digest), t_hash),
+    ) = rayon::join(
+        || {
+            let t = Instant::now();
+            (build_fsts(&name_arena, &mut names, &mut secondary), secs(t))
+        },
         || {
             rayon::join(
-                || source_digest(input),
                 || {
-                    // Hash index sections are written straight from the
-                    // sorted triples; sorting is the costly part.
+                    let t = Instant::now();
+                    (source_digest(input), secs(t))
+                },
+                || {
+                    // Hash index sections are written straight from
+                    // the sorted triples; sorting is the costly part.
+                    let t = Instant::now();
                     for v in
                         [&mut codes, &mut related, &mut noregion, &mut fuzzy]
                     {
                         v.par_sort_unstable();
                     }
+                    secs(t)
                 },
             )
         },
     );
     let digest = digest?;
-    timings.push(("sort and build indexes", t.elapsed().as_secs_f64()));
+    timings.push(("sort and build indexes", secs(t)));
+    timings.push(("  of which: sort names, build FSTs", t_fst));
+    timings.push(("  of which: sort hash-index keys", t_hash));
+    timings.push(("  of which: digest of the input", t_digest));
 
     let t = Instant::now();
     progress(Progress::Stage("writing indexes"));
@@ -566,28 +582,30 @@ fn build_fsts(
         .par_sort_unstable_by(|a, b| key(a).cmp(key(b)).then(a[2].cmp(&b[2])));
     secondary.par_sort_unstable();
     let mut postings: Vec<u32> = Vec::new();
-    let name_fst =
-        fst_from_groups(names.iter().map(|t| (key(t), t[2])), &mut postings);
-    let secondary_fst = fst_from_groups(
+    let name_pairs =
+        group_values(names.iter().map(|t| (key(t), t[2])), &mut postings);
+    let secondary_pairs = group_values(
         secondary.iter().map(|(s, o)| (s.as_bytes(), *o)),
         &mut postings,
+    );
+    let (name_fst, secondary_fst) = rayon::join(
+        || sharded::build(&name_pairs),
+        || sharded::build(&secondary_pairs),
     );
     (name_fst, secondary_fst, postings)
 }
 
-/// Builds an FST from sorted (key, ordinal) pairs: a key with one ordinal
-/// stores it; a key with several stores an offset into `postings`, where
-/// the count and the ordinals follow.
-fn fst_from_groups<'a>(
+/// Turns sorted (key, ordinal) pairs into one value per key: a key with
+/// one ordinal stores it; a key with several stores an offset into
+/// `postings`, where the count and the ordinals follow.
+fn group_values<'a>(
     sorted: impl Iterator<Item = (&'a [u8], u32)>,
     postings: &mut Vec<u32>,
-) -> Vec<u8> {
-    let mut builder = fst::MapBuilder::memory();
+) -> Vec<(&'a [u8], u64)> {
+    let mut out = Vec::new();
     let mut group: Vec<u32> = Vec::new();
     let mut current: Option<&[u8]> = None;
-    let mut flush = |key: &[u8],
-                     group: &mut Vec<u32>,
-                     b: &mut fst::MapBuilder<Vec<u8>>| {
+    let mut flush = |key: &'a [u8], group: &mut Vec<u32>| {
         group.dedup();
         let value = if group.len() == 1 {
             group[0] as u64
@@ -597,20 +615,20 @@ fn fst_from_groups<'a>(
             postings.extend_from_slice(group);
             POSTING_FLAG | at
         };
-        b.insert(key, value).expect("keys arrive sorted and unique");
+        out.push((key, value));
         group.clear();
     };
     for (key, ord) in sorted {
-        if current.is_some_and(|c| c != key) {
-            flush(current.expect("checked"), &mut group, &mut builder);
+        if let Some(c) = current.filter(|c| *c != key) {
+            flush(c, &mut group);
         }
         current = Some(key);
         group.push(ord);
     }
     if let Some(c) = current {
-        flush(c, &mut group, &mut builder);
+        flush(c, &mut group);
     }
-    builder.into_inner().expect("in-memory FST")
+    out
 }
 
 /// Decodes an FST value into ordinals.

@@ -18,7 +18,7 @@ use std::path::PathBuf;
 pub const MAGIC: [u8; 8] = *b"CGSNAP\r\n";
 
 /// The format version this build writes and reads.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 pub const HEADER_LEN: usize = 256;
 pub const SECTION_ENTRY_LEN: usize = 32;

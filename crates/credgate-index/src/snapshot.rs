@@ -20,6 +20,20 @@ struct SectionBytes {
     range: Range<usize>,
 }
 
+/// An FST section split by key range (see `sharded.rs`).
+#[derive(Default)]
+struct ShardedMap {
+    firsts: Vec<Vec<u8>>,
+    fsts: Vec<fst::Map<SectionBytes>>,
+}
+
+impl ShardedMap {
+    fn get(&self, key: &str) -> Option<u64> {
+        let shard = crate::sharded::shard_for(&self.firsts, key.as_bytes())?;
+        self.fsts[shard].get(key)
+    }
+}
+
 impl AsRef<[u8]> for SectionBytes {
     fn as_ref(&self) -> &[u8] {
         &self.map[self.range.clone()]
@@ -33,8 +47,8 @@ pub struct Snapshot {
     map: Arc<Mmap>,
     header: Header,
     ranges: Vec<Range<usize>>,
-    name_fst: fst::Map<SectionBytes>,
-    secondary_fst: fst::Map<SectionBytes>,
+    name_fst: ShardedMap,
+    secondary_fst: ShardedMap,
     bitmaps: HashMap<String, RoaringBitmap>,
     meta: serde_json::Value,
     string_count: usize,
@@ -88,12 +102,24 @@ impl Snapshot {
             what,
         };
         let fst_map = |s: Section| {
-            let bytes = SectionBytes {
-                map: map.clone(),
-                range: ranges[s.index()].clone(),
-            };
-            fst::Map::new(bytes)
-                .map_err(|e| corrupt(format!("{}: {e}", s.name())))
+            let base = ranges[s.index()].start;
+            let shards =
+                crate::sharded::layout(&map[ranges[s.index()].clone()])
+                    .map_err(|e| corrupt(format!("{}: {e}", s.name())))?;
+            let mut out = ShardedMap::default();
+            for (key, fst) in shards {
+                out.firsts
+                    .push(map[base + key.start..base + key.end].to_vec());
+                let bytes = SectionBytes {
+                    map: map.clone(),
+                    range: base + fst.start..base + fst.end,
+                };
+                out.fsts.push(
+                    fst::Map::new(bytes)
+                        .map_err(|e| corrupt(format!("{}: {e}", s.name())))?,
+                );
+            }
+            Ok::<_, FormatError>(out)
         };
         let name_fst = fst_map(Section::NameFst)?;
         let secondary_fst = fst_map(Section::SecondaryFst)?;

@@ -185,7 +185,7 @@ fn flipped_byte_is_detected_in_every_section() {
 fn other_versions_and_other_files_are_refused() {
     let e = damaged(|b| b[8] = 7);
     assert!(matches!(e, FormatError::Version { found: 7, .. }), "{e}");
-    assert!(e.to_string().contains("reads version 1; rebuild"), "{e}");
+    assert!(e.to_string().contains("reads version 2; rebuild"), "{e}");
     let e = damaged(|b| b[0] = b'X');
     assert!(matches!(e, FormatError::NotASnapshot { .. }), "{e}");
 }
