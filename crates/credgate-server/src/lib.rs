@@ -308,6 +308,16 @@ impl Server {
             self.state.store.clone(),
             Duration::from_secs(self.state.config.watch_interval_secs.max(1)),
         ));
+        // Histogram samples queue up until they are folded into buckets:
+        // without a scrape they would grow without bound.
+        let metrics = self.state.metrics.clone();
+        let upkeep = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(5));
+            loop {
+                tick.tick().await;
+                metrics.run_upkeep();
+            }
+        });
         let app = router_with(self.state, extra);
         // Answers are small and latency-bound: no Nagle delay.
         use axum::serve::ListenerExt;
@@ -317,6 +327,7 @@ impl Server {
         let result =
             axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
         watcher.abort();
+        upkeep.abort();
         tracing::info!("stopped: in-flight requests drained");
         result
     }
