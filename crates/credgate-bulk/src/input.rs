@@ -48,14 +48,13 @@ impl InputFormat {
 #[derive(Debug)]
 pub enum Source {
     Csv {
+        path: std::path::PathBuf,
         reader: csv::Reader<std::fs::File>,
         encoding: Encoding,
         headers: Vec<String>,
     },
-    Xlsx {
-        rows: std::vec::IntoIter<Vec<String>>,
-        headers: Vec<String>,
-    },
+    /// The sheet is in memory (calamine reads it whole).
+    Xlsx { rows: Vec<Vec<String>>, headers: Vec<String> },
 }
 
 fn cell(d: &Data) -> String {
@@ -106,7 +105,12 @@ impl Source {
                 let headers = decode(encoding, &header).map_err(|e| {
                     BulkError::Header(format!("encoding: {e}"))
                 })?;
-                Ok(Source::Csv { reader, encoding, headers })
+                Ok(Source::Csv {
+                    path: path.to_path_buf(),
+                    reader,
+                    encoding,
+                    headers,
+                })
             }
             InputFormat::Xlsx => {
                 let mut book = calamine::open_workbook_auto(path)
@@ -121,8 +125,7 @@ impl Source {
                     .rows()
                     .map(|r| r.iter().map(cell).collect::<Vec<_>>());
                 let headers = rows.next().ok_or(BulkError::Empty)?;
-                let rows: Vec<Vec<String>> = rows.collect();
-                Ok(Source::Xlsx { rows: rows.into_iter(), headers })
+                Ok(Source::Xlsx { rows: rows.collect(), headers })
             }
         }
     }
@@ -135,6 +138,15 @@ impl Source {
         }
     }
 
+    /// Starts the rows again from the first (a CSV file is reopened; the
+    /// encoding found the first time is kept).
+    pub fn rewind(&mut self) -> Result<(), BulkError> {
+        if let Source::Csv { path, encoding, .. } = self {
+            *self = Source::open(&path.clone(), InputFormat::Csv(*encoding))?;
+        }
+        Ok(())
+    }
+
     /// The data rows, numbered from 1; a row that cannot be read or
     /// decoded is an `Err` naming why, and reading goes on.
     pub fn rows(&mut self) -> Box<dyn Iterator<Item = InputRow> + '_> {
@@ -143,22 +155,28 @@ impl Source {
                 let enc = *encoding;
                 let mut row = 0u64;
                 let mut rec = csv::ByteRecord::new();
+                let mut failed = false;
                 Box::new(std::iter::from_fn(move || {
+                    if failed {
+                        return None;
+                    }
                     row += 1;
                     match reader.read_byte_record(&mut rec) {
                         Ok(true) => Some((row, decode(enc, &rec))),
                         Ok(false) => None,
-                        // An I/O error would repeat: stop after naming it.
-                        Err(e) if e.is_io_error() => {
+                        // An I/O error would repeat: name it, then stop.
+                        Err(e) => {
+                            failed = e.is_io_error();
                             Some((row, Err(e.to_string())))
-                                .filter(|_| row == u64::MAX)
                         }
-                        Err(e) => Some((row, Err(e.to_string()))),
                     }
                 }))
             }
             Source::Xlsx { rows, .. } => Box::new(
-                rows.by_ref().enumerate().map(|(i, r)| (i as u64 + 1, Ok(r))),
+                rows.iter()
+                    .cloned()
+                    .enumerate()
+                    .map(|(i, r)| (i as u64 + 1, Ok(r))),
             ),
         }
     }

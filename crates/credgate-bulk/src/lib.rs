@@ -2,9 +2,10 @@
 //! a CSV or XLSX file screened against a snapshot, in parallel batches,
 //! with the bidders that share a legal representative flagged.
 //!
-//! Shared by `credgate bulk` and `POST /v1/screen/bulk`. The input is read
-//! twice (once for the legal representatives, once to screen), so it must
-//! be a file: the server spools uploads to a temporary file first. Memory
+//! Shared by `credgate bulk` and `POST /v1/screen/bulk`. A CSV input is
+//! read twice when it has legal-representative columns (once for them,
+//! once to screen), so it must be a file: the server spools uploads to a
+//! temporary file first. Memory
 //! stays constant for CSV (one batch in flight); an XLSX sheet is held in
 //! memory by the spreadsheet reader, so large lists should come as CSV.
 
@@ -248,22 +249,31 @@ pub struct Summary {
     pub decisions: BTreeMap<String, u64>,
 }
 
-/// Screens every row of `path`, handing results to `sink` in input
+/// Opens `path` and finds its columns: a file without a name or code
+/// column is refused here, before any output is written.
+pub fn open(path: &Path, format: InputFormat) -> Result<Source, BulkError> {
+    let source = Source::open(path, format)?;
+    Columns::detect(source.headers())?;
+    Ok(source)
+}
+
+/// Screens every row of `source`, handing results to `sink` in input
 /// order, one batch at a time; `progress` gets the rows done so far.
 /// Returns early with the sink's error (say, the client went away).
 pub fn run(
-    path: &Path,
-    format: InputFormat,
+    source: &mut Source,
     screener: &Screener,
     scenario: Option<&str>,
     mut sink: impl FnMut(&[RowResult]) -> Result<(), BulkError>,
     progress: &dyn Fn(u64),
 ) -> Result<Summary, BulkError> {
-    let mut source = Source::open(path, format)?;
     let headers = source.headers().to_vec();
     let cols = Columns::detect(&headers)?;
     let shared = if cols.has_reps() {
-        SharedReps::collect(Source::open(path, format)?.rows(), &cols)
+        // A first pass for the legal representatives.
+        let shared = SharedReps::collect(source.rows(), &cols);
+        source.rewind()?;
+        shared
     } else {
         SharedReps::default()
     };
@@ -298,16 +308,4 @@ pub fn run(
         progress(summary.rows);
     }
     Ok(summary)
-}
-
-/// The header row of `path`, for a quick check before streaming a
-/// response: the columns must be there.
-pub fn check_header(
-    path: &Path,
-    format: InputFormat,
-) -> Result<Vec<String>, BulkError> {
-    let source = Source::open(path, format)?;
-    let headers = source.headers().to_vec();
-    Columns::detect(&headers)?;
-    Ok(headers)
 }

@@ -128,6 +128,10 @@ const TYPO: &[char] = &[
     '兴', '昌', '立', '和',
 ];
 
+/// Cities for decoys and branch suffixes: a fixed, ordered subset of the
+/// name parser's region words (`credgate_names::tables::MAJOR_REGIONS`;
+/// a test keeps it one), kept apart so that query files stay the same
+/// for a seed when the parser learns new regions.
 const OTHER_CITIES: &[&str] = &[
     "南京",
     "无锡",
@@ -483,6 +487,16 @@ mod tests {
         let err = read_csv(&path).unwrap_err().to_string();
         assert!(err.contains("line 7") && err.contains("'tpyo'"), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn decoy_cities_are_regions_the_parser_knows() {
+        for c in OTHER_CITIES {
+            assert!(
+                credgate_names::tables::MAJOR_REGIONS.contains(c),
+                "{c} would not parse as a region"
+            );
+        }
     }
 
     #[test]

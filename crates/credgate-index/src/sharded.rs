@@ -12,6 +12,7 @@
 //! first keys, then the FSTs; offsets from the section's start
 //! ```
 
+use crate::format::{u32_at, u64_at};
 use rayon::prelude::*;
 use std::ops::Range;
 
@@ -74,14 +75,10 @@ pub fn layout(b: &[u8]) -> Result<Vec<ShardRanges>, String> {
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
         let e = get(4 + i * ENTRY, ENTRY)?;
-        let u64_at = |o: usize| {
-            u64::from_le_bytes(e[o..o + 8].try_into().expect("8")) as usize
-        };
-        let u32_at = |o: usize| {
-            u32::from_le_bytes(e[o..o + 4].try_into().expect("4")) as usize
-        };
-        let fst = u64_at(0)..u64_at(0).saturating_add(u64_at(8));
-        let key = u32_at(16)..u32_at(16).saturating_add(u32_at(20));
+        let fst_at = u64_at(e, 0) as usize;
+        let key_at = u32_at(e, 16) as usize;
+        let fst = fst_at..fst_at.saturating_add(u64_at(e, 8) as usize);
+        let key = key_at..key_at.saturating_add(u32_at(e, 20) as usize);
         if fst.end > b.len() || key.end > b.len() {
             return Err(format!("shard {i} points past the section"));
         }

@@ -120,6 +120,15 @@ impl Catalogue {
             .expect("the built-in catalogue is valid (tested)")
     }
 
+    /// Reads, parses and validates a catalogue file.
+    pub fn load(path: &std::path::Path) -> Result<Catalogue, CatalogueError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| CatalogueError(format!("{}: {e}", path.display())))?;
+        Catalogue::parse(&text).map_err(|e| {
+            CatalogueError(format!("{}: {}", path.display(), e.0))
+        })
+    }
+
     /// Parses and validates a catalogue.
     pub fn parse(text: &str) -> Result<Catalogue, CatalogueError> {
         let f: file::File =

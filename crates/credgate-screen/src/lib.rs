@@ -50,16 +50,15 @@ impl Screener {
         Screener { snapshot, catalogue, options: MatchOptions::default() }
     }
 
-    /// Screens one query; `scenario` selects the measures (all scenarios
-    /// when `None`).
-    pub fn screen(
+    /// Refuses a scenario the catalogue does not know, listing the known
+    /// ones; `None` (every scenario) is always fine.
+    pub fn check_scenario(
         &self,
-        q: &Query,
         scenario: Option<&str>,
-    ) -> Result<Outcome, ScreenError> {
-        if let Some(s) = scenario {
-            if self.catalogue.scenario(s).is_none() {
-                return Err(ScreenError::UnknownScenario {
+    ) -> Result<(), ScreenError> {
+        match scenario {
+            Some(s) if self.catalogue.scenario(s).is_none() => {
+                Err(ScreenError::UnknownScenario {
                     given: s.to_string(),
                     known: self
                         .catalogue
@@ -67,9 +66,20 @@ impl Screener {
                         .iter()
                         .map(|s| s.id.clone())
                         .collect(),
-                });
+                })
             }
+            _ => Ok(()),
         }
+    }
+
+    /// Screens one query; `scenario` selects the measures (all scenarios
+    /// when `None`).
+    pub fn screen(
+        &self,
+        q: &Query,
+        scenario: Option<&str>,
+    ) -> Result<Outcome, ScreenError> {
+        self.check_scenario(scenario)?;
         let hits = matcher::find(&self.snapshot, q, &self.options)?;
         let verdict =
             decision::decide(&self.snapshot, &hits, &self.catalogue, scenario);

@@ -126,6 +126,9 @@ impl<'s> Filter<'s> {
         let named = |names: Vec<String>| -> Vec<&'s RoaringBitmap> {
             names.iter().filter_map(|n| snap.bitmap(n)).collect()
         };
+        // Every query without `include_exited` filters on these two: look
+        // them up without building their names.
+        const IN_FORCE: [&str; 2] = ["status:active", "status:disputed"];
         let mut dimensions = Vec::new();
         if !q.lists.is_empty() {
             dimensions.push(named(
@@ -142,10 +145,9 @@ impl<'s> Filter<'s> {
             ));
         }
         if !q.include_exited {
-            dimensions.push(named(vec![
-                "status:active".into(),
-                "status:disputed".into(),
-            ]));
+            dimensions.push(
+                IN_FORCE.iter().filter_map(|n| snap.bitmap(n)).collect(),
+            );
         }
         Filter { dimensions, in_force_only: !q.include_exited, today }
     }

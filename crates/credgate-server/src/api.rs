@@ -247,25 +247,7 @@ pub async fn bulk(
         }
     };
     let live = live(&state)?;
-    if let Some(s) = &params.scenario {
-        if live.screener.catalogue.scenario(s).is_none() {
-            let known: Vec<String> = live
-                .screener
-                .catalogue
-                .scenarios()
-                .iter()
-                .map(|s| s.id.clone())
-                .collect();
-            return Err(ApiError::bad_request(
-                "unknown_scenario",
-                format!(
-                    "scenario: '{s}' is not known; known scenarios: {}",
-                    known.join(", ")
-                ),
-            )
-            .field("scenario"));
-        }
-    }
+    live.screener.check_scenario(params.scenario.as_deref())?;
     // Spool the upload to disk: constant memory, and the bulk reader needs
     // two passes (legal representatives, then screening).
     let spool = tempfile::NamedTempFile::new_in(&state.config.data_dir)
@@ -295,8 +277,8 @@ pub async fn bulk(
         .map_err(|e| ApiError::internal(format!("spool file: {e}")))?;
     drop(file);
     let path = spool.path().to_path_buf();
-    let headers_row =
-        blocking("bulk", move || credgate_bulk::check_header(&path, format))
+    let mut source =
+        blocking("bulk", move || credgate_bulk::open(&path, format))
             .await?
             .map_err(|e| {
                 ApiError::bad_request("invalid_upload", e.to_string())
@@ -307,13 +289,14 @@ pub async fn bulk(
     let deadline = Instant::now()
         + std::time::Duration::from_secs(state.config.bulk_timeout_secs);
     tokio::task::spawn_blocking(move || {
-        let spool = spool; // removed when the job ends
+        // The spool file is removed when the job ends (and a rewind of
+        // the CSV source reopens it until then).
+        let _spool = spool;
         let sender = ChunkSender { buf: Vec::new(), tx: tx.clone() };
         let result = (|| {
-            let mut w = RowWriter::new(sender, out_format, &headers_row)?;
+            let mut w = RowWriter::new(sender, out_format, source.headers())?;
             let summary = credgate_bulk::run(
-                spool.path(),
-                format,
+                &mut source,
                 &live.screener,
                 scenario.as_deref(),
                 |rows| {

@@ -208,7 +208,7 @@ pub enum StartError {
     Bind { addr: SocketAddr, source: std::io::Error },
     #[error("{0}")]
     Snapshot(#[from] snapshots::SwapError),
-    #[error("measures catalogue: {0}")]
+    #[error("{0}")]
     Catalogue(String),
     #[error("{what}: {source}")]
     Io { what: String, source: std::io::Error },
@@ -237,13 +237,8 @@ impl Server {
             None
         };
         let catalogue = match &config.measures {
-            Some(p) => {
-                let text = std::fs::read_to_string(p)
-                    .map_err(io(format!("reading {}", p.display())))?;
-                credgate_screen::Catalogue::parse(&text).map_err(|e| {
-                    StartError::Catalogue(format!("{}: {e}", p.display()))
-                })?
-            }
+            Some(p) => credgate_screen::Catalogue::load(p)
+                .map_err(|e| StartError::Catalogue(e.to_string()))?,
             None => credgate_screen::Catalogue::builtin(),
         };
         let store = Arc::new(Store::new(
@@ -251,14 +246,7 @@ impl Server {
             config.keep_snapshots,
             Arc::new(catalogue),
         ));
-        let has_snapshot = std::fs::read_dir(config.snapshot_dir())
-            .map_err(io(format!(
-                "reading {}",
-                config.snapshot_dir().display()
-            )))?
-            .filter_map(Result::ok)
-            .any(|e| e.path().extension().is_some_and(|x| x == "snapshot"));
-        if !has_snapshot && config.demo_entries > 0 {
+        if !store.has_files() && config.demo_entries > 0 {
             let cfg = config.clone();
             tokio::task::spawn_blocking(move || demo::build(&cfg))
                 .await

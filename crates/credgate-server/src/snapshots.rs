@@ -201,11 +201,19 @@ impl Store {
                 Err(SwapError::Empty(self.dir.display().to_string()))
             };
         };
-        if self.history.lock().expect("history lock").tried.contains(&file) {
-            return Ok(None);
+        {
+            let mut h = self.history.lock().expect("history lock");
+            if h.tried.contains(&file) {
+                return Ok(None);
+            }
+            h.tried.push(file.clone());
         }
-        self.history.lock().expect("history lock").tried.push(file.clone());
         self.activate_path(&file.0).map(Some)
+    }
+
+    /// Whether the directory holds any snapshot file.
+    pub fn has_files(&self) -> bool {
+        !self.candidates().is_empty()
     }
 
     /// At start: activates the newest file that passes, trying older ones

@@ -199,25 +199,32 @@ async fn bad_uploads_are_refused_before_streaming() {
 async fn shutdown_drains_an_in_flight_bulk_upload() {
     let mut h = Harness::start().await;
     let (text, rows) = bidders(&h, 2_500);
-    let client = h.client.clone();
-    let url = h.url("/v1/screen/bulk");
-    let req = tokio::spawn(async move {
-        let r = client
-            .post(url)
-            .header("X-API-Key", SCREEN)
-            .header("Content-Type", "text/csv")
-            .body(text)
-            .send()
-            .await
-            .unwrap();
-        r.text().await.unwrap()
-    });
-    // Let the request start, then ask the server to stop.
-    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    h.stop().await;
-    let out = req.await.unwrap();
-    let n = csv::Reader::from_reader(out.as_bytes()).records().count();
-    assert_eq!(n, rows.len() - 1, "the in-flight upload completed");
+    // ~20,000 rows: screening them takes far longer than the shutdown
+    // request below, so the response is surely still streaming then.
+    let (header, body) = text.split_once('\n').unwrap();
+    let text = format!("{header}\n{}", body.repeat(8));
+    let want = (rows.len() - 1) * 8;
+    let mut r = h
+        .client
+        .post(h.url("/v1/screen/bulk"))
+        .header("X-API-Key", SCREEN)
+        .header("Content-Type", "text/csv")
+        .body(text)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // The first chunk is in: the job runs. Now stop the server while
+    // reading the rest.
+    let mut out = r.chunk().await.unwrap().expect("a first chunk").to_vec();
+    let read_rest = async {
+        while let Some(c) = r.chunk().await.unwrap() {
+            out.extend_from_slice(&c);
+        }
+    };
+    tokio::join!(h.stop(), read_rest);
+    let n = csv::Reader::from_reader(out.as_slice()).records().count();
+    assert_eq!(n, want, "the in-flight upload completed");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

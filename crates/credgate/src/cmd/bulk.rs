@@ -44,8 +44,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Some("ndjson" | "jsonl") => OutputFormat::Ndjson,
         _ => OutputFormat::Csv,
     };
-    let headers = credgate_bulk::check_header(&args.input, format)
+    let mut source = credgate_bulk::open(&args.input, format)
         .with_context(|| format!("reading {}", args.input.display()))?;
+    let headers = source.headers().to_vec();
     // Written beside the output and renamed when complete: a failed run
     // never leaves a truncated file under the output's name.
     let tmp = args.output.with_extension("partial");
@@ -55,8 +56,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         RowWriter::new(std::io::BufWriter::new(file), out_format, &headers)?;
     let pb = progress::bar(None, "screening rows");
     let summary = credgate_bulk::run(
-        &args.input,
-        format,
+        &mut source,
         &screener,
         args.screen.scenario.as_deref(),
         |rows| rows.iter().try_for_each(|r| writer.write(r)),

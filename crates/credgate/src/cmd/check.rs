@@ -1,8 +1,7 @@
-use super::render::{outcome_json, pii};
-use anyhow::Context;
 use credgate_index::Snapshot;
 use credgate_model::{ListKind, SubjectKind};
 use credgate_screen::{Catalogue, MatchOptions, Query, Screener};
+use credgate_server::view::{self, pii};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -44,33 +43,13 @@ impl ScreenArgs {
         s.options.min_score = self.min_score;
         s.options.max_candidates = self.max_candidates;
         s.options.max_hits = self.max_hits;
-        if let Some(sc) = &self.scenario {
-            if s.catalogue.scenario(sc).is_none() {
-                let known: Vec<&str> = s
-                    .catalogue
-                    .scenarios()
-                    .iter()
-                    .map(|s| s.id.as_str())
-                    .collect();
-                anyhow::bail!(
-                    "scenario '{sc}' is not known; known: {}",
-                    known.join(", ")
-                );
-            }
-        }
+        s.check_scenario(self.scenario.as_deref())?;
         Ok(s)
     }
 }
 
 pub fn load_catalogue(path: Option<&Path>) -> anyhow::Result<Catalogue> {
-    match path {
-        None => Ok(Catalogue::builtin()),
-        Some(p) => {
-            let text = std::fs::read_to_string(p)
-                .with_context(|| format!("reading {}", p.display()))?;
-            Catalogue::parse(&text).with_context(|| format!("{}", p.display()))
-        }
-    }
+    Ok(path.map_or_else(|| Ok(Catalogue::builtin()), Catalogue::load)?)
 }
 
 #[derive(Debug, clap::Args)]
@@ -132,7 +111,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let snap = &screener.snapshot;
     let show = args.screen.show_pii;
     if args.json {
-        println!("{}", outcome_json(snap, &outcome, show, took));
+        let (resp, _) = view::response(snap, "", &outcome, show, took as u64);
+        let mut json = serde_json::to_value(resp)?;
+        // The CLI has always reported the snapshot by format version and
+        // build time in seconds; the API names it by file.
+        json["snapshot"] = serde_json::json!({
+            "version": snap.header().version,
+            "built_at": snap.header().built_at,
+            "entries": snap.len(),
+        });
+        println!("{json}");
         return Ok(ExitCode::SUCCESS);
     }
     println!(

@@ -3,7 +3,6 @@ pub mod check;
 pub mod entries;
 pub mod generate;
 pub mod queries;
-mod render;
 pub mod serve;
 pub mod snapshot;
 pub mod validate;
