@@ -160,6 +160,30 @@ impl Header {
         bytes: &[u8],
         path: &std::path::Path,
     ) -> Result<Header, FormatError> {
+        Header::decode_prefix(bytes, bytes.len() as u64, path)
+    }
+
+    /// Reads and checks the header and section table from an open file,
+    /// without mapping it: what a service does before it takes a file
+    /// that someone else may still change.
+    pub fn read_from(
+        file: &mut std::fs::File,
+        path: &std::path::Path,
+    ) -> Result<Header, FormatError> {
+        use std::io::Read;
+        let io = |source| FormatError::Io { path: path.to_path_buf(), source };
+        let len = file.metadata().map_err(io)?.len();
+        let mut prefix = Vec::with_capacity(TABLE_END);
+        file.take(TABLE_END as u64).read_to_end(&mut prefix).map_err(io)?;
+        Header::decode_prefix(&prefix, len, path)
+    }
+
+    /// [`Header::decode`] of the first bytes of a file `file_len` long.
+    fn decode_prefix(
+        bytes: &[u8],
+        actual_len: u64,
+        path: &std::path::Path,
+    ) -> Result<Header, FormatError> {
         let corrupt = |what: String| FormatError::Corrupt {
             path: path.to_path_buf(),
             what,
@@ -193,11 +217,10 @@ impl Header {
             )));
         }
         let file_len = u64_at(bytes, OFF_FILE_LEN);
-        if file_len != bytes.len() as u64 {
+        if file_len != actual_len {
             return Err(corrupt(format!(
-                "the file is {} bytes but its header says {file_len} \
-                 (truncated or appended to)",
-                bytes.len()
+                "the file is {actual_len} bytes but its header says \
+                 {file_len} (truncated or appended to)"
             )));
         }
         let mut sections = [SectionEntry::default(); SECTION_COUNT];

@@ -4,7 +4,7 @@ use crate::AppState;
 use crate::access::Caller;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::ApiJson;
-use crate::snapshots::{Live, StoreStatus, SwapError};
+use crate::snapshots::{Live, StoreStatus, SwapError, Ticket};
 use crate::view::{self, ScreenRequest, ScreenResponse};
 use axum::Json;
 use axum::body::Body;
@@ -449,8 +449,36 @@ fn swap_error(e: SwapError) -> ApiError {
         SwapError::Unknown(_) => {
             ApiError::not_found(e.to_string()).field("version")
         }
-        SwapError::Empty(_) => ApiError::not_found(e.to_string()),
+        SwapError::Expired => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "timeout",
+            e.to_string(),
+        ),
+        SwapError::Io { .. } => {
+            tracing::error!(error = %e, "snapshot store");
+            ApiError::internal("the snapshot store failed; see the log")
+        }
     }
+}
+
+/// Runs a store operation on the blocking pool so that it takes effect
+/// only if it completes within the request's answer: its ticket expires
+/// before the request's time limit and is cancelled if the answer is no
+/// longer awaited (time-out, client gone).
+async fn store_op<T: Send + 'static>(
+    state: &AppState,
+    what: &str,
+    op: impl FnOnce(&Ticket) -> Result<T, SwapError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let limit =
+        std::time::Duration::from_secs(state.config.request_timeout_secs);
+    // Leave time to answer before the request's own time limit fires.
+    let margin = (limit / 4).min(std::time::Duration::from_secs(1));
+    let ticket = Ticket::until(Instant::now() + limit - margin);
+    let guard = ticket.cancel_on_drop();
+    let result = blocking(what, move || op(&ticket)).await;
+    guard.disarm();
+    result?.map_err(swap_error)
 }
 
 /// Look for a newly published snapshot now (the directory is also
@@ -472,9 +500,8 @@ pub async fn reload(
 ) -> Result<Json<SwapResult>, ApiError> {
     require_admin(&caller)?;
     let store = state.store.clone();
-    let activated = blocking("reload", move || store.check_dir())
-        .await?
-        .map_err(swap_error)?;
+    let activated =
+        store_op(&state, "reload", move |t| store.check_dir(t)).await?;
     tracing::info!(key = %caller.name, ?activated, "reload requested");
     Ok(Json(SwapResult { activated, snapshot: snapshot_info(&state) }))
 }
@@ -507,9 +534,9 @@ pub async fn activate(
     require_admin(&caller)?;
     let store = state.store.clone();
     let version = req.version.clone();
-    let activated = blocking("activate", move || store.activate(&version))
-        .await?
-        .map_err(swap_error)?;
+    let activated =
+        store_op(&state, "activate", move |t| store.activate(&version, t))
+            .await?;
     tracing::info!(key = %caller.name, %activated, "snapshot activated by request");
     Ok(Json(SwapResult {
         activated: Some(activated),

@@ -61,8 +61,16 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Working directory: snapshots, the demo data set, the audit log.
     pub data_dir: PathBuf,
-    /// Where published snapshots appear (default `<data_dir>/snapshots`).
+    /// The inbox where publishers put snapshot files (default
+    /// `<data_dir>/snapshots`). The service moves each file it takes into
+    /// `accepted_dir` before mapping it.
     pub snapshot_dir: Option<PathBuf>,
+    /// The service's own snapshot directory (default
+    /// `<data_dir>/accepted`): nobody else may write there.
+    pub accepted_dir: Option<PathBuf>,
+    /// Time limit of a snapshot load started by the watcher; a load past
+    /// it is abandoned without effect.
+    pub load_timeout_secs: u64,
     /// How often the snapshot directory is checked for a new file.
     pub watch_interval_secs: u64,
     /// Snapshots kept for rollback besides the live one.
@@ -78,13 +86,16 @@ pub struct Config {
     /// Time limit of a request (bulk uploads: `bulk_timeout_secs`).
     pub request_timeout_secs: u64,
     pub bulk_timeout_secs: u64,
-    /// Size of the demo data set generated when no snapshot exists.
+    /// Size of the demo data set that `credgate serve` generates on a
+    /// zero-configuration start (no keys configured) when nothing is
+    /// published. Never used when keys are configured.
     pub demo_entries: u64,
     /// PII audit log (JSON lines); default `<data_dir>/pii-audit.log`.
     pub audit_log: Option<PathBuf>,
     pub log_format: LogFormat,
-    /// API keys. When empty, a demo admin key is generated in the data
-    /// directory (`demo-api-key.txt`) and printed at start.
+    /// API keys. The server refuses to start without one; `credgate
+    /// serve` without keys is the zero-configuration demo (a demo key in
+    /// `demo-api-key.txt` and synthetic data).
     pub keys: Vec<KeyConfig>,
 }
 
@@ -94,6 +105,8 @@ impl Default for Config {
             listen: "127.0.0.1:8080".parse().expect("valid address"),
             data_dir: PathBuf::from("credgate-data"),
             snapshot_dir: None,
+            accepted_dir: None,
+            load_timeout_secs: 600,
             watch_interval_secs: 2,
             keep_snapshots: 3,
             measures: None,
@@ -200,6 +213,20 @@ impl Config {
         self.snapshot_dir
             .clone()
             .unwrap_or_else(|| self.data_dir.join("snapshots"))
+    }
+
+    pub fn accepted_dir(&self) -> PathBuf {
+        self.accepted_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("accepted"))
+    }
+
+    /// The snapshot inbox and the service's own snapshot directory.
+    pub fn store_dirs(&self) -> crate::snapshots::Dirs {
+        crate::snapshots::Dirs {
+            inbox: self.snapshot_dir(),
+            accepted: self.accepted_dir(),
+        }
     }
 
     pub fn audit_log(&self) -> PathBuf {

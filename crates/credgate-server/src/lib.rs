@@ -1,16 +1,17 @@
 //! The screening service: an axum HTTP API over the live snapshot.
 //!
-//! [`Server::start`] loads the newest good snapshot of the snapshot
-//! directory (making a labelled synthetic demo set first when there is
-//! none and the configuration allows it), binds, and serves until the
-//! shutdown future resolves, then drains in-flight requests. A background
-//! task watches the directory and swaps in new snapshots
-//! ([`snapshots::Store`]).
+//! [`Server::start`] loads the snapshot to serve (the one last activated,
+//! else the newest published), binds, and serves until the shutdown future
+//! resolves, then drains in-flight requests. With nothing published yet it
+//! still starts and answers 503 until a snapshot is. A background task
+//! watches the snapshot inbox and swaps in new snapshots
+//! ([`snapshots::Store`]). The zero-configuration demo (synthetic data and
+//! a demo key) is the `credgate serve` binary's business, not the
+//! library's.
 
 pub mod access;
 pub mod api;
 pub mod config;
-pub mod demo;
 pub mod error;
 mod extract;
 pub mod snapshots;
@@ -196,8 +197,6 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
 pub struct Server {
     pub addr: SocketAddr,
     pub state: AppState,
-    /// Demo API key, when one was generated (no keys configured).
-    pub demo_key: Option<String>,
     listener: tokio::net::TcpListener,
 }
 
@@ -212,52 +211,45 @@ pub enum StartError {
     Catalogue(String),
     #[error("{what}: {source}")]
     Io { what: String, source: std::io::Error },
-    #[error("demo data: {0}")]
-    Demo(String),
+    #[error(
+        "no API keys configured: add [[keys]] to the configuration \
+         (`credgate hash-key` makes one)"
+    )]
+    NoKeys,
+    #[error("loading the snapshot: {0}")]
+    Worker(String),
 }
 
 impl Server {
-    /// Prepares the data directory (demo data and key when needed), loads
-    /// the snapshot and binds.
+    /// Loads the snapshot to serve, if any, and binds.
     pub async fn start(config: Config) -> Result<Server, StartError> {
         let io = |what: String| move |source| StartError::Io { what, source };
         // Installed before the first snapshot loads, so its metrics count.
         let metrics = metrics_handle();
-        let mut config = config;
-        std::fs::create_dir_all(config.snapshot_dir()).map_err(io(
-            format!("creating {}", config.snapshot_dir().display()),
-        ))?;
-        let demo_key = if config.keys.is_empty() {
-            let (key, cfg) = demo::key(&config.data_dir).map_err(io(
-                format!("demo key in {}", config.data_dir.display()),
-            ))?;
-            config.keys.push(cfg);
-            Some(key)
-        } else {
-            None
-        };
+        if config.keys.is_empty() {
+            return Err(StartError::NoKeys);
+        }
         let catalogue = match &config.measures {
             Some(p) => credgate_screen::Catalogue::load(p)
                 .map_err(|e| StartError::Catalogue(e.to_string()))?,
             None => credgate_screen::Catalogue::builtin(),
         };
         let store = Arc::new(Store::new(
-            config.snapshot_dir(),
+            config.store_dirs(),
             config.keep_snapshots,
             Arc::new(catalogue),
         ));
-        if !store.has_files() && config.demo_entries > 0 {
-            let cfg = config.clone();
-            tokio::task::spawn_blocking(move || demo::build(&cfg))
-                .await
-                .map_err(|e| StartError::Demo(e.to_string()))?
-                .map_err(StartError::Demo)?;
-        }
         let s = store.clone();
         let version = tokio::task::spawn_blocking(move || s.start())
             .await
-            .map_err(|e| StartError::Demo(e.to_string()))??;
-        tracing::info!(%version, "serving snapshot");
+            .map_err(|e| StartError::Worker(e.to_string()))??;
+        match &version {
+            Some(v) => tracing::info!(version = %v, "serving snapshot"),
+            None => tracing::warn!(
+                inbox = %config.snapshot_dir().display(),
+                "no snapshot published yet: not ready (503) until one is"
+            ),
+        }
         let audit = AuditLog::open(&config.audit_log()).map_err(io(
             format!("opening {}", config.audit_log().display()),
         ))?;
@@ -274,7 +266,7 @@ impl Server {
             audit: Arc::new(audit),
             metrics,
         };
-        Ok(Server { addr, state, demo_key, listener })
+        Ok(Server { addr, state, listener })
     }
 
     /// Serves until `shutdown` resolves, then stops accepting, drains
@@ -295,6 +287,7 @@ impl Server {
         let watcher = tokio::spawn(watch(
             self.state.store.clone(),
             Duration::from_secs(self.state.config.watch_interval_secs.max(1)),
+            Duration::from_secs(self.state.config.load_timeout_secs.max(1)),
         ));
         // Histogram samples queue up until they are folded into buckets:
         // without a scrape they would grow without bound.
@@ -321,8 +314,9 @@ impl Server {
     }
 }
 
-/// Checks the snapshot directory for a new file every `every`.
-async fn watch(store: Arc<Store>, every: Duration) {
+/// Checks the snapshot inbox for a new file every `every`; a load taking
+/// longer than `limit` is abandoned without effect.
+async fn watch(store: Arc<Store>, every: Duration, limit: Duration) {
     // `start` just loaded the newest file: the first check is one period
     // later.
     let mut tick =
@@ -331,8 +325,10 @@ async fn watch(store: Arc<Store>, every: Duration) {
     loop {
         tick.tick().await;
         let s = store.clone();
+        let ticket = snapshots::Ticket::until(Instant::now() + limit);
         // Errors are logged and counted by the store.
-        let _ = tokio::task::spawn_blocking(move || s.check_dir()).await;
+        let _ =
+            tokio::task::spawn_blocking(move || s.check_dir(&ticket)).await;
     }
 }
 

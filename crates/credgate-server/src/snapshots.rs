@@ -1,17 +1,45 @@
-//! The live snapshot and its replacements. A new file in the snapshot
-//! directory (or a reload request) is opened, fully verified and smoke
-//! tested off the request path, then swapped in with `arc-swap`: requests
-//! never wait for a swap, and each sees one consistent snapshot for its
-//! whole duration. A bad file is refused and the old snapshot stays.
+//! The live snapshot and its replacements.
+//!
+//! Publishers write snapshot files into an **inbox** (`snapshot_dir`).
+//! The service never maps a file there: a publisher could rewrite it in
+//! place under the map (SIGBUS) or swap a FIFO or a symlink in. Each new
+//! regular file is moved (renamed, or copied when it has other names or
+//! lies on another filesystem) into the **accepted** directory, which
+//! only the service writes; only then is it opened, fully verified and
+//! smoke tested, off the request path, and swapped in with `arc-swap`.
+//! Requests never wait for a swap and each sees one snapshot throughout.
+//!
+//! Snapshots are ordered by what they say of themselves — the build time
+//! in their header, then their source digest — never by file times, so a
+//! `chmod` or `touch` cannot bring old data back: the watcher activates a
+//! file only if it is newer than the live one, and an older one goes live
+//! only by an explicit activation. The version last activated is written
+//! to `ACTIVE` in the accepted directory, so a rollback survives a
+//! restart.
+//!
+//! Every operation on the store holds one lock and carries a [`Ticket`]:
+//! it commits (swaps) only while its ticket is valid, so an activation
+//! whose HTTP answer has already timed out can never happen later and
+//! override a newer one.
 
 use arc_swap::ArcSwapOption;
 use credgate_index::Snapshot;
+use credgate_index::format::Header;
 use credgate_screen::{Catalogue, MatchKind, Query, Screener};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Instant, SystemTime};
 use utoipa::ToSchema;
+
+/// The file in the accepted directory naming the version to serve after a
+/// restart.
+const ACTIVE_FILE: &str = "ACTIVE";
+/// Refused files are moved here (inside the accepted directory), the
+/// newest few kept for inspection.
+const REFUSED_DIR: &str = "refused";
+const REFUSED_KEEP: usize = 5;
 
 /// A snapshot in service.
 #[derive(Debug)]
@@ -32,13 +60,35 @@ pub struct Refusal {
     pub at: String,
 }
 
+/// Where a snapshot stands in publication order: what its header says,
+/// never a file time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Order {
+    pub built_at: i64,
+    pub source_digest: u128,
+}
+
+impl Order {
+    fn of(h: &Header) -> Order {
+        Order { built_at: h.built_at, source_digest: h.source_digest }
+    }
+
+    /// Whether a file with this order may replace `live` without an
+    /// explicit activation. Files built in the same second with other
+    /// content count as newer (they arrived later); an identical one does
+    /// not.
+    fn supersedes(self, live: Order) -> bool {
+        self.built_at > live.built_at
+            || (self.built_at == live.built_at
+                && self.source_digest != live.source_digest)
+    }
+}
+
 #[derive(Debug, Default)]
 struct History {
-    /// Files tried, by (path, modification time, length): a refused file
-    /// is not retried until it changes.
+    /// Inbox files refused before they were moved, by (path, modification
+    /// time, length): not retried until they change.
     tried: Vec<(PathBuf, Option<SystemTime>, u64)>,
-    /// Versions that passed verification, newest last (rollback targets).
-    good: Vec<(String, PathBuf)>,
     last_refusal: Option<Refusal>,
     swaps_done: u64,
     swaps_refused: u64,
@@ -50,7 +100,8 @@ pub struct StoreStatus {
     pub swaps_done: u64,
     pub swaps_refused: u64,
     pub last_refusal: Option<Refusal>,
-    /// Versions available to `POST /admin/v1/snapshots/activate`.
+    /// Versions available to `POST /admin/v1/snapshots/activate`, newest
+    /// first (by build time).
     pub available: Vec<String>,
 }
 
@@ -61,20 +112,86 @@ pub enum SwapError {
     Refused(String),
     #[error("no snapshot named '{0}' is available; see GET /v1/snapshot")]
     Unknown(String),
-    #[error("no snapshot file in {0}")]
-    Empty(String),
+    #[error(
+        "the operation ran past its time limit and was abandoned; \
+         nothing was changed"
+    )]
+    Expired,
+    #[error("{what}: {source}")]
+    Io { what: String, source: std::io::Error },
+}
+
+/// The permission of one store operation to commit: valid until its
+/// deadline and while nobody cancelled it (an HTTP handler cancels when
+/// its answer is no longer awaited).
+#[derive(Debug, Clone, Default)]
+pub struct Ticket {
+    deadline: Option<Instant>,
+    cancelled: Arc<AtomicBool>,
+}
+
+impl Ticket {
+    /// No deadline: start-up.
+    pub fn unbounded() -> Ticket {
+        Ticket::default()
+    }
+
+    pub fn until(deadline: Instant) -> Ticket {
+        Ticket { deadline: Some(deadline), ..Ticket::default() }
+    }
+
+    /// Cancels the ticket when the returned guard is dropped, unless
+    /// [`CancelOnDrop::disarm`] was called first.
+    pub fn cancel_on_drop(&self) -> CancelOnDrop {
+        CancelOnDrop(Some(self.cancelled.clone()))
+    }
+
+    pub fn is_valid(&self) -> bool {
+        !self.cancelled.load(Ordering::SeqCst)
+            && self.deadline.is_none_or(|d| Instant::now() < d)
+    }
+}
+
+/// See [`Ticket::cancel_on_drop`].
+#[derive(Debug)]
+pub struct CancelOnDrop(Option<Arc<AtomicBool>>);
+
+impl CancelOnDrop {
+    pub fn disarm(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        if let Some(flag) = self.0.take() {
+            flag.store(true, Ordering::SeqCst);
+        }
+    }
+}
+
+/// The two directories of a store.
+#[derive(Debug, Clone)]
+pub struct Dirs {
+    /// Where publishers put new snapshot files.
+    pub inbox: PathBuf,
+    /// Owned by the service: the only files it maps.
+    pub accepted: PathBuf,
 }
 
 /// Holds the live snapshot and the means to replace it.
 #[derive(Debug)]
 pub struct Store {
-    dir: PathBuf,
+    dirs: Dirs,
     keep: usize,
     catalogue: Arc<Catalogue>,
     live: ArcSwapOption<Live>,
     history: Mutex<History>,
-    /// One load at a time (the watcher and reload requests share it).
-    loading: Mutex<()>,
+    /// One operation at a time (the watcher, reloads and activations).
+    ops: Mutex<()>,
+    /// The live version, for whoever waits for a swap (tests, later the
+    /// monitoring of watched subjects).
+    version_tx: tokio::sync::watch::Sender<Option<String>>,
 }
 
 fn version_of(path: &Path) -> String {
@@ -83,21 +200,38 @@ fn version_of(path: &Path) -> String {
         .unwrap_or_default()
 }
 
+fn is_snapshot_name(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "snapshot")
+}
+
+/// Opens a file of the inbox for reading without following a symlink and
+/// without blocking on a FIFO, and checks that it is a regular file.
+fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(
+        &mut opts,
+        libc::O_NONBLOCK | libc::O_NOFOLLOW,
+    );
+    let file = opts.open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
+    Ok(file)
+}
+
 #[cfg(unix)]
-fn published(m: &std::fs::Metadata) -> Option<SystemTime> {
-    use std::os::unix::fs::MetadataExt;
-    let nanos = u64::try_from(m.ctime()).ok()? * 1_000_000_000
-        + u64::try_from(m.ctime_nsec()).ok()?;
-    Some(SystemTime::UNIX_EPOCH + std::time::Duration::from_nanos(nanos))
+fn link_count(m: &std::fs::Metadata) -> u64 {
+    std::os::unix::fs::MetadataExt::nlink(m)
 }
 
 #[cfg(not(unix))]
-fn published(m: &std::fs::Metadata) -> Option<SystemTime> {
-    m.modified().ok()
-}
-
-fn is_snapshot(path: &Path) -> bool {
-    path.extension().is_some_and(|e| e == "snapshot")
+fn link_count(_: &std::fs::Metadata) -> u64 {
+    1
 }
 
 /// Opens, verifies and smoke-tests a snapshot: every section checksum,
@@ -139,20 +273,80 @@ pub fn load(path: &Path, catalogue: Arc<Catalogue>) -> Result<Live, String> {
     })
 }
 
+/// The header of an accepted file, or why it has none.
+fn read_header(path: &Path) -> Result<Header, String> {
+    let mut f = open_regular(path).map_err(|e| e.to_string())?;
+    Header::read_from(&mut f, path).map_err(|e| e.to_string())
+}
+
+/// Accepted snapshots with a valid header, oldest first.
+fn accepted_files(dir: &Path) -> Vec<(Order, String, PathBuf)> {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut v: Vec<_> = rd
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| is_snapshot_name(p))
+        .filter_map(|p| {
+            let h = read_header(&p).ok()?;
+            Some((Order::of(&h), version_of(&p), p))
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// Snapshot files waiting in an inbox: regular files only, never
+/// symlinks or FIFOs.
+fn inbox_files(dir: &Path) -> Vec<(PathBuf, Option<SystemTime>, u64)> {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut v: Vec<_> = rd
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .map(|e| e.path())
+        .filter(|p| is_snapshot_name(p))
+        .filter_map(|p| {
+            let m = std::fs::symlink_metadata(&p).ok()?;
+            Some((p, m.modified().ok(), m.len()))
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// Whether any snapshot is published or accepted.
+pub fn any_published(dirs: &Dirs) -> bool {
+    !inbox_files(&dirs.inbox).is_empty()
+        || !accepted_files(&dirs.accepted).is_empty()
+}
+
+fn now_rfc3339() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
 impl Store {
-    pub fn new(dir: PathBuf, keep: usize, catalogue: Arc<Catalogue>) -> Store {
+    pub fn new(dirs: Dirs, keep: usize, catalogue: Arc<Catalogue>) -> Store {
         Store {
-            dir,
+            dirs,
             keep: keep.max(1),
             catalogue,
             live: ArcSwapOption::empty(),
             history: Mutex::default(),
-            loading: Mutex::new(()),
+            ops: Mutex::new(()),
+            version_tx: tokio::sync::watch::Sender::new(None),
         }
     }
 
+    /// The inbox publishers write to.
     pub fn dir(&self) -> &Path {
-        &self.dir
+        &self.dirs.inbox
+    }
+
+    pub fn dirs(&self) -> &Dirs {
+        &self.dirs
     }
 
     /// The live snapshot, if any: one atomic load, no lock.
@@ -160,158 +354,444 @@ impl Store {
         self.live.load_full()
     }
 
+    /// Follows the live version.
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<Option<String>> {
+        self.version_tx.subscribe()
+    }
+
     pub fn status(&self) -> StoreStatus {
+        let available =
+            self.accepted().into_iter().rev().map(|(_, v, _)| v).collect();
         let h = self.history.lock().expect("history lock");
         StoreStatus {
             swaps_done: h.swaps_done,
             swaps_refused: h.swaps_refused,
             last_refusal: h.last_refusal.clone(),
-            available: h.good.iter().rev().map(|(v, _)| v.clone()).collect(),
+            available,
         }
     }
 
-    /// Snapshot files in the directory, most recently published first.
-    /// Publication time is the inode change time on Unix: `rename` into
-    /// the directory and `link` both set it, while a hard link or a copy
-    /// that preserves times keeps an old modification time.
-    fn candidates(&self) -> Vec<(PathBuf, Option<SystemTime>, u64)> {
-        let Ok(rd) = std::fs::read_dir(&self.dir) else { return Vec::new() };
-        let mut v: Vec<_> = rd
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| is_snapshot(p))
-            .filter_map(|p| {
-                let m = std::fs::metadata(&p).ok()?;
-                Some((p, published(&m), m.len()))
-            })
-            .collect();
-        v.sort_by(|a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0)));
-        v
+    fn lock_ops(&self) -> MutexGuard<'_, ()> {
+        // A panic while holding the lock leaves nothing half-done that a
+        // later operation could trip on: the store's state is the files
+        // and the live pointer, each changed atomically.
+        self.ops.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Activates the newest snapshot file not tried yet, if any. Returns
-    /// the version activated, `None` when nothing is new.
-    pub fn check_dir(&self) -> Result<Option<String>, SwapError> {
-        let _guard = self.loading.lock().expect("loading lock");
-        let newest = self.candidates().into_iter().next();
-        let Some(file) = newest else {
-            return if self.live().is_some() {
-                Ok(None)
-            } else {
-                Err(SwapError::Empty(self.dir.display().to_string()))
-            };
-        };
-        {
-            let mut h = self.history.lock().expect("history lock");
-            if h.tried.contains(&file) {
-                return Ok(None);
-            }
-            h.tried.push(file.clone());
-        }
-        self.activate_path(&file.0).map(Some)
+    fn accepted(&self) -> Vec<(Order, String, PathBuf)> {
+        accepted_files(&self.dirs.accepted)
     }
 
-    /// Whether the directory holds any snapshot file.
+    fn inbox(&self) -> Vec<(PathBuf, Option<SystemTime>, u64)> {
+        inbox_files(&self.dirs.inbox)
+    }
+
+    /// Whether any snapshot is published or accepted.
     pub fn has_files(&self) -> bool {
-        !self.candidates().is_empty()
+        any_published(&self.dirs)
     }
 
-    /// At start: activates the newest file that passes, trying older ones
-    /// when newer ones are refused.
-    pub fn start(&self) -> Result<String, SwapError> {
-        let files = self.candidates();
-        if files.is_empty() {
-            return Err(SwapError::Empty(self.dir.display().to_string()));
+    fn create_dirs(&self) -> Result<(), SwapError> {
+        for d in [&self.dirs.inbox, &self.dirs.accepted] {
+            std::fs::create_dir_all(d).map_err(|source| SwapError::Io {
+                what: format!("creating {}", d.display()),
+                source,
+            })?;
         }
-        let _guard = self.loading.lock().expect("loading lock");
-        let mut last = None;
-        for file in files {
-            self.history
-                .lock()
-                .expect("history lock")
-                .tried
-                .push(file.clone());
-            match self.activate_path(&file.0) {
-                Ok(v) => return Ok(v),
-                Err(e) => last = Some(e),
+        Ok(())
+    }
+
+    /// At start: serves the version named in `ACTIVE` (or else the newest
+    /// accepted file that passes), then takes what waits in the inbox.
+    /// Returns the live version; `None` when there is nothing to serve
+    /// yet (the service answers 503 until a snapshot is published).
+    pub fn start(&self) -> Result<Option<String>, SwapError> {
+        self.create_dirs()?;
+        let ticket = Ticket::unbounded();
+        {
+            let _ops = self.lock_ops();
+            let accepted = self.accepted();
+            let active =
+                std::fs::read_to_string(self.dirs.accepted.join(ACTIVE_FILE))
+                    .ok()
+                    .map(|s| s.trim().to_string());
+            let mut order: Vec<&PathBuf> = Vec::new();
+            if let Some(a) = &active {
+                order.extend(
+                    accepted.iter().filter(|(_, v, _)| v == a).map(|x| &x.2),
+                );
+            }
+            order.extend(
+                accepted
+                    .iter()
+                    .rev()
+                    .filter(|(_, v, _)| Some(v) != active.as_ref())
+                    .map(|x| &x.2),
+            );
+            for path in order {
+                match self.load_accepted(path) {
+                    Ok(live) => {
+                        self.commit(live, &ticket)?;
+                        break;
+                    }
+                    Err(e) => self.refuse(path, e),
+                }
             }
         }
-        Err(last.expect("at least one file tried"))
+        self.check_dir(&ticket)?;
+        Ok(self.live().map(|l| l.version.clone()))
     }
 
-    /// Activates a version loaded before (rollback), verifying it again.
-    pub fn activate(&self, version: &str) -> Result<String, SwapError> {
-        let _guard = self.loading.lock().expect("loading lock");
-        let path = {
-            let h = self.history.lock().expect("history lock");
-            h.good
-                .iter()
-                .find(|(v, _)| v == version)
-                .map(|(_, p)| p.clone())
-                .ok_or_else(|| SwapError::Unknown(version.to_string()))?
-        };
-        self.activate_path(&path)
-    }
-
-    fn activate_path(&self, path: &Path) -> Result<String, SwapError> {
-        let version = version_of(path);
-        let started = std::time::Instant::now();
-        match load(path, self.catalogue.clone()) {
-            Ok(live) => {
-                let entries = live.screener.snapshot.len();
-                let old = self.live.swap(Some(Arc::new(live)));
-                let pruned = {
-                    let mut h = self.history.lock().expect("history lock");
-                    h.swaps_done += 1;
-                    h.good.retain(|(v, _)| *v != version);
-                    h.good.push((version.clone(), path.to_path_buf()));
-                    let excess = h.good.len().saturating_sub(self.keep + 1);
-                    h.good.drain(..excess).collect::<Vec<_>>()
-                };
-                for (v, p) in pruned {
-                    // Requests still holding the old snapshot keep their
-                    // memory map: unlinking does not unmap it.
-                    match std::fs::remove_file(&p) {
-                        Ok(()) => {
-                            tracing::info!(version = %v, "removed old snapshot")
-                        }
-                        Err(e) => {
-                            tracing::warn!(version = %v, error = %e, "could not remove old snapshot")
-                        }
+    /// Takes every new file of the inbox into the accepted directory and
+    /// activates the newest if it is newer than the live one. Returns the
+    /// version activated, `None` when nothing newer arrived.
+    pub fn check_dir(
+        &self,
+        ticket: &Ticket,
+    ) -> Result<Option<String>, SwapError> {
+        let _ops = self.lock_ops();
+        if !ticket.is_valid() {
+            return Err(SwapError::Expired);
+        }
+        let mut newest: Option<(Order, Live)> = None;
+        let mut last_error = None;
+        for file in self.inbox() {
+            if self.history.lock().expect("history lock").tried.contains(&file)
+            {
+                continue;
+            }
+            let path = match self.take(&file.0) {
+                Ok(p) => p,
+                Err(e) => {
+                    self.history
+                        .lock()
+                        .expect("history lock")
+                        .tried
+                        .push(file.clone());
+                    let version = version_of(&file.0);
+                    self.record_refusal(&version, &e);
+                    last_error = Some(format!("{version}: {e}"));
+                    continue;
+                }
+            };
+            match read_header(&path)
+                .and_then(|h| Ok((Order::of(&h), self.load_accepted(&path)?)))
+            {
+                Ok((order, live)) => {
+                    if newest.as_ref().is_none_or(|(o, _)| order > *o) {
+                        newest = Some((order, live));
                     }
                 }
-                metrics::counter!("credgate_snapshot_swaps_total", "result" => "done").increment(1);
-                metrics::gauge!("credgate_snapshot_entries")
-                    .set(entries as f64);
-                // The live version as an info gauge: 1 for the live one,
-                // 0 for the one it replaced.
-                if let Some(old) = old {
-                    metrics::gauge!("credgate_snapshot_info", "version" => old.version.clone())
-                        .set(0.0);
+                Err(e) => {
+                    last_error = Some(format!("{}: {e}", version_of(&path)));
+                    self.refuse(&path, e);
                 }
-                metrics::gauge!("credgate_snapshot_info", "version" => version.clone())
-                    .set(1.0);
-                tracing::info!(
-                    %version,
-                    entries,
-                    took_ms = started.elapsed().as_millis() as u64,
-                    "snapshot activated"
-                );
-                Ok(version)
-            }
-            Err(error) => {
-                let mut h = self.history.lock().expect("history lock");
-                h.swaps_refused += 1;
-                h.last_refusal = Some(Refusal {
-                    version: version.clone(),
-                    error: error.clone(),
-                    at: chrono::Utc::now()
-                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                });
-                metrics::counter!("credgate_snapshot_swaps_total", "result" => "refused").increment(1);
-                tracing::error!(%version, %error, "snapshot refused; the live snapshot stays");
-                Err(SwapError::Refused(format!("{version}: {error}")))
             }
         }
+        let live_order =
+            self.live().map(|l| Order::of(l.screener.snapshot.header()));
+        match newest {
+            Some((order, live))
+                if live_order.is_none_or(|l| order.supersedes(l)) =>
+            {
+                let v = live.version.clone();
+                self.commit(live, ticket)?;
+                Ok(Some(v))
+            }
+            Some((_, older)) => {
+                tracing::warn!(
+                    version = %older.version,
+                    "published snapshot is older than the live one: kept \
+                     available, not activated (activate it explicitly)"
+                );
+                Ok(None)
+            }
+            None => match last_error {
+                Some(e) => Err(SwapError::Refused(e)),
+                None => Ok(None),
+            },
+        }
+    }
+
+    /// Activates an accepted version (rollback or roll forward),
+    /// verifying it again.
+    pub fn activate(
+        &self,
+        version: &str,
+        ticket: &Ticket,
+    ) -> Result<String, SwapError> {
+        let _ops = self.lock_ops();
+        if !ticket.is_valid() {
+            return Err(SwapError::Expired);
+        }
+        let path = self
+            .accepted()
+            .into_iter()
+            .find(|(_, v, _)| v == version)
+            .map(|(_, _, p)| p)
+            .ok_or_else(|| SwapError::Unknown(version.to_string()))?;
+        match self.load_accepted(&path) {
+            Ok(live) => {
+                self.commit(live, ticket)?;
+                Ok(version.to_string())
+            }
+            Err(e) => {
+                self.refuse(&path, e.clone());
+                Err(SwapError::Refused(format!("{version}: {e}")))
+            }
+        }
+    }
+
+    /// Moves an inbox file into the accepted directory. A file with one
+    /// name on the same filesystem is renamed (instant, whatever its
+    /// size); one with other names (a hard link a publisher could still
+    /// rewrite) or on another filesystem is copied through the descriptor
+    /// that was checked.
+    fn take(&self, from: &Path) -> Result<PathBuf, String> {
+        let version = version_of(from);
+        let mut file = open_regular(from).map_err(|e| format!("{e}"))?;
+        // Refuse an incomplete or foreign file while it is still in the
+        // inbox: a publisher copying in place is not finished yet.
+        Header::read_from(&mut file, from).map_err(|e| e.to_string())?;
+        let to = self.dirs.accepted.join(&version);
+        if to.exists() {
+            return Err(format!(
+                "a snapshot named {version} was published before; publish \
+                 new data under a new name"
+            ));
+        }
+        let meta = file.metadata().map_err(|e| e.to_string())?;
+        if link_count(&meta) == 1 && std::fs::rename(from, &to).is_ok() {
+            return Ok(to);
+        }
+        use std::io::Seek;
+        file.seek(std::io::SeekFrom::Start(0)).map_err(|e| e.to_string())?;
+        let mut tmp = tempfile::NamedTempFile::new_in(&self.dirs.accepted)
+            .map_err(|e| {
+                format!("copying into the accepted directory: {e}")
+            })?;
+        std::io::copy(&mut file, &mut tmp)
+            .and_then(|_| tmp.as_file().sync_all())
+            .map_err(|e| {
+                format!("copying into the accepted directory: {e}")
+            })?;
+        tmp.persist_noclobber(&to).map_err(|e| {
+            format!("copying into the accepted directory: {e}")
+        })?;
+        // The inbox name is consumed; a newer file published under it
+        // meanwhile (another inode) is left alone.
+        let same = std::fs::symlink_metadata(from).is_ok_and(|m| {
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::MetadataExt;
+                m.ino() == meta.ino() && m.dev() == meta.dev()
+            }
+            #[cfg(not(unix))]
+            {
+                m.len() == meta.len()
+            }
+        });
+        if same {
+            let _ = std::fs::remove_file(from);
+        }
+        Ok(to)
+    }
+
+    fn load_accepted(&self, path: &Path) -> Result<Live, String> {
+        load(path, self.catalogue.clone())
+    }
+
+    /// Makes `live` the live snapshot if `ticket` still allows it, records
+    /// it as the one to serve after a restart, and prunes old files.
+    fn commit(&self, live: Live, ticket: &Ticket) -> Result<(), SwapError> {
+        if !ticket.is_valid() {
+            return Err(SwapError::Expired);
+        }
+        let version = live.version.clone();
+        let entries = live.screener.snapshot.len();
+        let old = self.live.swap(Some(Arc::new(live)));
+        self.history.lock().expect("history lock").swaps_done += 1;
+        self.version_tx.send_replace(Some(version.clone()));
+        if let Err(e) = self.write_active(&version) {
+            tracing::error!(%version, error = %e, "could not record the active snapshot; a restart may serve another");
+        }
+        self.prune(&version);
+        metrics::counter!("credgate_snapshot_swaps_total", "result" => "done")
+            .increment(1);
+        metrics::gauge!("credgate_snapshot_entries").set(entries as f64);
+        if let Some(old) = old {
+            metrics::gauge!("credgate_snapshot_info", "version" => old.version.clone())
+                .set(0.0);
+        }
+        metrics::gauge!("credgate_snapshot_info", "version" => version.clone())
+            .set(1.0);
+        tracing::info!(%version, entries, "snapshot activated");
+        Ok(())
+    }
+
+    fn write_active(&self, version: &str) -> std::io::Result<()> {
+        let mut tmp = tempfile::NamedTempFile::new_in(&self.dirs.accepted)?;
+        std::io::Write::write_all(&mut tmp, version.as_bytes())?;
+        tmp.as_file().sync_all()?;
+        tmp.persist(self.dirs.accepted.join(ACTIVE_FILE))?;
+        Ok(())
+    }
+
+    /// Keeps the live file and the `keep` newest others.
+    fn prune(&self, live: &str) {
+        let others: Vec<_> = self
+            .accepted()
+            .into_iter()
+            .rev()
+            .filter(|(_, v, _)| v != live)
+            .skip(self.keep)
+            .collect();
+        for (_, v, p) in others {
+            // Requests still holding an old snapshot keep their memory
+            // map: unlinking does not unmap it.
+            match std::fs::remove_file(&p) {
+                Ok(()) => tracing::info!(version = %v, "removed old snapshot"),
+                Err(e) => {
+                    tracing::warn!(version = %v, error = %e, "could not remove old snapshot")
+                }
+            }
+        }
+    }
+
+    fn record_refusal(&self, version: &str, error: &str) {
+        let mut h = self.history.lock().expect("history lock");
+        h.swaps_refused += 1;
+        h.last_refusal = Some(Refusal {
+            version: version.to_string(),
+            error: error.to_string(),
+            at: now_rfc3339(),
+        });
+        drop(h);
+        metrics::counter!("credgate_snapshot_swaps_total", "result" => "refused")
+            .increment(1);
+        tracing::error!(%version, %error, "snapshot refused; the live snapshot stays");
+    }
+
+    /// Records a refused accepted file and moves it aside.
+    fn refuse(&self, path: &Path, error: String) {
+        let version = version_of(path);
+        self.record_refusal(&version, &error);
+        let dir = self.dirs.accepted.join(REFUSED_DIR);
+        let moved = std::fs::create_dir_all(&dir)
+            .and_then(|()| std::fs::rename(path, dir.join(&version)));
+        if moved.is_err() {
+            let _ = std::fs::remove_file(path);
+        }
+        // Keep the newest few refused files.
+        if let Ok(rd) = std::fs::read_dir(&dir) {
+            let mut files: Vec<_> = rd
+                .filter_map(Result::ok)
+                .filter_map(|e| {
+                    let m = e.metadata().ok()?;
+                    Some((m.modified().ok()?, e.path()))
+                })
+                .collect();
+            files.sort();
+            let excess = files.len().saturating_sub(REFUSED_KEEP);
+            for (_, p) in files.into_iter().take(excess) {
+                let _ = std::fs::remove_file(p);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use credgate_entries::{EntryWriter, Format};
+    use credgate_gen::{GenOptions, Generator};
+
+    /// Builds a small snapshot named `name` straight into `dir`.
+    fn build(dir: &Path, name: &str, seed: u64, built_at: i64) {
+        let csv = dir.join(format!("{name}.csv"));
+        let mut w = EntryWriter::new(
+            std::fs::File::create(&csv).unwrap(),
+            Format::Csv,
+        )
+        .unwrap();
+        for e in Generator::new(GenOptions::new(seed)).take(100) {
+            w.write(&e).unwrap();
+        }
+        w.into_inner().unwrap();
+        let opts = credgate_index::BuildOptions {
+            built_at: Some(built_at),
+            ..Default::default()
+        };
+        credgate_index::build(&csv, &dir.join(name), &opts, &|_| {}).unwrap();
+        std::fs::remove_file(csv).unwrap();
+    }
+
+    /// A store serving `second.snapshot`, with `first.snapshot` older and
+    /// available.
+    fn store(dir: &Path) -> Arc<Store> {
+        let dirs =
+            Dirs { inbox: dir.join("inbox"), accepted: dir.join("accepted") };
+        std::fs::create_dir_all(&dirs.inbox).unwrap();
+        build(&dirs.inbox, "first.snapshot", 1, 1_000);
+        build(&dirs.inbox, "second.snapshot", 2, 2_000);
+        let s = Arc::new(Store::new(dirs, 3, Arc::new(Catalogue::builtin())));
+        assert_eq!(s.start().unwrap().as_deref(), Some("second.snapshot"));
+        s
+    }
+
+    fn live(s: &Store) -> String {
+        s.live().unwrap().version.clone()
+    }
+
+    #[test]
+    fn an_operation_past_its_deadline_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = store(dir.path());
+        let expired = Ticket::until(Instant::now());
+        assert!(matches!(
+            s.activate("first.snapshot", &expired),
+            Err(SwapError::Expired)
+        ));
+        assert_eq!(live(&s), "second.snapshot");
+        assert!(s.activate("first.snapshot", &Ticket::unbounded()).is_ok());
+        assert_eq!(live(&s), "first.snapshot");
+    }
+
+    /// Issue 8, item 12: an activation whose answer timed out while it
+    /// waited behind another operation must not happen afterwards and
+    /// override what that operation did.
+    #[test]
+    fn a_timed_out_activation_never_overrides_a_newer_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = store(dir.path());
+        let ops = s.lock_ops();
+        let ticket = Ticket::unbounded();
+        let guard = ticket.cancel_on_drop();
+        let waiting = {
+            let s = s.clone();
+            std::thread::spawn(move || s.activate("first.snapshot", &ticket))
+        };
+        // The HTTP handler gives up (its time limit answered 503): its
+        // guard is dropped while the activation still waits.
+        drop(guard);
+        drop(ops);
+        let result = waiting.join().unwrap();
+        assert!(matches!(result, Err(SwapError::Expired)), "{result:?}");
+        assert_eq!(live(&s), "second.snapshot");
+        // A ticket that was disarmed stays valid.
+        let t = Ticket::unbounded();
+        t.cancel_on_drop().disarm();
+        assert!(t.is_valid());
+    }
+
+    #[test]
+    fn publication_order_comes_from_the_header() {
+        let older = Order { built_at: 1, source_digest: 9 };
+        let newer = Order { built_at: 2, source_digest: 1 };
+        assert!(newer.supersedes(older));
+        assert!(!older.supersedes(newer));
+        assert!(!older.supersedes(older), "the same content is not new");
+        let same_second = Order { built_at: 1, source_digest: 3 };
+        assert!(same_second.supersedes(older));
     }
 }

@@ -3,6 +3,7 @@
 //! test or another front end needs belongs in a library crate instead.
 
 mod cmd;
+mod demo;
 mod progress;
 
 use clap::{Parser, Subcommand};

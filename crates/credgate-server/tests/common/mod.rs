@@ -16,6 +16,8 @@ pub const PII: &str = "cg_test_pii";
 pub const ADMIN: &str = "cg_test_admin";
 /// A key allowed 2 requests per second, burst 2.
 pub const SLOW: &str = "cg_test_slow";
+/// Build time of the harness's first snapshot (2026-11-01T00:00:00Z).
+pub const FIRST_BUILT_AT: i64 = 1_793_491_200;
 
 pub fn key(name: &str, key: &str, roles: Vec<Role>, rate: u32) -> KeyConfig {
     KeyConfig {
@@ -34,6 +36,18 @@ pub fn build_snapshot(
     n: usize,
     out: &Path,
 ) -> Vec<Entry> {
+    build_snapshot_at(dir, seed, n, out, None)
+}
+
+/// [`build_snapshot`] with the build time in its header set to
+/// `built_at` (seconds since the epoch), which orders publications.
+pub fn build_snapshot_at(
+    dir: &Path,
+    seed: u64,
+    n: usize,
+    out: &Path,
+    built_at: Option<i64>,
+) -> Vec<Entry> {
     let entries: Vec<Entry> =
         Generator::new(GenOptions::new(seed)).take(n).collect();
     let csv = dir.join(format!("entries-{seed}-{n}.csv"));
@@ -44,13 +58,24 @@ pub fn build_snapshot(
         w.write(e).unwrap();
     }
     w.into_inner().unwrap();
-    credgate_index::build(
-        &csv,
-        out,
-        &credgate_index::BuildOptions::default(),
-        &|_| {},
-    )
-    .unwrap();
+    let opts = credgate_index::BuildOptions { built_at, ..Default::default() };
+    credgate_index::build(&csv, out, &opts, &|_| {}).unwrap();
+    entries
+}
+
+/// Publishes a snapshot the way `credgate build` does: written under a
+/// temporary name, then renamed into the inbox.
+pub fn publish(
+    h: &Harness,
+    seed: u64,
+    n: usize,
+    name: &str,
+    built_at: i64,
+) -> Vec<Entry> {
+    let tmp = h.dir.path().join(format!("{name}.tmp"));
+    let entries =
+        build_snapshot_at(h.dir.path(), seed, n, &tmp, Some(built_at));
+    std::fs::rename(&tmp, h.snapshot_dir.join(name)).unwrap();
     entries
 }
 
@@ -59,7 +84,11 @@ pub struct Harness {
     pub base: String,
     pub entries: Vec<Entry>,
     pub client: reqwest::Client,
+    /// The inbox.
     pub snapshot_dir: PathBuf,
+    /// The service's own snapshot directory.
+    pub accepted_dir: PathBuf,
+    pub store: std::sync::Arc<credgate_server::snapshots::Store>,
     pub audit_log: PathBuf,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     pub task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
@@ -77,11 +106,14 @@ impl Harness {
         let dir = tempfile::tempdir().unwrap();
         let snapshot_dir = dir.path().join("snapshots");
         std::fs::create_dir_all(&snapshot_dir).unwrap();
-        let entries = build_snapshot(
+        // Built "yesterday" at a fixed second, so that tests can publish
+        // newer and older snapshots by build time.
+        let entries = build_snapshot_at(
             dir.path(),
             7,
             3_000,
             &snapshot_dir.join("first.snapshot"),
+            Some(FIRST_BUILT_AT),
         );
         let mut config = Config {
             listen: "127.0.0.1:0".parse().unwrap(),
@@ -98,7 +130,9 @@ impl Harness {
         };
         adjust(&mut config);
         let audit_log = config.audit_log();
+        let accepted_dir = config.accepted_dir();
         let server = Server::start(config).await.unwrap();
+        let store = server.state.store.clone();
         let base = format!("http://{}", server.addr);
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(server.run_with(extra, async {
@@ -110,6 +144,8 @@ impl Harness {
             entries,
             client: reqwest::Client::new(),
             snapshot_dir,
+            accepted_dir,
+            store,
             audit_log,
             shutdown: Some(tx),
             task: Some(task),

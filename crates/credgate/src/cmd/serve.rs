@@ -20,8 +20,8 @@ pub struct Args {
     /// Directory watched for published snapshots.
     #[arg(long)]
     snapshot_dir: Option<PathBuf>,
-    /// Entries of the synthetic demo set made when no snapshot exists
-    /// (0: make none and refuse to start without a snapshot).
+    /// Entries of the synthetic demo set made on a zero-configuration start
+    /// (no keys configured) when nothing is published (0: make none).
     #[arg(long)]
     demo_entries: Option<u64>,
     /// Log format: human or json.
@@ -69,8 +69,25 @@ fn init_logging(format: LogFormat) {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let config = config(&args)?;
+    let mut config = config(&args)?;
     init_logging(config.log_format);
+    // Zero configuration (no keys): the demo. With keys, never demo data.
+    let demo_key = if config.keys.is_empty() {
+        let (key, cfg) =
+            crate::demo::key(&config.data_dir).with_context(|| {
+                format!("demo key in {}", config.data_dir.display())
+            })?;
+        config.keys.push(cfg);
+        if config.demo_entries > 0
+            && !credgate_server::snapshots::any_published(&config.store_dirs())
+        {
+            crate::demo::build(&config)
+                .map_err(|e| anyhow::anyhow!("demo data: {e}"))?;
+        }
+        Some(key)
+    } else {
+        None
+    };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -79,7 +96,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let server = Server::start(config).await?;
         let base = format!("http://{}", server.addr);
         eprintln!("credgate listening on {base}");
-        if let Some(key) = &server.demo_key {
+        if let Some(key) = &demo_key {
             eprintln!(
                 "demo API key (admin, screen_pii; kept in {}/demo-api-key.txt): {key}",
                 server.state.config.data_dir.display()

@@ -1,9 +1,11 @@
-//! The embedded default: a generated, clearly labelled synthetic data set
-//! and a demo API key, so that `credgate serve` works on a fresh machine.
+//! The zero-configuration start of `credgate serve`: a generated, clearly
+//! labelled synthetic data set and a demo API key, so that the service
+//! works on a fresh machine. Only when no keys are configured: a configured
+//! service never serves demo data.
 
-use crate::config::{Config, KeyConfig, Role};
 use credgate_entries::{EntryWriter, Format};
 use credgate_gen::{GenOptions, Generator};
+use credgate_server::config::{Config, KeyConfig, Role};
 use std::io::Write;
 use std::path::Path;
 
@@ -17,7 +19,7 @@ pub fn key(data_dir: &Path) -> std::io::Result<(String, KeyConfig)> {
     let key = match std::fs::read_to_string(&path) {
         Ok(k) if !k.trim().is_empty() => k.trim().to_string(),
         _ => {
-            let k = crate::access::new_key();
+            let k = credgate_server::access::new_key();
             let mut opts = std::fs::OpenOptions::new();
             opts.write(true).create(true).truncate(true);
             #[cfg(unix)]
@@ -29,7 +31,7 @@ pub fn key(data_dir: &Path) -> std::io::Result<(String, KeyConfig)> {
     };
     let cfg = KeyConfig {
         name: "demo".into(),
-        sha256: crate::access::hash_key(&key),
+        sha256: credgate_server::access::hash_key(&key),
         roles: vec![Role::Admin, Role::ScreenPii],
         rate_per_second: 100_000,
         burst: 100_000,
@@ -38,14 +40,17 @@ pub fn key(data_dir: &Path) -> std::io::Result<(String, KeyConfig)> {
 }
 
 /// Generates `config.demo_entries` synthetic entries and builds them into
-/// the snapshot directory.
+/// the snapshot inbox.
 pub fn build(config: &Config) -> Result<(), String> {
     let dir = &config.data_dir;
+    std::fs::create_dir_all(config.snapshot_dir())
+        .map_err(|e| format!("{}: {e}", config.snapshot_dir().display()))?;
     let entries = dir.join("demo-entries-SYNTHETIC.csv");
-    tracing::info!(
-        entries = config.demo_entries,
-        file = %entries.display(),
-        "no snapshot yet: generating a SYNTHETIC demo data set (not real list data)"
+    eprintln!(
+        "no snapshot yet: generating a SYNTHETIC demo data set of {} \
+         entries (not real list data) in {}",
+        config.demo_entries,
+        entries.display()
     );
     let file = std::fs::File::create(&entries)
         .map_err(|e| format!("{}: {e}", entries.display()))?;
