@@ -13,6 +13,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 mod extract;
+pub mod serve;
 pub mod snapshots;
 pub mod view;
 
@@ -306,14 +307,17 @@ impl Server {
                 metrics.run_upkeep();
             }
         });
+        let limits = serve::Limits {
+            max_connections: self.state.config.max_connections,
+            header_read_timeout: Duration::from_millis(
+                self.state.config.header_read_timeout_ms,
+            ),
+            keep_alive_idle: Duration::from_millis(
+                self.state.config.keep_alive_idle_ms,
+            ),
+        };
         let app = router_with(self.state, extra);
-        // Answers are small and latency-bound: no Nagle delay.
-        use axum::serve::ListenerExt;
-        let listener = self.listener.tap_io(|tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
-        let result =
-            axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+        let result = serve::serve(self.listener, app, limits, shutdown).await;
         watcher.abort();
         upkeep.abort();
         tracing::info!("stopped: in-flight requests drained");
