@@ -116,8 +116,9 @@ impl Keys {
             let wait = not_until.wait_time_from(governor::clock::Clock::now(
                 &governor::clock::DefaultClock::default(),
             ));
-            metrics::counter!("credgate_rate_limited_total", "key" => key.caller.name.clone())
-                .increment(1);
+            // Key names stay out of metrics: `/metrics` is unauthenticated.
+            metrics::counter!("credgate_rate_limited_total").increment(1);
+            tracing::warn!(key = %key.caller.name, "rate limited");
             return Err(ApiError::rate_limited(
                 wait.as_secs_f64().ceil().max(1.0) as u64,
             ));
@@ -170,8 +171,71 @@ impl AuditLog {
                 .map(|(entry, id)| serde_json::json!({"entry_id": entry, "id_number": id}))
                 .collect::<Vec<_>>(),
         });
-        tracing::info!(target: "audit", key = %caller.name, endpoint, subjects = disclosed.len(), "unmasked personal data disclosed");
         let mut f = self.file.lock().expect("audit lock");
-        writeln!(f, "{line}")
+        writeln!(f, "{line}")?;
+        drop(f);
+        // Only once the line is written: a failed write discloses nothing.
+        tracing::info!(target: "audit", key = %caller.name, endpoint, subjects = disclosed.len(), "unmasked personal data disclosed");
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    /// Log output captured in memory.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn logged(f: impl FnOnce()) -> String {
+        let out = Captured::default();
+        let w = out.clone();
+        let sub = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(move || w.clone())
+            .finish();
+        tracing::subscriber::with_default(sub, f);
+        String::from_utf8(out.0.lock().unwrap().clone()).unwrap()
+    }
+
+    fn investigator() -> Caller {
+        Caller { name: "investigators".into(), roles: vec![Role::ScreenPii] }
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_failed_audit_write_logs_no_disclosure() {
+        // Every write to /dev/full fails (ENOSPC).
+        let audit = AuditLog::open(Path::new("/dev/full")).unwrap();
+        let disclosed = [("E1".to_string(), "11010519491231002X".into())];
+        let mut result = Ok(());
+        let log = logged(|| {
+            result = audit.record(&investigator(), "/v1/screen", &disclosed);
+        });
+        assert!(result.is_err());
+        assert!(!log.contains("disclosed"), "{log}");
+    }
+
+    #[test]
+    fn a_written_audit_line_is_logged() {
+        let dir = tempfile::tempdir().unwrap();
+        let audit = AuditLog::open(&dir.path().join("audit.log")).unwrap();
+        let disclosed = [("E1".to_string(), "11010519491231002X".into())];
+        let log = logged(|| {
+            audit.record(&investigator(), "/v1/screen", &disclosed).unwrap();
+        });
+        assert!(log.contains("unmasked personal data disclosed"), "{log}");
     }
 }

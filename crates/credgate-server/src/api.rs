@@ -350,7 +350,15 @@ pub struct SnapshotInfo {
     pub status: StoreStatus,
 }
 
-fn snapshot_info(state: &AppState) -> SnapshotInfo {
+fn snapshot_info(state: &AppState, caller: &Caller) -> SnapshotInfo {
+    let mut status = state.store.status();
+    if !caller.is_admin() {
+        // A refusal's error names server paths and file details: for
+        // operators only.
+        for r in status.last_refusal.iter_mut() {
+            r.error = "refused; the reason is shown to admin keys".into();
+        }
+    }
     let live = state.store.live();
     let built = live.as_ref().map(|l| l.screener.snapshot.header().built_at);
     SnapshotInfo {
@@ -361,7 +369,7 @@ fn snapshot_info(state: &AppState) -> SnapshotInfo {
             l.activated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
         }),
         age_seconds: built.map(|b| chrono::Utc::now().timestamp() - b),
-        status: state.store.status(),
+        status,
     }
 }
 
@@ -373,9 +381,9 @@ fn snapshot_info(state: &AppState) -> SnapshotInfo {
 )]
 pub async fn snapshot(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
 ) -> Json<SnapshotInfo> {
-    Json(snapshot_info(&state))
+    Json(snapshot_info(&state, &caller))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -432,10 +440,8 @@ fn require_admin(caller: &Caller) -> Result<(), ApiError> {
     if caller.is_admin() {
         Ok(())
     } else {
-        Err(ApiError::forbidden(format!(
-            "API key '{}' lacks the admin role",
-            caller.name
-        )))
+        // The key's name is configuration, not the caller's business.
+        Err(ApiError::forbidden("this API key lacks the admin role"))
     }
 }
 
@@ -503,7 +509,10 @@ pub async fn reload(
     let activated =
         store_op(&state, "reload", move |t| store.check_dir(t)).await?;
     tracing::info!(key = %caller.name, ?activated, "reload requested");
-    Ok(Json(SwapResult { activated, snapshot: snapshot_info(&state) }))
+    Ok(Json(SwapResult {
+        activated,
+        snapshot: snapshot_info(&state, &caller),
+    }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -540,6 +549,6 @@ pub async fn activate(
     tracing::info!(key = %caller.name, %activated, "snapshot activated by request");
     Ok(Json(SwapResult {
         activated: Some(activated),
-        snapshot: snapshot_info(&state),
+        snapshot: snapshot_info(&state, &caller),
     }))
 }

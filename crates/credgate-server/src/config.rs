@@ -97,6 +97,15 @@ pub struct Config {
     /// serve` without keys is the zero-configuration demo (a demo key in
     /// `demo-api-key.txt` and synthetic data).
     pub keys: Vec<KeyConfig>,
+    /// Open connections at most; further clients wait in the kernel's
+    /// backlog. Keep it below the open-file limit (`ulimit -n`) less
+    /// ~64 for snapshots, logs and spool files.
+    pub max_connections: usize,
+    /// Time from a connection's accept, or from the first byte of a
+    /// later request, until the request's headers are complete.
+    pub header_read_timeout_ms: u64,
+    /// Time an idle keep-alive connection may wait for its next request.
+    pub keep_alive_idle_ms: u64,
 }
 
 impl Default for Config {
@@ -119,6 +128,9 @@ impl Default for Config {
             audit_log: None,
             log_format: LogFormat::Human,
             keys: Vec::new(),
+            max_connections: 512,
+            header_read_timeout_ms: 10_000,
+            keep_alive_idle_ms: 60_000,
         }
     }
 }

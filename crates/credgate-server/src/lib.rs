@@ -14,6 +14,7 @@ pub mod api;
 pub mod config;
 pub mod error;
 mod extract;
+pub mod serve;
 pub mod snapshots;
 pub mod view;
 
@@ -94,14 +95,36 @@ pub fn metrics_handle() -> PrometheusHandle {
         .clone()
 }
 
-/// Counts and times every request by endpoint and status.
+/// The method as a metrics label. Any token is a valid method, and every
+/// distinct label value is a series kept for the life of the process:
+/// only the standard methods get their own label.
+fn method_label(m: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *m {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        Method::PATCH => "PATCH",
+        Method::TRACE => "TRACE",
+        Method::CONNECT => "CONNECT",
+        _ => "other",
+    }
+}
+
+/// Counts and times every request by endpoint and status. Labels come
+/// from bounded sets only (routes, standard methods, status codes), so
+/// no client can grow the metrics.
 async fn track(req: Request, next: Next) -> Response {
+    // A route pattern, never the client's path.
     let endpoint = req
         .extensions()
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "unmatched".into());
-    let method = req.method().to_string();
+    let method = method_label(req.method());
     let started = Instant::now();
     let resp = next.run(req).await;
     let status = resp.status().as_u16().to_string();
@@ -299,14 +322,17 @@ impl Server {
                 metrics.run_upkeep();
             }
         });
+        let limits = serve::Limits {
+            max_connections: self.state.config.max_connections,
+            header_read_timeout: Duration::from_millis(
+                self.state.config.header_read_timeout_ms,
+            ),
+            keep_alive_idle: Duration::from_millis(
+                self.state.config.keep_alive_idle_ms,
+            ),
+        };
         let app = router_with(self.state, extra);
-        // Answers are small and latency-bound: no Nagle delay.
-        use axum::serve::ListenerExt;
-        let listener = self.listener.tap_io(|tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
-        let result =
-            axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+        let result = serve::serve(self.listener, app, limits, shutdown).await;
         watcher.abort();
         upkeep.abort();
         tracing::info!("stopped: in-flight requests drained");

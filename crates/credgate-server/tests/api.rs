@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{Harness, PII, SCREEN, SLOW};
+use common::{ADMIN, Harness, PII, SCREEN, SLOW};
 use credgate_model::{EntryStatus, ListKind, SubjectKind};
 use serde_json::{Value, json};
 
@@ -331,25 +331,7 @@ async fn operations_endpoints() {
     assert_eq!(b["version"], "first.snapshot");
     assert_eq!(b["swaps_done"], 1);
     assert!(b["age_seconds"].as_i64().unwrap() >= 0);
-    let _ = h
-        .post_json(
-            "/v1/screen",
-            SCREEN,
-            json!({"name": "南京恒瑞科技有限公司"}),
-        )
-        .await;
-    let m = h.get("/metrics", None).await.text().await.unwrap();
-    for name in [
-        "credgate_requests_total",
-        "credgate_request_duration_seconds_bucket",
-        "credgate_screen_duration_seconds_bucket",
-        "credgate_snapshot_entries",
-        "credgate_snapshot_age_seconds",
-        "credgate_snapshot_swaps_total",
-        "credgate_snapshot_info{version=\"first.snapshot\"}",
-    ] {
-        assert!(m.contains(name), "metrics lack {name}");
-    }
+    // Metrics are asserted in tests/metrics.rs, a process of its own.
     let doc: Value = h.get("/openapi.json", None).await.json().await.unwrap();
     for p in [
         "/v1/screen",
@@ -399,5 +381,37 @@ async fn a_slow_request_is_cut_off_with_a_json_timeout() {
     assert_eq!(r.status(), 503);
     assert_eq!(r.json::<Value>().await.unwrap()["code"], "timeout");
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn screen_keys_see_no_key_names_and_no_refusal_details() {
+    let mut h = Harness::start().await;
+    // 403 does not name the key (its name is the operator's business).
+    let (s, b) =
+        h.post_json("/admin/v1/snapshots/reload", SCREEN, json!({})).await;
+    assert_eq!((s, b["code"].as_str()), (403, Some("forbidden")));
+    assert!(!b["message"].as_str().unwrap().contains("portal"), "{b}");
+
+    // A refused snapshot: its reason (paths, file details) is for admins.
+    let mut bytes =
+        std::fs::read(h.accepted_dir.join("first.snapshot")).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0xFF;
+    std::fs::write(h.snapshot_dir.join("zz-bad.snapshot"), &bytes).unwrap();
+    let (s, _) =
+        h.post_json("/admin/v1/snapshots/reload", ADMIN, json!({})).await;
+    assert_eq!(s, 422);
+    let admin: Value =
+        h.get("/v1/snapshot", Some(ADMIN)).await.json().await.unwrap();
+    let detail = admin["last_refusal"]["error"].as_str().unwrap();
+    assert!(!detail.contains("admin keys"), "{admin}");
+    let screen: Value =
+        h.get("/v1/snapshot", Some(SCREEN)).await.json().await.unwrap();
+    assert_eq!(screen["last_refusal"]["version"], "zz-bad.snapshot");
+    let shown = screen["last_refusal"]["error"].as_str().unwrap();
+    assert_ne!(shown, detail, "a screen key sees the refusal's details");
+    let dir = h.dir.path().to_str().unwrap();
+    assert!(!screen.to_string().contains(dir), "{screen}");
     h.stop().await;
 }

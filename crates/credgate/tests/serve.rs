@@ -83,11 +83,7 @@ fn a_configured_service_never_serves_demo_data() {
     assert_eq!(s.status("/readyz"), 503);
     assert!(!data.join("demo-entries-SYNTHETIC.csv").exists());
     assert!(!data.join("demo-api-key.txt").exists());
-    assert!(
-        !s.stderr.iter().any(|l| l.contains("demo")),
-        "{:?}",
-        s.stderr
-    );
+    assert!(!s.stderr.iter().any(|l| l.contains("demo")), "{:?}", s.stderr);
 }
 
 #[test]
