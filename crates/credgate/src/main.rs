@@ -44,12 +44,15 @@ enum Command {
     Check(cmd::check::Args),
     /// Screen a bidder list (CSV or XLSX) and write the results next to each row.
     Bulk(cmd::bulk::Args),
+    /// Check the measures catalogue.
+    #[command(subcommand)]
+    Measures(cmd::measures::Command),
     /// Generate labelled queries (planted hits and non-hits) from entries.
     GenQueries(cmd::queries::GenArgs),
     /// Report recall and false hits on labelled queries.
     Accuracy(cmd::queries::AccuracyArgs),
-    /// Run the screening HTTP service (a synthetic demo data set when no
-    /// snapshot exists yet).
+    /// Run the screening HTTP service (without keys configured: a
+    /// synthetic demo data set and a demo key).
     Serve(cmd::serve::Args),
     /// Make an API key and the SHA-256 the configuration stores.
     HashKey(cmd::serve::HashKeyArgs),
@@ -65,6 +68,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => cmd::snapshot::verify(args),
         Command::Check(args) => cmd::check::run(args),
         Command::Bulk(args) => cmd::bulk::run(args),
+        Command::Measures(command) => cmd::measures::run(command),
         Command::GenQueries(args) => cmd::queries::gen_queries(args),
         Command::Accuracy(args) => cmd::queries::accuracy(args),
         Command::Serve(args) => cmd::serve::run(args),

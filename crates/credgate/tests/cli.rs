@@ -294,3 +294,25 @@ fn bulk_cli_flags_shared_legal_representatives() {
     assert!(!rows[3].contains("row "), "{}", rows[3]);
     assert!(!dir.path().join("out.partial").exists());
 }
+
+#[test]
+fn measures_check_validates_a_catalogue() {
+    let builtin =
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/measures.toml");
+    let o = credgate(&["measures", "check", builtin]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    assert!(stdout(&o).contains("valid: 14 scenarios"), "{}", stdout(&o));
+
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("m.toml");
+    let text = std::fs::read_to_string(builtin).unwrap().replacen(
+        "effect = \"prohibit\"",
+        "effect = \"forbid\"",
+        1,
+    );
+    std::fs::write(&bad, text).unwrap();
+    let o = credgate(&["measures", "check", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("effect 'forbid'"), "{err}");
+}
