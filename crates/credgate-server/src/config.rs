@@ -86,6 +86,13 @@ pub struct Config {
     /// API keys. When empty, a demo admin key is generated in the data
     /// directory (`demo-api-key.txt`) and printed at start.
     pub keys: Vec<KeyConfig>,
+    /// Memory one bulk job may use; the upload's limits (cell and row
+    /// length, XLSX sizes, …) derive from it (`credgate_bulk::Limits`).
+    pub bulk_memory_limit_bytes: u64,
+    /// Data rows of a bulk upload at most.
+    pub bulk_max_rows: u64,
+    /// Bulk jobs running at once; one more is answered 503 `bulk_busy`.
+    pub bulk_max_jobs: usize,
 }
 
 impl Default for Config {
@@ -106,6 +113,9 @@ impl Default for Config {
             audit_log: None,
             log_format: LogFormat::Human,
             keys: Vec::new(),
+            bulk_memory_limit_bytes: credgate_bulk::DEFAULT_MEMORY_BYTES,
+            bulk_max_rows: 1 << 20,
+            bulk_max_jobs: 2,
         }
     }
 }
@@ -200,6 +210,20 @@ impl Config {
         self.snapshot_dir
             .clone()
             .unwrap_or_else(|| self.data_dir.join("snapshots"))
+    }
+
+    /// Where bulk uploads are spooled: the service's own directory,
+    /// emptied at start (a killed job leaves its file behind).
+    pub fn spool_dir(&self) -> PathBuf {
+        self.data_dir.join("spool")
+    }
+
+    /// The limits of one bulk upload.
+    pub fn bulk_limits(&self) -> credgate_bulk::Limits {
+        credgate_bulk::Limits {
+            max_rows: self.bulk_max_rows,
+            ..credgate_bulk::Limits::with_memory(self.bulk_memory_limit_bytes)
+        }
     }
 
     pub fn audit_log(&self) -> PathBuf {
