@@ -205,14 +205,14 @@ impl Source {
             Some(Record::Fields) => {}
             Some(Record::TooLong) => {
                 return Err(BulkError::Limit {
-                    what: "the header row has more bytes".into(),
+                    what: "the header row".into(),
                     limit: "max_row_bytes",
                     max: l.max_row_bytes as u64,
                 });
             }
             Some(Record::TooWide) => {
                 return Err(BulkError::Limit {
-                    what: "the header row has more columns".into(),
+                    what: "the header row's column count".into(),
                     limit: "max_columns",
                     max: l.max_columns as u64,
                 });
@@ -237,7 +237,7 @@ impl Source {
             rows += 1;
             if rows > l.max_rows {
                 return Err(BulkError::Limit {
-                    what: "the file has more rows".into(),
+                    what: "the file's row count".into(),
                     limit: "max_rows",
                     max: l.max_rows,
                 });

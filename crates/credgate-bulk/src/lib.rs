@@ -58,7 +58,7 @@ pub enum BulkError {
     #[error("header: {0}")]
     Header(String),
     /// A bound of [`Limits`], named by its field.
-    #[error("{what} than allowed ({limit} = {max})")]
+    #[error("{what} exceeds {limit} = {max}")]
     Limit { what: String, limit: &'static str, max: u64 },
     #[error("the job took longer than its time limit")]
     Timeout,

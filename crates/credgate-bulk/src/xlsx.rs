@@ -187,7 +187,7 @@ impl<'a> Scan<'a> {
             self.token += 1;
             if self.token > max {
                 return Err(limit(
-                    format!("{}: an XML token of more bytes", self.part),
+                    format!("{}: an XML token", self.part),
                     "max_cell_bytes",
                     max as u64,
                 ));
@@ -266,11 +266,7 @@ impl<'a> Scan<'a> {
             }
             Owner::Nobody => unreachable!("checked above"),
         };
-        Err(limit(
-            format!("{what} has more bytes"),
-            "max_cell_bytes",
-            self.limits.max_cell_bytes as u64,
-        ))
+        Err(limit(what, "max_cell_bytes", self.limits.max_cell_bytes as u64))
     }
 
     fn tag_byte(&mut self, b: u8) -> Result<(), BulkError> {
@@ -312,8 +308,8 @@ impl<'a> Scan<'a> {
                     if col >= l.max_columns as u64 {
                         return Err(limit(
                             format!(
-                                "{}: declared dimensions {shown} span {} \
-                                 columns",
+                                "{}: declared dimensions {shown} ({} \
+                                 columns)",
                                 self.part,
                                 col + 1
                             ),
@@ -324,8 +320,7 @@ impl<'a> Scan<'a> {
                     if row > l.max_rows {
                         return Err(limit(
                             format!(
-                                "{}: declared dimensions {shown} span {} \
-                                 rows",
+                                "{}: declared dimensions {shown} ({} rows)",
                                 self.part,
                                 row + 1
                             ),
@@ -341,7 +336,7 @@ impl<'a> Scan<'a> {
                     if n > l.max_shared_strings {
                         return Err(limit(
                             format!(
-                                "{}: declares {n} shared strings",
+                                "{}: a declared count of {n} shared strings",
                                 self.part
                             ),
                             "max_shared_strings",
@@ -354,7 +349,7 @@ impl<'a> Scan<'a> {
                 self.totals.strings += 1;
                 if self.totals.strings > l.max_shared_strings {
                     return Err(limit(
-                        format!("{}: more shared strings", self.part),
+                        format!("{}: the shared strings", self.part),
                         "max_shared_strings",
                         l.max_shared_strings,
                     ));
@@ -372,7 +367,7 @@ impl<'a> Scan<'a> {
                 self.totals.cells += 1;
                 if self.totals.cells > l.max_cells {
                     return Err(limit(
-                        "the workbook has more cells",
+                        "the workbook's cells",
                         "max_cells",
                         l.max_cells,
                     ));
@@ -411,14 +406,14 @@ impl<'a> Scan<'a> {
         let at = || cell_name(row.min(u32::MAX as u64) as u32, col as u32);
         if col >= l.max_columns as u64 {
             return Err(limit(
-                format!("{}: cell {} is beyond", self.part, at()),
+                format!("{}: cell {}", self.part, at()),
                 "max_columns",
                 l.max_columns as u64,
             ));
         }
         if row > l.max_rows {
             return Err(limit(
-                format!("{}: row {} is beyond", self.part, row + 1),
+                format!("{}: row {}", self.part, row + 1),
                 "max_rows",
                 l.max_rows,
             ));
@@ -472,7 +467,7 @@ fn check_end_records(data: &[u8], l: &Limits) -> Result<(), BulkError> {
         let n = disk_entries.max(entries) as u64;
         if n > l.max_zip_entries {
             return Err(limit(
-                format!("the ZIP container declares {n} entries"),
+                format!("the ZIP container ({n} entries)"),
                 "max_zip_entries",
                 l.max_zip_entries,
             ));
@@ -488,7 +483,7 @@ pub(crate) fn check(path: &Path, l: &Limits) -> Result<(), BulkError> {
     let size = std::fs::metadata(path).map_err(io)?.len();
     if size > l.max_xlsx_bytes {
         return Err(limit(
-            format!("the file has {size} bytes"),
+            format!("the file ({size} bytes)"),
             "max_xlsx_bytes",
             l.max_xlsx_bytes,
         ));
@@ -525,7 +520,7 @@ pub(crate) fn check(path: &Path, l: &Limits) -> Result<(), BulkError> {
         };
         let over = || {
             limit(
-                format!("{name}: more bytes uncompressed"),
+                format!("{name}: its uncompressed size"),
                 cap_name,
                 if cap_name == "max_xlsx_uncompressed_bytes" {
                     l.max_xlsx_uncompressed_bytes
@@ -607,7 +602,7 @@ mod tests {
         assert!(e.contains("16384 columns") && e.contains("max_columns"));
         // A cell without `r` is placed after the one before it.
         let many = format!("<row>{}</row>", "<c/>".repeat(1_025));
-        assert!(err(&many).contains("cell AMK1 is beyond"));
+        assert!(err(&many).contains("cell AMK1 exceeds max_columns"));
         let e = err(r#"<sst uniqueCount="99999999999">"#);
         assert!(e.contains("max_shared_strings"), "{e}");
         // A `>` inside a quoted attribute does not end the tag.
