@@ -249,7 +249,7 @@ async fn hostile_uploads_get_invalid_upload_naming_the_limit() {
     assert_eq!(b["code"], "invalid_upload");
     assert!(b["message"].as_str().unwrap().contains("max_columns"), "{b}");
     // A 100 MB-style header without a name column: refused by
-    // max_row_bytes (1 MiB here), echoing a few hundred bytes at most.
+    // max_row_bytes (128 KiB here), echoing a few hundred bytes at most.
     let body = format!("{}\nx\n", "h".repeat(3 << 20)).into_bytes();
     let r = upload(&h, "", "text/csv", body).await;
     assert_eq!(r.status(), 400);
