@@ -2,29 +2,37 @@
 //! a CSV or XLSX file screened against a snapshot, in parallel batches,
 //! with the bidders that share a legal representative flagged.
 //!
-//! Shared by `credgate bulk` and `POST /v1/screen/bulk`. A CSV input is
-//! read twice when it has legal-representative columns (once for them,
-//! once to screen), so it must be a file: the server spools uploads to a
-//! temporary file first. Memory
-//! stays constant for CSV (one batch in flight); an XLSX sheet is held in
-//! memory by the spreadsheet reader, so large lists should come as CSV.
+//! Shared by `credgate bulk` and `POST /v1/screen/bulk`. An input is read
+//! several times (checked when opened; then the legal representatives, if
+//! it has their columns; then screened), so it must be a file: the server
+//! spools uploads to a temporary file first. Memory is bounded by
+//! [`Limits`] whatever the input: CSV records are read into fixed buffers,
+//! an XLSX file is checked before it is opened and then streamed cell by
+//! cell, batches are bounded in rows and bytes, and the legal
+//! representatives are grouped by hash.
 
 mod input;
+mod limits;
 mod output;
+mod xlsx;
 
-pub use input::{InputFormat, Source};
-pub use output::{ADDED_COLUMNS, OutputFormat, RowWriter};
+pub use input::{ECHO_BYTES, InputFormat, Source, clip};
+pub use limits::{DEFAULT_MEMORY_BYTES, Limits};
+pub use output::{ADDED_COLUMNS, OutputFormat, RowWriter, neutralise};
 
 use credgate_ident::IdKind;
 use credgate_screen::{Query, Screener};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
+use std::time::Instant;
 
 /// Rows screened per parallel batch.
 pub const BATCH: usize = 4096;
 /// Other bidders named in `shared_legal_rep_with` at most.
 const MAX_SHARED: usize = 10;
+/// Characters of a bidder's label kept for `shared_legal_rep_with`.
+const LABEL_CHARS: usize = 60;
 
 /// Accepted headers of each column (first match wins, case-insensitive).
 pub const NAME: &[&str] =
@@ -49,6 +57,11 @@ pub enum BulkError {
     Empty,
     #[error("header: {0}")]
     Header(String),
+    /// A bound of [`Limits`], named by its field.
+    #[error("{what} exceeds {limit} = {max}")]
+    Limit { what: String, limit: &'static str, max: u64 },
+    #[error("the job took longer than its time limit")]
+    Timeout,
     #[error("writing the output: {0}")]
     Output(String),
 }
@@ -80,11 +93,12 @@ impl Columns {
             rep_code: position(headers, REP_CODE),
         };
         if cols.name.is_none() && cols.code.is_none() {
+            // The header is input: echo a bounded part of it.
             return Err(BulkError::Header(format!(
                 "no name column ({}) and no code column ({}); found {}",
                 NAME.join(", "),
                 CODE.join(", "),
-                headers.join(", ")
+                clip(&headers.join(", "))
             )));
         }
         Ok(cols)
@@ -95,9 +109,28 @@ impl Columns {
     }
 }
 
-/// A row of the input: its 1-based number (header excluded) and fields,
-/// or why it could not be read.
-pub type InputRow = (u64, Result<Vec<String>, String>);
+/// A row of the input: its 1-based number (header excluded), its cells as
+/// read (a CSV row may have more or fewer than the header), and why it
+/// could not be read, if it could not.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InputRow {
+    pub row: u64,
+    pub fields: Vec<String>,
+    pub problem: Option<String>,
+}
+
+impl InputRow {
+    /// Bytes it holds, for bounding a batch.
+    fn weight(&self) -> usize {
+        64 + self.fields.iter().map(|f| f.len() + 24).sum::<usize>()
+    }
+
+    /// Its cells if it can be screened: read, one cell per column.
+    fn usable(&self, width: usize) -> Option<&[String]> {
+        (self.problem.is_none() && self.fields.len() == width)
+            .then_some(&self.fields[..])
+    }
+}
 
 /// The key under which two bidders share a legal representative: the ID
 /// number when valid, the person-name key otherwise.
@@ -123,40 +156,72 @@ fn label(fields: &[String], cols: &Columns) -> String {
         .map(|s| s.trim())
         .find(|s| !s.is_empty())
         .unwrap_or("")
-        .to_string()
+        .chars()
+        .take(LABEL_CHARS)
+        .collect()
+}
+
+fn hash(key: &str) -> u128 {
+    xxhash_rust::xxh3::xxh3_128(key.as_bytes())
 }
 
 /// Bidders that share a legal representative: key → (row, label), only
-/// keys with two bidders or more. Memory grows with the distinct legal
-/// representatives, not with the rows' other columns.
+/// keys with two bidders or more. Keys are 128-bit hashes and a first
+/// pass only counts them, so memory grows with the rows (32 bytes each)
+/// and the shared groups, not with the cells' lengths.
 #[derive(Debug, Default)]
-pub struct SharedReps(HashMap<String, Vec<(u64, String)>>);
+pub struct SharedReps(HashMap<u128, Vec<(u64, String)>>);
 
 impl SharedReps {
+    /// Two passes over `source`'s rows (rows that cannot be screened are
+    /// left out); `alive` is asked every batch whether to go on.
     pub fn collect(
-        rows: impl Iterator<Item = InputRow>,
+        source: &mut Source,
         cols: &Columns,
-    ) -> SharedReps {
-        let mut map: HashMap<String, Vec<(u64, String)>> = HashMap::new();
+        alive: &dyn Fn() -> Result<(), BulkError>,
+    ) -> Result<SharedReps, BulkError> {
+        let width = source.headers().len();
         if !cols.has_reps() {
-            return SharedReps(map);
+            return Ok(SharedReps::default());
         }
-        for (row, fields) in rows {
-            let Ok(fields) = fields else { continue };
-            let Some(key) = rep_key(&fields, cols) else { continue };
-            let v = map.entry(key).or_default();
-            if v.len() <= MAX_SHARED {
-                v.push((row, label(&fields, cols)));
+        let mut counts: HashMap<u128, u32> = HashMap::new();
+        for (i, r) in source.rows()?.enumerate() {
+            if i % BATCH == 0 {
+                alive()?;
+            }
+            let Some(fields) = r.usable(width) else { continue };
+            if let Some(key) = rep_key(fields, cols) {
+                let n = counts.entry(hash(&key)).or_default();
+                *n = n.saturating_add(1);
             }
         }
-        map.retain(|_, v| v.len() > 1);
-        SharedReps(map)
+        counts.retain(|_, n| *n > 1);
+        let mut map: HashMap<u128, Vec<(u64, String)>> = HashMap::new();
+        if counts.is_empty() {
+            return Ok(SharedReps(map));
+        }
+        for (i, r) in source.rows()?.enumerate() {
+            if i % BATCH == 0 {
+                alive()?;
+            }
+            let Some(fields) = r.usable(width) else { continue };
+            let Some(key) = rep_key(fields, cols).map(|k| hash(&k)) else {
+                continue;
+            };
+            if counts.contains_key(&key) {
+                let v = map.entry(key).or_default();
+                if v.len() <= MAX_SHARED {
+                    v.push((r.row, label(fields, cols)));
+                }
+            }
+        }
+        Ok(SharedReps(map))
     }
 
     /// The other bidders sharing `row`'s legal representative.
     fn others(&self, row: u64, fields: &[String], cols: &Columns) -> String {
         rep_key(fields, cols)
-            .and_then(|k| self.0.get(&k))
+            .and_then(|k| self.0.get(&hash(&k)))
             .map(|v| {
                 v.iter()
                     .filter(|(r, _)| *r != row)
@@ -172,7 +237,8 @@ impl SharedReps {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RowResult {
     pub row: u64,
-    /// The input fields, padded to the header's width.
+    /// The input fields at the header's positions: exactly the header's
+    /// width (a short row padded, extra cells dropped; see `error`).
     pub fields: Vec<String>,
     /// Empty when the row could not be screened (see `error`).
     pub decision: String,
@@ -190,20 +256,30 @@ pub fn screen_row(
     scenario: Option<&str>,
     cols: &Columns,
     shared: &SharedReps,
-    (row, fields): &InputRow,
+    input: &InputRow,
     width: usize,
 ) -> RowResult {
-    let mut out = RowResult { row: *row, ..Default::default() };
-    let fields = match fields {
-        Ok(f) => f,
-        Err(e) => {
-            out.fields = vec![String::new(); width];
-            out.error = format!("row {row}: {e}");
-            return out;
-        }
-    };
-    out.fields = fields.clone();
-    out.fields.resize(width.max(fields.len()), String::new());
+    let row = input.row;
+    let mut out = RowResult { row, ..Default::default() };
+    // Whatever the row, its cells go under the header's columns: a reader
+    // going by the header must never see one row's value under another's
+    // name.
+    out.fields = input.fields.iter().take(width).cloned().collect();
+    out.fields.resize(width, String::new());
+    if let Some(p) = &input.problem {
+        out.error = format!("row {row}: {p}");
+        return out;
+    }
+    let n = input.fields.len();
+    if n != width {
+        out.error = format!(
+            "row {row}: {n} cell{} where the header has {width}; a row \
+             needs one cell per column, so it was not screened",
+            if n == 1 { "" } else { "s" }
+        );
+        return out;
+    }
+    let fields = &input.fields;
     let get = |c: Option<usize>| {
         c.and_then(|i| fields.get(i))
             .map(|s| s.trim().to_string())
@@ -216,7 +292,7 @@ pub fn screen_row(
         include_related: true,
         ..Default::default()
     };
-    out.shared_legal_rep_with = shared.others(*row, fields, cols);
+    out.shared_legal_rep_with = shared.others(row, fields, cols);
     match screener.screen(&query, scenario) {
         Ok(o) => {
             out.decision = o.verdict.decision.code().into();
@@ -249,55 +325,60 @@ pub struct Summary {
     pub decisions: BTreeMap<String, u64>,
 }
 
-/// Opens `path` and finds its columns: a file without a name or code
-/// column is refused here, before any output is written.
-pub fn open(path: &Path, format: InputFormat) -> Result<Source, BulkError> {
-    let source = Source::open(path, format)?;
+/// Opens `path`, checks it against `limits` and finds its columns: an
+/// input over a limit or without a name or code column is refused here,
+/// before any output is written.
+pub fn open(
+    path: &Path,
+    format: InputFormat,
+    limits: &Limits,
+) -> Result<Source, BulkError> {
+    let source = Source::open(path, format, limits)?;
     Columns::detect(source.headers())?;
     Ok(source)
 }
 
 /// Screens every row of `source`, handing results to `sink` in input
-/// order, one batch at a time; `progress` gets the rows done so far.
-/// Returns early with the sink's error (say, the client went away).
+/// order, one batch at a time (at most [`BATCH`] rows and
+/// `Limits::batch_bytes` of input); `progress` gets the rows done so far.
+/// Returns early with the sink's error (say, the client went away), or
+/// [`BulkError::Timeout`] once `deadline` has passed.
 pub fn run(
     source: &mut Source,
     screener: &Screener,
     scenario: Option<&str>,
+    deadline: Option<Instant>,
     mut sink: impl FnMut(&[RowResult]) -> Result<(), BulkError>,
     progress: &dyn Fn(u64),
 ) -> Result<Summary, BulkError> {
-    let headers = source.headers().to_vec();
-    let cols = Columns::detect(&headers)?;
-    let shared = if cols.has_reps() {
-        // A first pass for the legal representatives.
-        let shared = SharedReps::collect(source.rows(), &cols);
-        source.rewind()?;
-        shared
-    } else {
-        SharedReps::default()
+    let alive = || match deadline {
+        Some(d) if Instant::now() > d => Err(BulkError::Timeout),
+        _ => Ok(()),
     };
+    let headers = source.headers().to_vec();
+    let width = headers.len();
+    let cols = Columns::detect(&headers)?;
+    let shared = SharedReps::collect(source, &cols, &alive)?;
+    let batch_bytes = source.limits().batch_bytes;
     let mut summary = Summary::default();
-    let mut rows = source.rows();
+    let mut rows = source.rows()?;
     let mut batch: Vec<InputRow> = Vec::with_capacity(BATCH);
     loop {
+        alive()?;
         batch.clear();
-        batch.extend(rows.by_ref().take(BATCH));
+        let mut bytes = 0;
+        while batch.len() < BATCH && (batch.is_empty() || bytes < batch_bytes)
+        {
+            let Some(r) = rows.next() else { break };
+            bytes += r.weight();
+            batch.push(r);
+        }
         if batch.is_empty() {
             break;
         }
         let results: Vec<RowResult> = batch
             .par_iter()
-            .map(|r| {
-                screen_row(
-                    screener,
-                    scenario,
-                    &cols,
-                    &shared,
-                    r,
-                    headers.len(),
-                )
-            })
+            .map(|r| screen_row(screener, scenario, &cols, &shared, r, width))
             .collect();
         for r in &results {
             let d = if r.decision.is_empty() { "error" } else { &r.decision };

@@ -1,7 +1,28 @@
 //! Writing bulk results as CSV or NDJSON.
+//!
+//! The CSV is a report that people open in a spreadsheet, and it echoes
+//! their input: every cell that a spreadsheet would read as a formula is
+//! neutralised ([`neutralise`]). NDJSON is for programs and carries the
+//! values as they are. A future XLSX writer must write every cell as a
+//! string (never a formula or a number parsed from input).
 
 use crate::{BulkError, RowResult};
+use std::borrow::Cow;
 use std::io::Write;
+
+/// A cell as written to a CSV report: one that starts with `=`, `+`, `-`,
+/// `@`, a tab or a carriage return gets a leading `'`, so that a
+/// spreadsheet shows it as text instead of evaluating it (OWASP's rule
+/// against CSV injection). A report is for reading, so a value such as
+/// `-5` showing as `'-5` is the accepted price.
+pub fn neutralise(cell: &str) -> Cow<'_, str> {
+    match cell.as_bytes().first() {
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => {
+            Cow::Owned(format!("'{cell}"))
+        }
+        _ => Cow::Borrowed(cell),
+    }
+}
 
 /// Columns added after the input's own.
 pub const ADDED_COLUMNS: &[&str] = &[
@@ -61,8 +82,9 @@ impl<W: Write> RowWriter<W> {
                 c.write_record(
                     headers
                         .iter()
-                        .map(String::as_str)
-                        .chain(ADDED_COLUMNS.iter().copied()),
+                        .map(|h| neutralise(h))
+                        .chain(ADDED_COLUMNS.iter().map(|&a| a.into()))
+                        .map(|c| c.into_owned()),
                 )
                 .map_err(out_err)?;
                 w.csv = Some(c);
@@ -82,15 +104,18 @@ impl<W: Write> RowWriter<W> {
                     r.hit_count.to_string()
                 };
                 let hits = r.hits.join(";");
-                c.write_record(r.fields.iter().map(String::as_str).chain([
+                // Our own columns too: they quote the input (a label in
+                // shared_legal_rep_with, a value in an error).
+                let cells = r.fields.iter().map(String::as_str).chain([
                     r.decision.as_str(),
                     &count,
                     &score,
                     &hits,
                     &r.shared_legal_rep_with,
                     &r.error,
-                ]))
-                .map_err(out_err)
+                ]);
+                c.write_record(cells.map(|c| neutralise(c).into_owned()))
+                    .map_err(out_err)
             }
             (OutputFormat::Ndjson, _, Some(w)) => {
                 let input: serde_json::Map<String, serde_json::Value> = self

@@ -3,20 +3,22 @@
 use crate::AppState;
 use crate::access::Caller;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiQuery};
 use crate::snapshots::{Live, StoreStatus, SwapError, Ticket};
 use crate::view::{self, ScreenRequest, ScreenResponse};
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use credgate_bulk::{InputFormat, OutputFormat, RowWriter};
+use credgate_bulk::{BulkError, InputFormat, OutputFormat, RowWriter};
+use credgate_entries::Encoding;
 use futures_util::StreamExt;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+use std::path::Path;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::io::AsyncWriteExt;
 use utoipa::{IntoParams, ToSchema};
 
@@ -170,6 +172,7 @@ pub async fn batch(
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct BulkParams {
     /// Scenario of every row; all scenarios when absent.
     pub scenario: Option<String>,
@@ -204,59 +207,60 @@ impl std::io::Write for ChunkSender {
     }
 }
 
-/// Cross-compare a whole bidder list: a CSV (`text/csv`, UTF-8 or
-/// GBK/GB18030) or XLSX upload of any size, streamed back as CSV or NDJSON
-/// with a decision per row and shared legal representatives flagged.
-#[utoipa::path(
-    post, path = "/v1/screen/bulk", tag = "screening",
-    params(BulkParams),
-    request_body(content = String, content_type = "text/csv", description = "The bulk CLI's columns: name and/or code, optional legal_rep_name / legal_rep_code; other columns are kept"),
-    responses(
-        (status = 200, description = "One row per input row", content_type = "text/csv", body = String),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
-        (status = 429, body = ErrorBody), (status = 503, body = ErrorBody),
-    ),
-    security(("api_key" = []))
-)]
-pub async fn bulk(
-    State(state): State<AppState>,
-    _caller: Caller,
-    Query(params): Query<BulkParams>,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Response, ApiError> {
-    let ct = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let format = InputFormat::from_content_type(ct).ok_or_else(|| {
-        ApiError::unsupported_media_type(
-            "text/csv (charset utf-8, gbk or gb18030) or application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-    })?;
-    let out_format = match params.format.as_deref() {
-        None | Some("csv") => OutputFormat::Csv,
-        Some("ndjson") => OutputFormat::Ndjson,
-        Some(other) => {
-            return Err(ApiError::bad_request(
-                "invalid_request",
-                format!("format: '{other}' is neither csv nor ndjson"),
-            )
-            .field("format"));
+/// The bulk input format of a Content-Type: `text/csv` (a `charset`
+/// parameter choosing the encoding) or the XLSX MIME type. HTTP's names
+/// stay here; `credgate-bulk` knows formats, not MIME types.
+pub fn input_format(ct: &str) -> Option<InputFormat> {
+    let mut parts = ct.split(';').map(str::trim);
+    let mime = parts.next()?.to_ascii_lowercase();
+    let charset = parts
+        .filter_map(|p| p.split_once('='))
+        .find(|(k, _)| k.trim().eq_ignore_ascii_case("charset"))
+        .and_then(|(_, v)| Encoding::parse(v.trim_matches('"')));
+    match mime.as_str() {
+        "text/csv" | "application/csv" | "text/plain" => {
+            Some(InputFormat::Csv(charset.unwrap_or(Encoding::Auto)))
         }
-    };
-    let live = live(&state)?;
-    live.screener.check_scenario(params.scenario.as_deref())?;
-    // Spool the upload to disk: constant memory, and the bulk reader needs
-    // two passes (legal representatives, then screening).
-    let spool = tempfile::NamedTempFile::new_in(&state.config.data_dir)
-        .map_err(|e| ApiError::internal(format!("spool file: {e}")))?;
-    let mut file = tokio::fs::File::from_std(
-        spool
-            .reopen()
-            .map_err(|e| ApiError::internal(format!("spool file: {e}")))?,
-    );
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" => {
+            Some(InputFormat::Xlsx)
+        }
+        _ => None,
+    }
+}
+
+/// Prefix of spool files, so that emptying the spool directory at start
+/// removes nothing else.
+const SPOOL_PREFIX: &str = "upload-";
+
+/// Creates the spool directory and removes the uploads that a killed
+/// process left there (no job survives a restart).
+pub fn prepare_spool(dir: &Path) -> std::io::Result<usize> {
+    std::fs::create_dir_all(dir)?;
+    let mut removed = 0;
+    for e in std::fs::read_dir(dir)? {
+        let e = e?;
+        let ours = e.file_name().to_string_lossy().starts_with(SPOOL_PREFIX);
+        if ours && e.file_type()?.is_file() {
+            std::fs::remove_file(e.path())?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
+/// Writes the upload to a spool file, counting its bytes against
+/// `bulk_limit_bytes`; the file is removed when dropped.
+async fn spool(
+    state: &AppState,
+    body: Body,
+) -> Result<tempfile::NamedTempFile, ApiError> {
+    let err =
+        |e: std::io::Error| ApiError::internal(format!("spool file: {e}"));
+    let spool = tempfile::Builder::new()
+        .prefix(SPOOL_PREFIX)
+        .tempfile_in(state.config.spool_dir())
+        .map_err(err)?;
+    let mut file = tokio::fs::File::from_std(spool.reopen().map_err(err)?);
     let limit = state.config.bulk_limit_bytes;
     let mut size = 0u64;
     let mut stream = body.into_data_stream();
@@ -268,30 +272,135 @@ pub async fn bulk(
         if size > limit {
             return Err(ApiError::too_large(limit));
         }
-        file.write_all(&chunk)
-            .await
-            .map_err(|e| ApiError::internal(format!("spool file: {e}")))?;
+        file.write_all(&chunk).await.map_err(err)?;
     }
-    file.flush()
-        .await
-        .map_err(|e| ApiError::internal(format!("spool file: {e}")))?;
-    drop(file);
-    let path = spool.path().to_path_buf();
-    let mut source =
-        blocking("bulk", move || credgate_bulk::open(&path, format))
-            .await?
-            .map_err(|e| {
-                ApiError::bad_request("invalid_upload", e.to_string())
-            })?;
+    file.flush().await.map_err(err)?;
+    Ok(spool)
+}
+
+/// An upload that cannot be screened: 400 `invalid_upload`, its message
+/// naming the limit or the problem (and echoing little of the input).
+fn invalid_upload(e: BulkError) -> ApiError {
+    match e {
+        BulkError::Io { .. } => {
+            tracing::error!(error = %e, "reading a spooled upload");
+            ApiError::internal("the upload could not be read back")
+        }
+        e => ApiError::bad_request(
+            "invalid_upload",
+            // Messages quote at most ECHO_BYTES of input; a library's
+            // error (the XLSX reader's) is cut here as well.
+            credgate_bulk::clip(&e.to_string()),
+        ),
+    }
+}
+
+/// Spools and opens an upload within the job's time limit.
+async fn prepare(
+    state: &AppState,
+    body: Body,
+    format: InputFormat,
+    deadline: Instant,
+) -> Result<(tempfile::NamedTempFile, credgate_bulk::Source), ApiError> {
+    let work = async {
+        let spool = spool(state, body).await?;
+        let path = spool.path().to_path_buf();
+        let limits = state.config.bulk_limits();
+        let source = blocking("bulk", move || {
+            credgate_bulk::open(&path, format, &limits)
+        })
+        .await?
+        .map_err(invalid_upload)?;
+        Ok((spool, source))
+    };
+    let left = deadline.saturating_duration_since(Instant::now());
+    tokio::time::timeout(left, work).await.unwrap_or_else(|_| {
+        Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "timeout",
+            format!(
+                "the upload was not received and checked within {} s \
+                 (bulk_timeout_secs)",
+                state.config.bulk_timeout_secs
+            ),
+        ))
+    })
+}
+
+/// Cross-compare a whole bidder list: a CSV (`text/csv`, UTF-8 or
+/// GBK/GB18030) or XLSX upload within the configured limits, streamed back
+/// as CSV or NDJSON with a decision per row and shared legal
+/// representatives flagged. At most `bulk_max_jobs` run at once.
+#[utoipa::path(
+    post, path = "/v1/screen/bulk", tag = "screening",
+    params(BulkParams),
+    request_body(content = String, content_type = "text/csv", description = "The bulk CLI's columns: name and/or code, optional legal_rep_name / legal_rep_code; other columns are kept"),
+    responses(
+        (status = 200, description = "One row per input row", content_type = "text/csv", body = String),
+        (status = 400, description = "Malformed query, or an upload that cannot be screened or is over a limit (`invalid_upload`)", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+        (status = 429, body = ErrorBody),
+        (status = 503, description = "No snapshot, `bulk_busy` (all bulk slots taken) or `timeout`", body = ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
+pub async fn bulk(
+    State(state): State<AppState>,
+    _caller: Caller,
+    ApiQuery(params): ApiQuery<BulkParams>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let deadline =
+        Instant::now() + Duration::from_secs(state.config.bulk_timeout_secs);
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let format = input_format(ct).ok_or_else(|| {
+        ApiError::unsupported_media_type(
+            "text/csv (charset utf-8, gbk or gb18030) or application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    })?;
+    let out_format = match params.format.as_deref() {
+        None | Some("csv") => OutputFormat::Csv,
+        Some("ndjson") => OutputFormat::Ndjson,
+        Some(other) => {
+            return Err(ApiError::bad_request(
+                "invalid_request",
+                format!(
+                    "format: '{}' is neither csv nor ndjson",
+                    credgate_bulk::clip(other)
+                ),
+            )
+            .field("format"));
+        }
+    };
+    let live = live(&state)?;
+    live.screener.check_scenario(params.scenario.as_deref())?;
+    // Held until the job ends, in the blocking task below.
+    let permit =
+        state.bulk_jobs.clone().try_acquire_owned().map_err(|_| {
+            let mut e = ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "bulk_busy",
+                format!(
+                    "{} bulk jobs are running, the most allowed \
+                 (bulk_max_jobs); retry later",
+                    state.config.bulk_max_jobs
+                ),
+            );
+            e.retry_after = Some(5);
+            e
+        })?;
+    let (spool, mut source) = prepare(&state, body, format, deadline).await?;
 
     let (tx, mut rx) = tokio::sync::mpsc::channel(8);
     let scenario = params.scenario.clone();
-    let deadline = Instant::now()
-        + std::time::Duration::from_secs(state.config.bulk_timeout_secs);
     tokio::task::spawn_blocking(move || {
-        // The spool file is removed when the job ends (and a rewind of
-        // the CSV source reopens it until then).
-        let _spool = spool;
+        // The spool file is removed and the slot freed when the job ends.
+        let _held = (spool, permit);
         let sender = ChunkSender { buf: Vec::new(), tx: tx.clone() };
         let result = (|| {
             let mut w = RowWriter::new(sender, out_format, source.headers())?;
@@ -299,19 +408,15 @@ pub async fn bulk(
                 &mut source,
                 &live.screener,
                 scenario.as_deref(),
+                Some(deadline),
                 |rows| {
-                    if Instant::now() > deadline {
-                        return Err(credgate_bulk::BulkError::Output(
-                            "bulk_timeout_secs exceeded".into(),
-                        ));
-                    }
                     rows.iter().try_for_each(|r| w.write(r))?;
                     w.flush()
                 },
                 &|_| {},
             )?;
             w.finish()?;
-            Ok::<_, credgate_bulk::BulkError>(summary)
+            Ok::<_, BulkError>(summary)
         })();
         match result {
             Ok(s) => {

@@ -106,6 +106,13 @@ pub struct Config {
     pub header_read_timeout_ms: u64,
     /// Time an idle keep-alive connection may wait for its next request.
     pub keep_alive_idle_ms: u64,
+    /// Memory one bulk job may use; the upload's limits (cell and row
+    /// length, XLSX sizes, …) derive from it (`credgate_bulk::Limits`).
+    pub bulk_memory_limit_bytes: u64,
+    /// Data rows of a bulk upload at most.
+    pub bulk_max_rows: u64,
+    /// Bulk jobs running at once; one more is answered 503 `bulk_busy`.
+    pub bulk_max_jobs: usize,
 }
 
 impl Default for Config {
@@ -131,6 +138,9 @@ impl Default for Config {
             max_connections: 512,
             header_read_timeout_ms: 10_000,
             keep_alive_idle_ms: 60_000,
+            bulk_memory_limit_bytes: credgate_bulk::DEFAULT_MEMORY_BYTES,
+            bulk_max_rows: 1 << 20,
+            bulk_max_jobs: 2,
         }
     }
 }
@@ -238,6 +248,20 @@ impl Config {
         crate::snapshots::Dirs {
             inbox: self.snapshot_dir(),
             accepted: self.accepted_dir(),
+        }
+    }
+
+    /// Where bulk uploads are spooled: the service's own directory,
+    /// emptied at start (a killed job leaves its file behind).
+    pub fn spool_dir(&self) -> PathBuf {
+        self.data_dir.join("spool")
+    }
+
+    /// The limits of one bulk upload.
+    pub fn bulk_limits(&self) -> credgate_bulk::Limits {
+        credgate_bulk::Limits {
+            max_rows: self.bulk_max_rows,
+            ..credgate_bulk::Limits::with_memory(self.bulk_memory_limit_bytes)
         }
     }
 

@@ -1,5 +1,6 @@
 //! Extractors that answer in the API's error shape instead of the
-//! framework's plain text: the caller (API key) and JSON bodies.
+//! framework's plain text: the caller (API key), JSON bodies and query
+//! strings.
 
 use crate::AppState;
 use crate::access::Caller;
@@ -77,5 +78,35 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
             )
         })?;
         Ok(ApiJson(value))
+    }
+}
+
+/// A query string: 400 `invalid_request` naming the parameter when it is
+/// repeated, unknown or of the wrong type (axum's `Query` answers those in
+/// plain text).
+#[derive(Debug)]
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequestParts<AppState> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or("");
+        serde_urlencoded::from_str(query).map(ApiQuery).map_err(|e| {
+            let inner = e.to_string();
+            // serde names a repeated or unknown parameter in backquotes.
+            let field = inner.split('`').nth(1).map(str::to_string);
+            let err = ApiError::bad_request(
+                "invalid_request",
+                format!("query string: {}", credgate_bulk::clip(&inner)),
+            );
+            match field {
+                Some(f) => err.field(credgate_bulk::clip(&f)),
+                None => err,
+            }
+        })
     }
 }

@@ -42,6 +42,8 @@ pub struct AppState {
     pub keys: Arc<Keys>,
     pub audit: Arc<AuditLog>,
     pub metrics: PrometheusHandle,
+    /// Slots for bulk jobs (`bulk_max_jobs`).
+    pub bulk_jobs: Arc<tokio::sync::Semaphore>,
 }
 
 #[derive(OpenApi)]
@@ -273,6 +275,12 @@ impl Server {
                 "no snapshot published yet: not ready (503) until one is"
             ),
         }
+        let spooled = api::prepare_spool(&config.spool_dir()).map_err(io(
+            format!("emptying {}", config.spool_dir().display()),
+        ))?;
+        if spooled > 0 {
+            tracing::info!(files = spooled, "removed uploads left by a stop");
+        }
         let audit = AuditLog::open(&config.audit_log()).map_err(io(
             format!("opening {}", config.audit_log().display()),
         ))?;
@@ -283,6 +291,9 @@ impl Server {
         let addr =
             listener.local_addr().map_err(io("local address".into()))?;
         let state = AppState {
+            bulk_jobs: Arc::new(tokio::sync::Semaphore::new(
+                config.bulk_max_jobs.max(1),
+            )),
             keys: Arc::new(Keys::new(&config.keys)),
             config: Arc::new(config),
             store,

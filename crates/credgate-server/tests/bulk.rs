@@ -196,6 +196,139 @@ async fn bad_uploads_are_refused_before_streaming() {
 }
 
 #[tokio::test]
+async fn ragged_quoted_bom_crlf_rows_keep_the_header_positions() {
+    let mut h = Harness::start().await;
+    // The file: 200 with an empty body before.
+    let r = upload(
+        &h,
+        "",
+        "text/csv",
+        b"name,code\ngood1,\nragged,,extra\ngood2,\n".to_vec(),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let out = r.text().await.unwrap();
+    let rows: Vec<csv::StringRecord> =
+        csv::Reader::from_reader(out.as_bytes())
+            .records()
+            .map(Result::unwrap)
+            .collect();
+    assert_eq!(rows.len(), 3, "{out}");
+    assert!(rows.iter().all(|r| r.len() == 8), "{out}");
+    assert!(rows[1][7].contains("3 cells where the header has 2"), "{out}");
+    assert!(!rows[2][2].is_empty(), "screened after the ragged row: {out}");
+    // BOM, CRLF, quotes and a newline inside a cell; a formula cell.
+    let body = "\u{FEFF}name,note\r\n\"甲 \"\"有限\"\"\n公司\",=1+1\r\n";
+    let r = upload(&h, "", "text/csv", body.as_bytes().to_vec()).await;
+    let out = r.text().await.unwrap();
+    let mut rd = csv::Reader::from_reader(out.as_bytes());
+    assert_eq!(&rd.headers().unwrap()[0], "name");
+    let row = rd.records().next().unwrap().unwrap();
+    assert_eq!(&row[0], "甲 \"有限\"\n公司");
+    assert_eq!(&row[1], "'=1+1", "formula neutralised");
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn hostile_uploads_get_invalid_upload_naming_the_limit() {
+    let mut h = Harness::start_with(
+        |c| c.bulk_memory_limit_bytes = 64 << 20,
+        axum::Router::new(),
+    )
+    .await;
+    let ct =
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+    // Only A1 and XFD1048576 (the 1.6 KB file took 10 GB).
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.write_string(0, 0, "name").unwrap();
+    sheet.write_string(1_048_575, 16_383, "x").unwrap();
+    let r = upload(&h, "", ct, book.save_to_buffer().unwrap()).await;
+    assert_eq!(r.status(), 400);
+    let b: Value = r.json().await.unwrap();
+    assert_eq!(b["code"], "invalid_upload");
+    assert!(b["message"].as_str().unwrap().contains("max_columns"), "{b}");
+    // A 100 MB-style header without a name column: refused by
+    // max_row_bytes (128 KiB here), echoing a few hundred bytes at most.
+    let body = format!("{}\nx\n", "h".repeat(3 << 20)).into_bytes();
+    let r = upload(&h, "", "text/csv", body).await;
+    assert_eq!(r.status(), 400);
+    let text = r.text().await.unwrap();
+    assert!(text.len() < 500, "{} bytes", text.len());
+    assert!(text.contains("max_row_bytes"), "{text}");
+    let body = format!("{}\nx\n", "h".repeat(100 << 10)).into_bytes();
+    let r = upload(&h, "", "text/csv", body).await;
+    let text = r.text().await.unwrap();
+    assert!(text.contains("no name column"), "{text}");
+    assert!(text.len() < 800, "{} bytes", text.len());
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn bulk_query_errors_are_in_the_api_shape() {
+    let mut h = Harness::start().await;
+    for (q, field) in [
+        ("?scenario=bidding&scenario=loan", "scenario"),
+        ("?formt=csv", "formt"),
+    ] {
+        let r = upload(&h, q, "text/csv", b"name\nx\n".to_vec()).await;
+        assert_eq!(r.status(), 400, "{q}");
+        assert!(
+            r.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("application/json")
+        );
+        let b: Value = r.json().await.unwrap();
+        assert_eq!(b["code"], "invalid_request", "{q}: {b}");
+        assert_eq!(b["field"], field, "{q}: {b}");
+    }
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn spool_is_emptied_at_start_and_jobs_are_limited() {
+    let dir = tempfile::tempdir().unwrap();
+    let spool = dir.path().join("spool");
+    std::fs::create_dir_all(&spool).unwrap();
+    // What a kill -9 during an upload leaves behind.
+    std::fs::write(spool.join("upload-left.tmp"), b"name\nx\n").unwrap();
+    std::fs::write(spool.join("keep.txt"), b"not ours").unwrap();
+    credgate_server::api::prepare_spool(&spool).unwrap();
+    assert!(!spool.join("upload-left.tmp").exists());
+    assert!(spool.join("keep.txt").exists());
+
+    let mut h =
+        Harness::start_with(|c| c.bulk_max_jobs = 1, axum::Router::new())
+            .await;
+    assert!(h.dir.path().join("spool").is_dir());
+    let (text, _) = bidders(&h, 2_500);
+    let (header, body) = text.split_once('\n').unwrap();
+    let text = format!("{header}\n{}", body.repeat(8));
+    let mut first = upload(&h, "", "text/csv", text.into_bytes()).await;
+    assert_eq!(first.status(), 200);
+    let _ = first.chunk().await.unwrap();
+    // The upload is spooled under the data directory's spool/.
+    let spooled =
+        std::fs::read_dir(h.dir.path().join("spool")).unwrap().count();
+    assert_eq!(spooled, 1);
+    let r = upload(&h, "", "text/csv", b"name\nx\n".to_vec()).await;
+    assert_eq!(r.status(), 503);
+    assert!(r.headers().contains_key("retry-after"));
+    assert_eq!(r.json::<Value>().await.unwrap()["code"], "bulk_busy");
+    while first.chunk().await.unwrap().is_some() {}
+    // The slot and the spool file are freed when the job ends.
+    let r = upload(&h, "", "text/csv", b"name\nx\n".to_vec()).await;
+    assert_eq!(r.status(), 200);
+    let _ = r.text().await.unwrap();
+    h.stop().await;
+    assert_eq!(
+        std::fs::read_dir(h.dir.path().join("spool")).unwrap().count(),
+        0
+    );
+}
+
+#[tokio::test]
 async fn shutdown_drains_an_in_flight_bulk_upload() {
     let mut h = Harness::start().await;
     let (text, rows) = bidders(&h, 2_500);

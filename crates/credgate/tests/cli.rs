@@ -316,3 +316,41 @@ fn measures_check_validates_a_catalogue() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("effect 'forbid'"), "{err}");
 }
+
+#[test]
+fn bulk_cli_reads_ragged_quoted_bom_crlf_rows_and_neutralises_formulas() {
+    let dir = tempfile::tempdir().unwrap();
+    let entries = dir.path().join("e.csv");
+    let snap = dir.path().join("s.snapshot");
+    let path = |p: &std::path::Path| p.to_str().unwrap().to_string();
+    let ok = |args: &[&str]| assert!(credgate(args).status.success());
+    ok(&["gen", "--entries", "300", "--out", &path(&entries)]);
+    ok(&["build", "--input", &path(&entries), "--out", &path(&snap)]);
+    let input = dir.path().join("bidders.csv");
+    std::fs::write(
+        &input,
+        "\u{FEFF}name,code\r\ngood1,\r\nragged,,extra\r\n\"甲 \"\"有限\"\"\n公司\",\r\n+cmd|'/C calc'!A0,\r\n",
+    )
+    .unwrap();
+    let output = dir.path().join("out.csv");
+    let o = credgate(&[
+        "bulk",
+        "--snapshot",
+        &path(&snap),
+        "--input",
+        &path(&input),
+        "--output",
+        &path(&output),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut rd = csv::Reader::from_path(&output).unwrap();
+    assert_eq!(&rd.headers().unwrap()[0], "name");
+    let rows: Vec<csv::StringRecord> =
+        rd.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 4);
+    assert!(rows.iter().all(|r| r.len() == 8));
+    assert!(rows[1][7].contains("3 cells where the header has 2"));
+    assert_eq!(&rows[2][0], "甲 \"有限\"\n公司");
+    assert!(!rows[2][2].is_empty(), "screened after the ragged row");
+    assert_eq!(&rows[3][0], "'+cmd|'/C calc'!A0");
+}

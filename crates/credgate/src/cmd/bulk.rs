@@ -4,7 +4,7 @@
 use super::check::ScreenArgs;
 use crate::progress;
 use anyhow::Context;
-use credgate_bulk::{InputFormat, OutputFormat, RowWriter};
+use credgate_bulk::{InputFormat, Limits, OutputFormat, RowWriter};
 use credgate_entries::Encoding;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -28,6 +28,10 @@ pub struct Args {
     /// CSV input encoding: auto, utf-8, gbk or gb18030.
     #[arg(long, default_value = "auto")]
     encoding: String,
+    /// Memory the run may use, in MiB; the input's limits (rows, cell and
+    /// row length, XLSX sizes) derive from it.
+    #[arg(long, default_value_t = credgate_bulk::DEFAULT_MEMORY_BYTES >> 20)]
+    memory_mib: u64,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -44,7 +48,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Some("ndjson" | "jsonl") => OutputFormat::Ndjson,
         _ => OutputFormat::Csv,
     };
-    let mut source = credgate_bulk::open(&args.input, format)
+    let limits = Limits::with_memory(args.memory_mib << 20);
+    let mut source = credgate_bulk::open(&args.input, format, &limits)
         .with_context(|| format!("reading {}", args.input.display()))?;
     let headers = source.headers().to_vec();
     // Written beside the output and renamed when complete: a failed run
@@ -59,6 +64,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         &mut source,
         &screener,
         args.screen.scenario.as_deref(),
+        None,
         |rows| rows.iter().try_for_each(|r| writer.write(r)),
         &|n| pb.set_position(n),
     )
