@@ -290,11 +290,12 @@ impl Server {
             )?;
         let addr =
             listener.local_addr().map_err(io("local address".into()))?;
+        let audit = Arc::new(audit);
         let state = AppState {
-            keys: Arc::new(Keys::new(&config.keys)),
+            keys: Arc::new(Keys::new(&config, audit.clone())),
             config: Arc::new(config),
             store,
-            audit: Arc::new(audit),
+            audit,
             metrics,
         };
         Ok(Server { addr, state, demo_key, listener })
