@@ -53,7 +53,19 @@ impl Caller {
     /// Charges a batch of `items`: one token each, the request's own
     /// token included.
     pub fn charge_items(&self, items: usize) -> Result<(), ApiError> {
-        let extra = u32::try_from(items.saturating_sub(1)).unwrap_or(u32::MAX);
+        let burst = self.key.burst.get();
+        if items > burst as usize {
+            // More than the bucket holds: no wait would let it pass.
+            return Err(ApiError::bad_request(
+                "too_many_items",
+                format!(
+                    "{items} items; this API key's burst allows at most \
+                     {burst} per batch"
+                ),
+            )
+            .field("items"));
+        }
+        let extra = u32::try_from(items.saturating_sub(1)).unwrap_or(burst);
         let Some(n) = NonZeroU32::new(extra) else {
             return Ok(());
         };
@@ -64,15 +76,8 @@ impl Caller {
                     not_until.wait_time_from(DefaultClock::default().now());
                 Err(self.key.rate_limited(wait))
             }
-            Err(_) => Err(ApiError::bad_request(
-                "too_many_items",
-                format!(
-                    "{items} items; this API key's burst allows at most {} \
-                     per batch",
-                    self.key.burst
-                ),
-            )
-            .field("items")),
+            // n < items <= burst: cannot happen.
+            Err(_) => Ok(()),
         }
     }
 
