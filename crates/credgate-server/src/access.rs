@@ -1,21 +1,31 @@
-//! API keys, roles, per-key rate limits and the PII audit log.
+//! API keys, roles, per-key rate limits, the enumeration detector and the
+//! PII audit log.
+//!
+//! A key's tokens pay for work, not requests: a request costs one, a
+//! batch one per item, a bulk row `bulk_row_cost`. Its person-ID queries
+//! are watched by a [`Detector`] (see [`EnumerationConfig`] for the rules
+//! and the bounds they give).
 
-use crate::config::{KeyConfig, Role};
+use crate::config::{Config, EnumerationConfig, KeyConfig, Role};
 use crate::error::ApiError;
+use crate::view::{Pii, mask_id};
 use axum::http::HeaderMap;
+use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::io::Write;
 use std::num::NonZeroU32;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// A caller, once its key is checked.
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub name: String,
     pub roles: Vec<Role>,
+    key: Arc<KeyState>,
 }
 
 impl Caller {
@@ -30,16 +40,291 @@ impl Caller {
     pub fn is_admin(&self) -> bool {
         self.roles.contains(&Role::Admin)
     }
+
+    /// How personal ID numbers are shown to this caller.
+    pub fn pii(&self) -> Pii {
+        if self.sees_pii() {
+            Pii::Show
+        } else {
+            Pii::Mask { visible: self.key.shared.visible }
+        }
+    }
+
+    /// Charges a batch of `items`: one token each, the request's own
+    /// token included.
+    pub fn charge_items(&self, items: usize) -> Result<(), ApiError> {
+        let burst = self.key.burst.get();
+        if items > burst as usize {
+            // More than the bucket holds: no wait would let it pass.
+            return Err(ApiError::bad_request(
+                "too_many_items",
+                format!(
+                    "{items} items; this API key's burst allows at most \
+                     {burst} per batch"
+                ),
+            )
+            .field("items"));
+        }
+        let extra = u32::try_from(items.saturating_sub(1)).unwrap_or(burst);
+        let Some(n) = NonZeroU32::new(extra) else {
+            return Ok(());
+        };
+        match self.key.limiter.check_n(n) {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(not_until)) => {
+                let wait =
+                    not_until.wait_time_from(DefaultClock::default().now());
+                Err(self.key.rate_limited(wait))
+            }
+            // n < items <= burst: cannot happen.
+            Err(_) => Ok(()),
+        }
+    }
+
+    /// Charges screened bulk rows, waiting for the tokens (the job runs
+    /// on a blocking thread and paces itself to the key's rate), after
+    /// showing their person-ID numbers to the enumeration detector. An
+    /// error stops the job before these rows are written.
+    pub fn charge_bulk_rows(
+        &self,
+        rows: &[credgate_bulk::RowResult],
+    ) -> Result<(), ApiError> {
+        let ids =
+            rows.iter().flat_map(|r| &r.fields).filter_map(|f| person_id(f));
+        self.screening("/v1/screen/bulk", ids)?;
+        let cost = self.key.shared.row_cost;
+        let mut owed = (rows.len() as f64 * cost).ceil() as u32;
+        while owed > 0 {
+            let n = owed.min(self.key.burst.get());
+            let cells = NonZeroU32::new(n).expect("owed > 0");
+            match self.key.limiter.check_n(cells) {
+                Ok(Ok(())) => owed -= n,
+                Ok(Err(not_until)) => std::thread::sleep(
+                    not_until.wait_time_from(DefaultClock::default().now()),
+                ),
+                // n is at most the burst.
+                Err(_) => owed -= n,
+            }
+        }
+        Ok(())
+    }
+
+    /// Before screening: the person-ID numbers queried (normalised).
+    /// Refuses the request when they look like the candidates of a
+    /// masked number this key was shown.
+    pub fn screening(
+        &self,
+        endpoint: &str,
+        person_ids: impl IntoIterator<Item = String>,
+    ) -> Result<(), ApiError> {
+        let shared = &self.key.shared;
+        // With nothing visible a mask tells nothing to enumerate against
+        // (and every number would share it).
+        if shared.visible == 0 {
+            return Ok(());
+        }
+        let tripped = {
+            let mut d = self.key.detector.lock().expect("detector lock");
+            person_ids
+                .into_iter()
+                .any(|id| d.queried(&id, shared.visible, &shared.enumeration))
+        };
+        if tripped {
+            return Err(self.trip(endpoint, "mask_candidates"));
+        }
+        Ok(())
+    }
+
+    /// After screening, before answering: `misses` person-ID queries found
+    /// nothing, and the answer shows the person-ID numbers `shown`
+    /// (masked unless the caller sees PII). Past the miss budget the
+    /// answer is withheld.
+    pub fn screened(
+        &self,
+        endpoint: &str,
+        shown: impl IntoIterator<Item = String>,
+        misses: u32,
+    ) -> Result<(), ApiError> {
+        let shared = &self.key.shared;
+        let masked = self.pii() != Pii::Show && shared.visible > 0;
+        let tripped = {
+            let mut d = self.key.detector.lock().expect("detector lock");
+            let over = d.missed(misses, &shared.enumeration);
+            if masked && !over {
+                for id in shown {
+                    d.shown(id, shared.visible, &shared.enumeration);
+                }
+            }
+            over
+        };
+        if tripped {
+            return Err(self.trip(endpoint, "person_id_misses"));
+        }
+        Ok(())
+    }
+
+    /// Blocks the key, with an audit line, a metric and a log line.
+    fn trip(&self, endpoint: &str, reason: &'static str) -> ApiError {
+        let block = self.key.shared.enumeration.block_secs;
+        self.key.detector.lock().expect("detector lock").blocked_until =
+            Some(Instant::now() + Duration::from_secs(block));
+        metrics::counter!("credgate_enumeration_suspected_total", "reason" => reason)
+            .increment(1);
+        tracing::warn!(key = %self.name, endpoint, reason, block_secs = block, "enumeration suspected; key blocked");
+        if let Err(e) =
+            self.key.shared.audit.enumeration(&self.name, endpoint, reason)
+        {
+            tracing::error!(error = %e, "PII audit log write failed");
+        }
+        ApiError::enumeration_suspected(block)
+    }
 }
 
-struct Key {
-    caller: Caller,
+/// `s` normalised when it is a valid resident ID number.
+pub fn person_id(s: &str) -> Option<String> {
+    credgate_ident::validate_as(s, credgate_ident::IdKind::ResidentId)
+        .ok()
+        .map(|v| v.normalized)
+}
+
+/// Masked forms remembered per key: a bound on the detector's memory.
+const MAX_SHOWN: usize = 10_000;
+
+/// Time buckets of the miss window.
+const BUCKETS: u64 = 60;
+
+/// One key's recent person-ID activity.
+#[derive(Debug)]
+struct Detector {
+    start: Instant,
+    /// Misses per bucket (`window / BUCKETS` long), oldest first.
+    misses: VecDeque<(u64, u32)>,
+    /// Masked forms shown to the key, by mask.
+    shown: HashMap<String, Shown>,
+    blocked_until: Option<Instant>,
+}
+
+/// A masked number shown to a key, and the other numbers with its mask
+/// queried since.
+#[derive(Debug)]
+struct Shown {
+    id: String,
+    at: Instant,
+    tries: Vec<(Instant, String)>,
+}
+
+impl Detector {
+    fn new() -> Detector {
+        Detector {
+            start: Instant::now(),
+            misses: VecDeque::new(),
+            shown: HashMap::new(),
+            blocked_until: None,
+        }
+    }
+
+    /// Counts a query for `id`; true when it trips the detector.
+    fn queried(
+        &mut self,
+        id: &str,
+        visible: usize,
+        cfg: &EnumerationConfig,
+    ) -> bool {
+        let window = Duration::from_secs(cfg.window_secs);
+        let now = Instant::now();
+        let Some(s) = self.shown.get_mut(&mask_id(id, visible)) else {
+            return false;
+        };
+        if s.id == id || now.duration_since(s.at) > window {
+            return false;
+        }
+        s.tries.retain(|(t, _)| now.duration_since(*t) <= window);
+        if !s.tries.iter().any(|(_, x)| x == id) {
+            s.tries.push((now, id.to_string()));
+        }
+        s.tries.len() >= cfg.max_queries_per_mask as usize
+    }
+
+    /// Remembers that the key was shown `id` masked.
+    fn shown(&mut self, id: String, visible: usize, cfg: &EnumerationConfig) {
+        let now = Instant::now();
+        let window = Duration::from_secs(cfg.window_secs);
+        if self.shown.len() >= MAX_SHOWN {
+            self.shown.retain(|_, s| now.duration_since(s.at) <= window);
+            if self.shown.len() >= MAX_SHOWN {
+                let oldest = self
+                    .shown
+                    .iter()
+                    .min_by_key(|(_, s)| s.at)
+                    .map(|(m, _)| m.clone());
+                if let Some(m) = oldest {
+                    self.shown.remove(&m);
+                }
+            }
+        }
+        let s = self.shown.entry(mask_id(&id, visible)).or_insert_with(|| {
+            Shown { id: id.clone(), at: now, tries: Vec::new() }
+        });
+        if s.id != id {
+            // Another number with the same mask: the newer one is watched.
+            *s = Shown { id, at: now, tries: Vec::new() };
+        } else {
+            s.at = now;
+        }
+    }
+
+    /// Adds `n` misses; true when the window's total reaches the budget.
+    fn missed(&mut self, n: u32, cfg: &EnumerationConfig) -> bool {
+        let width = (cfg.window_secs / BUCKETS).max(1);
+        let bucket = self.start.elapsed().as_secs() / width;
+        while self.misses.front().is_some_and(|(b, _)| b + BUCKETS <= bucket) {
+            self.misses.pop_front();
+        }
+        match self.misses.back_mut() {
+            Some((b, c)) if *b == bucket => *c = c.saturating_add(n),
+            _ => self.misses.push_back((bucket, n)),
+        }
+        let total: u64 = self.misses.iter().map(|(_, c)| u64::from(*c)).sum();
+        n > 0 && total >= u64::from(cfg.max_person_id_misses)
+    }
+}
+
+/// Settings every key shares.
+#[derive(Debug)]
+struct Shared {
+    visible: usize,
+    row_cost: f64,
+    enumeration: EnumerationConfig,
+    audit: Arc<AuditLog>,
+}
+
+/// One key's limiter and detector, shared by its requests.
+struct KeyState {
+    name: String,
     limiter: DefaultDirectRateLimiter,
+    burst: NonZeroU32,
+    detector: Mutex<Detector>,
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for KeyState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyState").field("name", &self.name).finish()
+    }
+}
+
+impl KeyState {
+    fn rate_limited(&self, wait: Duration) -> ApiError {
+        // Key names stay out of metrics: `/metrics` is unauthenticated.
+        metrics::counter!("credgate_rate_limited_total").increment(1);
+        tracing::warn!(key = %self.name, "rate limited");
+        ApiError::rate_limited(wait.as_secs_f64().ceil().max(1.0) as u64)
+    }
 }
 
 /// The configured keys, by hash.
 pub struct Keys {
-    by_hash: HashMap<String, Key>,
+    by_hash: HashMap<String, (Caller, Arc<KeyState>)>,
 }
 
 impl std::fmt::Debug for Keys {
@@ -65,34 +350,45 @@ pub fn new_key() -> String {
 }
 
 impl Keys {
-    pub fn new(keys: &[KeyConfig]) -> Keys {
-        let by_hash = keys
+    /// The keys of `config`; enumeration suspicions go to `audit`.
+    pub fn new(config: &Config, audit: Arc<AuditLog>) -> Keys {
+        let shared = Arc::new(Shared {
+            visible: config.pii_visible_chars.min(crate::view::MASK_VISIBLE),
+            row_cost: config.bulk_row_cost,
+            enumeration: config.enumeration,
+            audit,
+        });
+        let by_hash = config
+            .keys
             .iter()
-            .map(|k| {
+            .map(|k: &KeyConfig| {
+                let burst =
+                    NonZeroU32::new(k.burst).unwrap_or(NonZeroU32::MIN);
                 let quota = Quota::per_second(
                     NonZeroU32::new(k.rate_per_second)
                         .unwrap_or(NonZeroU32::MIN),
                 )
-                .allow_burst(
-                    NonZeroU32::new(k.burst).unwrap_or(NonZeroU32::MIN),
-                );
-                (
-                    k.sha256.to_ascii_lowercase(),
-                    Key {
-                        caller: Caller {
-                            name: k.name.clone(),
-                            roles: k.roles.clone(),
-                        },
-                        limiter: RateLimiter::direct(quota),
-                    },
-                )
+                .allow_burst(burst);
+                let state = Arc::new(KeyState {
+                    name: k.name.clone(),
+                    limiter: RateLimiter::direct(quota),
+                    burst,
+                    detector: Mutex::new(Detector::new()),
+                    shared: shared.clone(),
+                });
+                let caller = Caller {
+                    name: k.name.clone(),
+                    roles: k.roles.clone(),
+                    key: state.clone(),
+                };
+                (k.sha256.to_ascii_lowercase(), (caller, state))
             })
             .collect();
         Keys { by_hash }
     }
 
     /// The caller presenting `Authorization: Bearer <key>` or
-    /// `X-API-Key: <key>`, within its rate limit.
+    /// `X-API-Key: <key>`, within its rate limit and not blocked.
     pub fn authenticate(
         &self,
         headers: &HeaderMap,
@@ -108,22 +404,24 @@ impl Keys {
                     "missing API key: send `Authorization: Bearer <key>` or `X-API-Key: <key>`",
                 )
             })?;
-        let key = self
+        let (caller, key) = self
             .by_hash
             .get(&hash_key(presented))
             .ok_or_else(|| ApiError::unauthorized("unknown API key"))?;
-        if let Err(not_until) = key.limiter.check() {
-            let wait = not_until.wait_time_from(governor::clock::Clock::now(
-                &governor::clock::DefaultClock::default(),
-            ));
-            // Key names stay out of metrics: `/metrics` is unauthenticated.
-            metrics::counter!("credgate_rate_limited_total").increment(1);
-            tracing::warn!(key = %key.caller.name, "rate limited");
-            return Err(ApiError::rate_limited(
-                wait.as_secs_f64().ceil().max(1.0) as u64,
+        let blocked =
+            key.detector.lock().expect("detector lock").blocked_until;
+        if let Some(left) =
+            blocked.and_then(|t| t.checked_duration_since(Instant::now()))
+        {
+            return Err(ApiError::enumeration_suspected(
+                left.as_secs_f64().ceil().max(1.0) as u64,
             ));
         }
-        Ok(key.caller.clone())
+        if let Err(not_until) = key.limiter.check() {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            return Err(key.rate_limited(wait));
+        }
+        Ok(caller.clone())
     }
 }
 
@@ -150,6 +448,24 @@ impl AuditLog {
             .append(true)
             .open(path)?;
         Ok(AuditLog { file: Mutex::new(file) })
+    }
+
+    /// Records that the key `key` was blocked as a suspected enumerator.
+    pub fn enumeration(
+        &self,
+        key: &str,
+        endpoint: &str,
+        reason: &str,
+    ) -> std::io::Result<()> {
+        let line = serde_json::json!({
+            "at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            "key": key,
+            "endpoint": endpoint,
+            "event": "enumeration_suspected",
+            "reason": reason,
+        });
+        let mut f = self.file.lock().expect("audit lock");
+        writeln!(f, "{line}")
     }
 
     /// Records that `caller` saw the ID numbers `disclosed` unmasked.
@@ -183,7 +499,6 @@ impl AuditLog {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
 
     /// Log output captured in memory.
     #[derive(Clone, Default)]
@@ -211,7 +526,18 @@ mod tests {
     }
 
     fn investigator() -> Caller {
-        Caller { name: "investigators".into(), roles: vec![Role::ScreenPii] }
+        let mut config = Config::default();
+        config.keys.push(KeyConfig {
+            name: "investigators".into(),
+            sha256: hash_key("k"),
+            roles: vec![Role::ScreenPii],
+            rate_per_second: 1,
+            burst: 1,
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let audit = AuditLog::open(&dir.path().join("a.log")).unwrap();
+        let keys = Keys::new(&config, Arc::new(audit));
+        keys.by_hash.values().next().unwrap().0.clone()
     }
 
     #[cfg(target_os = "linux")]

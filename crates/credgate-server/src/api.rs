@@ -1,11 +1,11 @@
 //! The HTTP handlers.
 
 use crate::AppState;
-use crate::access::Caller;
+use crate::access::{self, Caller};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::snapshots::{Live, StoreStatus, SwapError, Ticket};
-use crate::view::{self, ScreenRequest, ScreenResponse};
+use crate::view::{self, Pii, ScreenRequest, ScreenResponse};
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
@@ -13,6 +13,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use credgate_bulk::{BulkError, InputFormat, OutputFormat, RowWriter};
 use credgate_entries::Encoding;
+use credgate_screen::{MatchKind, Outcome};
 use futures_util::StreamExt;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -37,11 +38,54 @@ fn live(state: &AppState) -> Result<Arc<Live>, ApiError> {
     state.store.live().ok_or_else(ApiError::no_snapshot)
 }
 
+/// The person-ID numbers a request queries, by query field.
+fn person_ids(req: &ScreenRequest) -> Vec<(&'static str, String)> {
+    [("code", &req.code), ("legal_rep_code", &req.legal_rep_code)]
+        .into_iter()
+        .filter_map(|(f, v)| Some((f, access::person_id(v.as_deref()?)?)))
+        .collect()
+}
+
+/// What the enumeration detector learns from one answer.
+#[derive(Debug, Default)]
+struct Seen {
+    /// Person-ID numbers of the entries shown (masked or not).
+    shown: Vec<String>,
+    /// Person-ID numbers queried that found no identifier hit.
+    misses: u32,
+}
+
+fn seen(live: &Live, req: &ScreenRequest, outcome: &Outcome) -> Seen {
+    let snap = &live.screener.snapshot;
+    let misses = person_ids(req)
+        .iter()
+        .filter(|(field, _)| {
+            !outcome.hits.iter().any(|h| {
+                h.query_field == *field
+                    && matches!(
+                        h.kind,
+                        MatchKind::Code | MatchKind::RelatedParty
+                    )
+            })
+        })
+        .count() as u32;
+    let mut shown = Vec::new();
+    for h in &outcome.hits {
+        if let Ok(r) = snap.record(h.ordinal) {
+            let related = h.entry_key.rsplit(':').next().unwrap_or_default();
+            shown.extend(
+                [r.code, related].into_iter().filter_map(access::person_id),
+            );
+        }
+    }
+    Seen { shown, misses }
+}
+
 fn screen_one(
     live: &Live,
     req: &ScreenRequest,
-    show_pii: bool,
-) -> Result<(ScreenResponse, view::Disclosed), ApiError> {
+    pii: Pii,
+) -> Result<(ScreenResponse, view::Disclosed, Seen), ApiError> {
     let started = Instant::now();
     let query = req.query()?;
     let outcome = live.screener.screen(&query, req.scenario.as_deref())?;
@@ -49,13 +93,14 @@ fn screen_one(
     let decision = outcome.verdict.decision.code();
     metrics::histogram!("credgate_screen_duration_seconds", "decision" => decision)
         .record(took.as_secs_f64());
-    Ok(view::response(
+    let (resp, disclosed) = view::response(
         &live.screener.snapshot,
         &live.version,
         &outcome,
-        show_pii,
+        pii,
         took.as_micros() as u64,
-    ))
+    );
+    Ok((resp, disclosed, seen(live, req, &outcome)))
 }
 
 fn audit(
@@ -92,8 +137,12 @@ pub async fn screen(
     ApiJson(req): ApiJson<ScreenRequest>,
 ) -> Result<Json<ScreenResponse>, ApiError> {
     let live = live(&state)?;
-    let (resp, disclosed) = screen_one(&live, &req, caller.sees_pii())?;
-    audit(&state, &caller, "/v1/screen", &disclosed)?;
+    const ENDPOINT: &str = "/v1/screen";
+    caller
+        .screening(ENDPOINT, person_ids(&req).into_iter().map(|(_, id)| id))?;
+    let (resp, disclosed, seen) = screen_one(&live, &req, caller.pii())?;
+    caller.screened(ENDPOINT, seen.shown, seen.misses)?;
+    audit(&state, &caller, ENDPOINT, &disclosed)?;
     Ok(Json(resp))
 }
 
@@ -146,27 +195,37 @@ pub async fn batch(
         )
         .field("items"));
     }
+    const ENDPOINT: &str = "/v1/screen/batch";
+    caller.charge_items(req.items.len())?;
+    caller.screening(
+        ENDPOINT,
+        req.items.iter().flat_map(person_ids).map(|(_, id)| id),
+    )?;
     let live = live(&state)?;
-    let show = caller.sees_pii();
+    let pii = caller.pii();
     let answers = blocking("batch", move || {
         req.items
             .par_iter()
-            .map(|item| screen_one(&live, item, show))
+            .map(|item| screen_one(&live, item, pii))
             .collect::<Vec<_>>()
     })
     .await?;
     let mut disclosed = Vec::new();
+    let mut seen = Seen::default();
     let results = answers
         .into_iter()
         .map(|a| match a {
-            Ok((r, d)) => {
+            Ok((r, d, s)) => {
                 disclosed.extend(d);
+                seen.shown.extend(s.shown);
+                seen.misses += s.misses;
                 BatchItem { result: Some(r), error: None }
             }
             Err(e) => BatchItem { result: None, error: Some(e.body) },
         })
         .collect();
-    audit(&state, &caller, "/v1/screen/batch", &disclosed)?;
+    caller.screened(ENDPOINT, seen.shown, seen.misses)?;
+    audit(&state, &caller, ENDPOINT, &disclosed)?;
     Ok(Json(BatchResponse { results }))
 }
 
@@ -347,7 +406,7 @@ async fn prepare(
 )]
 pub async fn bulk(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     ApiQuery(params): ApiQuery<BulkParams>,
     headers: HeaderMap,
     body: Body,
@@ -410,6 +469,10 @@ pub async fn bulk(
                 scenario.as_deref(),
                 Some(deadline),
                 |rows| {
+                    // Rate limit and enumeration detector, per batch.
+                    caller
+                        .charge_bulk_rows(rows)
+                        .map_err(|e| BulkError::Output(e.body.message))?;
                     rows.iter().try_for_each(|r| w.write(r))?;
                     w.flush()
                 },

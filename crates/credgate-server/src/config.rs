@@ -30,10 +30,12 @@ pub struct KeyConfig {
     pub name: String,
     pub sha256: String,
     pub roles: Vec<Role>,
-    /// Sustained requests per second (default 2,000).
+    /// Sustained tokens per second (default 2,000). A request costs 1,
+    /// a batch 1 per item, a bulk row `bulk_row_cost`.
     #[serde(default = "default_rate")]
     pub rate_per_second: u32,
-    /// Requests allowed in a burst above the rate (default 4,000).
+    /// Tokens allowed in a burst above the rate (default 10,000, one
+    /// full batch). A batch larger than this is refused for this key.
     #[serde(default = "default_burst")]
     pub burst: u32,
 }
@@ -42,7 +44,8 @@ fn default_rate() -> u32 {
     2_000
 }
 fn default_burst() -> u32 {
-    4_000
+    // A batch item costs a token: the default batch size fits a burst.
+    10_000
 }
 
 /// Log output format.
@@ -113,6 +116,50 @@ pub struct Config {
     pub bulk_max_rows: u64,
     /// Bulk jobs running at once; one more is answered 503 `bulk_busy`.
     pub bulk_max_jobs: usize,
+    /// Characters of a personal ID number left visible (its last ones)
+    /// to keys without `screen_pii`; at most 4, so that the hidden part
+    /// (region and birth date) cannot be enumerated.
+    pub pii_visible_chars: usize,
+    /// Rate-limit tokens a bulk row costs (a request and a batch item
+    /// cost 1): a bulk job paces itself to its key's rate.
+    pub bulk_row_cost: f64,
+    /// When a key's person-ID queries look like enumeration.
+    pub enumeration: EnumerationConfig,
+}
+
+/// The enumeration detector, per key, over a sliding window. A key
+/// trips it by querying `max_queries_per_mask` distinct person-ID
+/// numbers that share the masked form of one it was shown (the
+/// candidates of a masked number all share it), or by
+/// `max_person_id_misses` person-ID queries that find nothing; it is then
+/// answered 429 `enumeration_suspected` for `block_secs`. Bounds per key
+/// and day: (max_queries_per_mask - 1) candidates of one masked number
+/// per window, and max_person_id_misses misses per window.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EnumerationConfig {
+    pub window_secs: u64,
+    /// Distinct person-ID numbers with the masked form of one shown to
+    /// the key, itself excepted. Random numbers share a 4-character mask
+    /// with probability ~1/11,000, so 20 stays out of reach of honest
+    /// traffic below ~50,000 person-ID queries per window.
+    pub max_queries_per_mask: u32,
+    /// Person-ID queries (code or legal_rep_code) without an identifier
+    /// hit. Most people are on no list, so this is a budget: set it above
+    /// a key's honest person-ID volume per window.
+    pub max_person_id_misses: u32,
+    pub block_secs: u64,
+}
+
+impl Default for EnumerationConfig {
+    fn default() -> Self {
+        EnumerationConfig {
+            window_secs: 3_600,
+            max_queries_per_mask: 20,
+            max_person_id_misses: 2_000,
+            block_secs: 3_600,
+        }
+    }
 }
 
 impl Default for Config {
@@ -141,6 +188,9 @@ impl Default for Config {
             bulk_memory_limit_bytes: credgate_bulk::DEFAULT_MEMORY_BYTES,
             bulk_max_rows: 1 << 20,
             bulk_max_jobs: 2,
+            pii_visible_chars: 4,
+            bulk_row_cost: 0.1,
+            enumeration: EnumerationConfig::default(),
         }
     }
 }
@@ -154,6 +204,8 @@ pub enum ConfigError {
     Parse { path: PathBuf, source: Box<toml::de::Error> },
     #[error("environment variable {var}: '{value}' is not {expected}")]
     Env { var: &'static str, value: String, expected: &'static str },
+    #[error("{name}: {what}")]
+    Setting { name: &'static str, what: String },
     #[error("keys[{index}] ({name}): {what}")]
     Key { index: usize, name: String, what: String },
 }
@@ -206,6 +258,33 @@ impl Config {
     }
 
     fn check_keys(&self) -> Result<(), ConfigError> {
+        if self.pii_visible_chars > 4 {
+            return Err(ConfigError::Setting {
+                name: "pii_visible_chars",
+                what: format!(
+                    "{} shows too much of a masked ID number; at most 4",
+                    self.pii_visible_chars
+                ),
+            });
+        }
+        if !(self.bulk_row_cost >= 0.0 && self.bulk_row_cost <= 1.0) {
+            return Err(ConfigError::Setting {
+                name: "bulk_row_cost",
+                what: format!("{} is not in [0, 1]", self.bulk_row_cost),
+            });
+        }
+        let e = &self.enumeration;
+        if e.window_secs == 0
+            || e.max_queries_per_mask == 0
+            || e.max_person_id_misses == 0
+        {
+            return Err(ConfigError::Setting {
+                name: "enumeration",
+                what: "window_secs, max_queries_per_mask and \
+                       max_person_id_misses must be above 0"
+                    .into(),
+            });
+        }
         for (index, k) in self.keys.iter().enumerate() {
             let bad = |what: &str| ConfigError::Key {
                 index,

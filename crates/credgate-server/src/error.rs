@@ -73,6 +73,21 @@ impl ApiError {
         e
     }
 
+    /// The key's person-ID queries look like an enumeration of masked
+    /// numbers; it is blocked for `retry_after` seconds.
+    pub fn enumeration_suspected(retry_after: u64) -> Self {
+        let mut e = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "enumeration_suspected",
+            format!(
+                "this API key's person-ID queries look like an enumeration; \
+                 it is blocked for {retry_after} s"
+            ),
+        );
+        e.retry_after = Some(retry_after);
+        e
+    }
+
     pub fn too_large(limit: u64) -> Self {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,

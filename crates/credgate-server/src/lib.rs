@@ -290,14 +290,15 @@ impl Server {
             )?;
         let addr =
             listener.local_addr().map_err(io("local address".into()))?;
+        let audit = Arc::new(audit);
         let state = AppState {
             bulk_jobs: Arc::new(tokio::sync::Semaphore::new(
                 config.bulk_max_jobs.max(1),
             )),
-            keys: Arc::new(Keys::new(&config.keys)),
+            keys: Arc::new(Keys::new(&config, audit.clone())),
             config: Arc::new(config),
             store,
-            audit: Arc::new(audit),
+            audit,
             metrics,
         };
         Ok(Server { addr, state, listener })

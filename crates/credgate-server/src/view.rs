@@ -1,6 +1,6 @@
 //! Request and response models of the screening API, and the conversion
 //! of an [`Outcome`] into a response. Personal ID numbers are masked
-//! (3204**********1234) unless the caller is entitled to see them.
+//! (**************1234) unless the caller is entitled to see them.
 
 use credgate_index::Snapshot;
 use credgate_model::{Category, EntryStatus, ListKind, SubjectKind};
@@ -154,19 +154,48 @@ pub struct ScreenResponse {
     pub took_us: u64,
 }
 
+/// How personal ID numbers appear in an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pii {
+    Show,
+    /// Masked but for the last `visible` characters (at most 4).
+    Mask {
+        visible: usize,
+    },
+}
+
+/// Characters of a masked ID number left visible by default.
+pub const MASK_VISIBLE: usize = 4;
+
+impl From<bool> for Pii {
+    fn from(show: bool) -> Pii {
+        if show { Pii::Show } else { Pii::Mask { visible: MASK_VISIBLE } }
+    }
+}
+
+/// `id` with all but its last `visible` (at most 4) characters masked.
+/// The first characters (region) are hidden too: with them and the last
+/// four shown, the candidates of a number were a few hundred thousand
+/// (county and birth date), few enough to enumerate.
+pub fn mask_id(id: &str, visible: usize) -> String {
+    let n = id.chars().count();
+    let keep = visible.min(MASK_VISIBLE).min(n);
+    "*".repeat(n - keep) + &id.chars().skip(n - keep).collect::<String>()
+}
+
 /// Masks `s` when it is a resident ID (or `role:ID`) and PII is not to be
 /// shown.
-pub fn pii(s: &str, show: bool) -> String {
-    if show {
+pub fn pii(s: &str, how: impl Into<Pii>) -> String {
+    let Pii::Mask { visible } = how.into() else {
         return s.to_string();
-    }
+    };
     if credgate_ident::validate_as(s, credgate_ident::IdKind::ResidentId)
         .is_ok()
     {
-        return credgate_ident::mask(s);
+        return mask_id(s, visible);
     }
     if let Some((role, id)) = s.split_once(':') {
-        return format!("{role}:{}", pii(id, show));
+        return format!("{role}:{}", pii(id, Pii::Mask { visible }));
     }
     s.to_string()
 }
@@ -182,9 +211,10 @@ pub type Disclosed = Vec<(String, String)>;
 fn hit(
     snap: &Snapshot,
     h: &Hit,
-    show_pii: bool,
+    how: Pii,
     disclosed: &mut Disclosed,
 ) -> Option<HitView> {
+    let show_pii = how == Pii::Show;
     let r = snap.record(h.ordinal).ok()?;
     let category = Category::by_id(r.category);
     let person = r.subject_kind == SubjectKind::Person;
@@ -207,12 +237,12 @@ fn hit(
         score: (f64::from(h.score) * 1000.0).round() / 1000.0,
         query_field: h.query_field.into(),
         entry_field: h.entry_field.clone(),
-        query_key: pii(&h.query_key, show_pii),
-        entry_key: pii(&h.entry_key, show_pii),
+        query_key: pii(&h.query_key, how),
+        entry_key: pii(&h.entry_key, how),
         role: h.role.map(|r| r.code().into()),
         subject_type: r.subject_kind.code().into(),
         name: r.name.into(),
-        code: if person { pii(r.code, show_pii) } else { r.code.into() },
+        code: if person { pii(r.code, how) } else { r.code.into() },
         authority: snap.string(r.authority).into(),
         document_number: r.document_number.into(),
         listed_on: r.listed_on.to_string(),
@@ -228,9 +258,10 @@ pub fn response(
     snap: &Snapshot,
     version: &str,
     o: &Outcome,
-    show_pii: bool,
+    how: impl Into<Pii>,
     took_us: u64,
 ) -> (ScreenResponse, Disclosed) {
+    let how = how.into();
     let mut disclosed = Vec::new();
     let measures = o
         .verdict
@@ -251,7 +282,7 @@ pub fn response(
     let hits = o
         .hits
         .iter()
-        .filter_map(|h| hit(snap, h, show_pii, &mut disclosed))
+        .filter_map(|h| hit(snap, h, how, &mut disclosed))
         .collect();
     let r = ScreenResponse {
         decision: o.verdict.decision.code().into(),
@@ -286,13 +317,16 @@ mod tests {
     #[test]
     fn masks_resident_ids_only() {
         let id = "11010519491231002X";
-        assert_eq!(pii(id, false), "1101**********002X");
+        assert_eq!(pii(id, false), "**************002X");
         assert_eq!(pii(id, true), id);
         assert_eq!(
             pii(&format!("legal_representative:{id}"), false),
-            "legal_representative:1101**********002X"
+            "legal_representative:**************002X"
         );
         // A USCC is not personal data.
         assert_eq!(pii("91350100M000100Y43", false), "91350100M000100Y43");
+        // Fewer visible characters when configured; never more than 4.
+        assert_eq!(pii(id, Pii::Mask { visible: 2 }), "****************2X");
+        assert_eq!(pii(id, Pii::Mask { visible: 9 }), "**************002X");
     }
 }

@@ -135,3 +135,39 @@ async fn metrics_name_no_api_key() {
     }
     h.stop().await;
 }
+
+#[tokio::test]
+async fn a_suspected_enumeration_is_counted() {
+    let _only = RECORDER.lock().await;
+    let mut h = Harness::start_with(
+        |c| c.enumeration.max_person_id_misses = 5,
+        axum::Router::new(),
+    )
+    .await;
+    let suspected = |m: &str| {
+        sum(
+            m,
+            "credgate_enumeration_suspected_total",
+            &["reason=\"person_id_misses\""],
+        )
+    };
+    let before = suspected(&scrape(&h).await);
+    let items: Vec<_> = (0..5)
+        .map(|i| {
+            let id = credgate_ident::generate::resident_id(
+                110_105,
+                (1999, 1, 1 + i),
+                i,
+            )
+            .unwrap();
+            json!({"code": id})
+        })
+        .collect();
+    let (s, b) =
+        h.post_json("/v1/screen/batch", SCREEN, json!({"items": items})).await;
+    assert_eq!((s, b["code"].as_str()), (429, Some("enumeration_suspected")));
+    let m = scrape(&h).await;
+    assert_eq!(suspected(&m), before + 1.0);
+    assert!(!m.contains("portal"), "a key name in the metrics");
+    h.stop().await;
+}
