@@ -324,7 +324,7 @@ impl KeyState {
 
 /// The configured keys, by hash.
 pub struct Keys {
-    by_hash: HashMap<String, (Caller, Arc<KeyState>)>,
+    by_hash: HashMap<String, Caller>,
 }
 
 impl std::fmt::Debug for Keys {
@@ -379,9 +379,9 @@ impl Keys {
                 let caller = Caller {
                     name: k.name.clone(),
                     roles: k.roles.clone(),
-                    key: state.clone(),
+                    key: state,
                 };
-                (k.sha256.to_ascii_lowercase(), (caller, state))
+                (k.sha256.to_ascii_lowercase(), caller)
             })
             .collect();
         Keys { by_hash }
@@ -404,10 +404,11 @@ impl Keys {
                     "missing API key: send `Authorization: Bearer <key>` or `X-API-Key: <key>`",
                 )
             })?;
-        let (caller, key) = self
+        let caller = self
             .by_hash
             .get(&hash_key(presented))
             .ok_or_else(|| ApiError::unauthorized("unknown API key"))?;
+        let key = &caller.key;
         let blocked =
             key.detector.lock().expect("detector lock").blocked_until;
         if let Some(left) =
@@ -537,7 +538,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let audit = AuditLog::open(&dir.path().join("a.log")).unwrap();
         let keys = Keys::new(&config, Arc::new(audit));
-        keys.by_hash.values().next().unwrap().0.clone()
+        keys.by_hash.values().next().unwrap().clone()
     }
 
     #[cfg(target_os = "linux")]

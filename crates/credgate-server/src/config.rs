@@ -218,7 +218,7 @@ impl Config {
         let c: Config = toml::from_str(&text).map_err(|source| {
             ConfigError::Parse { path: path.into(), source: Box::new(source) }
         })?;
-        c.check_keys()?;
+        c.check()?;
         Ok(c)
     }
 
@@ -257,7 +257,7 @@ impl Config {
         Ok(())
     }
 
-    fn check_keys(&self) -> Result<(), ConfigError> {
+    fn check(&self) -> Result<(), ConfigError> {
         if self.pii_visible_chars > 4 {
             return Err(ConfigError::Setting {
                 name: "pii_visible_chars",
@@ -374,8 +374,15 @@ mod tests {
             "[[keys]]\nname = \"p\"\nsha256 = \"abc\"\nroles = [\"screen\"]",
         )
         .unwrap();
-        let err = c.check_keys().unwrap_err().to_string();
+        let err = c.check().unwrap_err().to_string();
         assert!(err.contains("keys[0] (p): sha256"), "{err}");
+        let c: Config = toml::from_str("pii_visible_chars = 6").unwrap();
+        let err = c.check().unwrap_err().to_string();
+        assert!(err.contains("pii_visible_chars: 6"), "{err}");
+        let c: Config =
+            toml::from_str("[enumeration]\nwindow_secs = 0").unwrap();
+        let err = c.check().unwrap_err().to_string();
+        assert!(err.contains("enumeration: window_secs"), "{err}");
         let mut c = Config::default();
         let err = c
             .apply_env(|v| (v == "CREDGATE_LISTEN").then(|| "nowhere".into()))
