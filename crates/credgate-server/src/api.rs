@@ -244,6 +244,10 @@ pub struct BulkParams {
 struct ChunkSender {
     buf: Vec<u8>,
     tx: tokio::sync::mpsc::Sender<Result<bytes::Bytes, std::io::Error>>,
+    /// A client that stops reading must not hold the job (its slot, its
+    /// thread, its spool file) past the job's time limit.
+    deadline: tokio::time::Instant,
+    runtime: tokio::runtime::Handle,
 }
 
 impl std::io::Write for ChunkSender {
@@ -260,9 +264,16 @@ impl std::io::Write for ChunkSender {
             return Ok(());
         }
         let chunk = bytes::Bytes::from(std::mem::take(&mut self.buf));
-        self.tx
-            .blocking_send(Ok(chunk))
-            .map_err(|_| std::io::Error::other("the client went away"))
+        let send =
+            tokio::time::timeout_at(self.deadline, self.tx.send(Ok(chunk)));
+        match self.runtime.block_on(send) {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(std::io::Error::other("the client went away")),
+            Err(_) => Err(std::io::Error::other(
+                "the client stopped reading the answer until \
+                 bulk_timeout_secs ran out",
+            )),
+        }
     }
 }
 
@@ -460,7 +471,12 @@ pub async fn bulk(
     tokio::task::spawn_blocking(move || {
         // The spool file is removed and the slot freed when the job ends.
         let _held = (spool, permit);
-        let sender = ChunkSender { buf: Vec::new(), tx: tx.clone() };
+        let sender = ChunkSender {
+            buf: Vec::new(),
+            tx: tx.clone(),
+            deadline: deadline.into(),
+            runtime: tokio::runtime::Handle::current(),
+        };
         let result = (|| {
             let mut w = RowWriter::new(sender, out_format, source.headers())?;
             let summary = credgate_bulk::run(
@@ -490,9 +506,10 @@ pub async fn bulk(
             Err(e) => {
                 tracing::warn!(error = %e, "bulk upload stopped");
                 // The status line is sent: end the body with an error so
-                // the client sees a broken transfer, not a short file.
-                let _ = tx
-                    .blocking_send(Err(std::io::Error::other(e.to_string())));
+                // the client sees a broken transfer, not a short file. A
+                // client that stopped reading has a full channel: dropping
+                // the sender ends the body all the same.
+                let _ = tx.try_send(Err(std::io::Error::other(e.to_string())));
             }
         }
     });

@@ -446,3 +446,41 @@ async fn swapping_snapshots_under_load_fails_no_request() {
     assert!(files <= 3 + 1 + 1, "{files} files kept");
     h.stop().await;
 }
+
+/// A client that stops reading its answer holds the job (its slot, its
+/// thread, its spool file) only until `bulk_timeout_secs`.
+#[tokio::test]
+async fn a_client_that_stops_reading_frees_the_job_at_its_time_limit() {
+    let mut h = Harness::start_with(
+        |c| {
+            c.bulk_max_jobs = 1;
+            c.bulk_timeout_secs = 3;
+        },
+        axum::Router::new(),
+    )
+    .await;
+    // Rows whose code fails its check are answered without screening:
+    // cheap to make, and ~25 MB of answer, far more than the channel,
+    // hyper and the sockets buffer.
+    let mut text = String::from("code\n");
+    for _ in 0..300_000 {
+        text.push_str("91X\n");
+    }
+    let mut stalled = upload(&h, "", "text/csv", text.into_bytes()).await;
+    assert_eq!(stalled.status(), 200);
+    let _ = stalled.chunk().await.unwrap();
+    let started = std::time::Instant::now();
+    let mut freed = false;
+    while started.elapsed() < std::time::Duration::from_secs(30) {
+        let r = upload(&h, "", "text/csv", b"name\nx\n".to_vec()).await;
+        if r.status() == 200 {
+            freed = true;
+            break;
+        }
+        assert_eq!(r.json::<Value>().await.unwrap()["code"], "bulk_busy");
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert!(freed, "the stalled job never released its slot");
+    drop(stalled);
+    h.stop().await;
+}
