@@ -184,10 +184,11 @@ pub struct RowResult {
     pub error: String,
 }
 
-/// Screens one row.
+/// Screens one row, judging entries in force on `today`.
 pub fn screen_row(
     screener: &Screener,
     scenario: Option<&str>,
+    today: credgate_model::Date,
     cols: &Columns,
     shared: &SharedReps,
     (row, fields): &InputRow,
@@ -217,7 +218,7 @@ pub fn screen_row(
         ..Default::default()
     };
     out.shared_legal_rep_with = shared.others(*row, fields, cols);
-    match screener.screen(&query, scenario) {
+    match screener.screen(&query, scenario, today) {
         Ok(o) => {
             out.decision = o.verdict.decision.code().into();
             out.hit_count = o.hits.len();
@@ -260,10 +261,13 @@ pub fn open(path: &Path, format: InputFormat) -> Result<Source, BulkError> {
 /// Screens every row of `source`, handing results to `sink` in input
 /// order, one batch at a time; `progress` gets the rows done so far.
 /// Returns early with the sink's error (say, the client went away).
+/// Entries are judged in force on `today`: the date in China when the
+/// job started, so that one job gives one answer per subject.
 pub fn run(
     source: &mut Source,
     screener: &Screener,
     scenario: Option<&str>,
+    today: credgate_model::Date,
     mut sink: impl FnMut(&[RowResult]) -> Result<(), BulkError>,
     progress: &dyn Fn(u64),
 ) -> Result<Summary, BulkError> {
@@ -292,6 +296,7 @@ pub fn run(
                 screen_row(
                     screener,
                     scenario,
+                    today,
                     &cols,
                     &shared,
                     r,

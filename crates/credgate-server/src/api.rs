@@ -38,11 +38,13 @@ fn live(state: &AppState) -> Result<Arc<Live>, ApiError> {
 fn screen_one(
     live: &Live,
     req: &ScreenRequest,
+    today: chrono::NaiveDate,
     show_pii: bool,
 ) -> Result<(ScreenResponse, view::Disclosed), ApiError> {
     let started = Instant::now();
     let query = req.query()?;
-    let outcome = live.screener.screen(&query, req.scenario.as_deref())?;
+    let outcome =
+        live.screener.screen(&query, req.scenario.as_deref(), today)?;
     let took = started.elapsed();
     let decision = outcome.verdict.decision.code();
     metrics::histogram!("credgate_screen_duration_seconds", "decision" => decision)
@@ -90,7 +92,8 @@ pub async fn screen(
     ApiJson(req): ApiJson<ScreenRequest>,
 ) -> Result<Json<ScreenResponse>, ApiError> {
     let live = live(&state)?;
-    let (resp, disclosed) = screen_one(&live, &req, caller.sees_pii())?;
+    let today = state.clock.today();
+    let (resp, disclosed) = screen_one(&live, &req, today, caller.sees_pii())?;
     audit(&state, &caller, "/v1/screen", &disclosed)?;
     Ok(Json(resp))
 }
@@ -146,10 +149,12 @@ pub async fn batch(
     }
     let live = live(&state)?;
     let show = caller.sees_pii();
+    // One date for the whole batch: its items are one question.
+    let today = state.clock.today();
     let answers = blocking("batch", move || {
         req.items
             .par_iter()
-            .map(|item| screen_one(&live, item, show))
+            .map(|item| screen_one(&live, item, today, show))
             .collect::<Vec<_>>()
     })
     .await?;
@@ -286,6 +291,7 @@ pub async fn bulk(
 
     let (tx, mut rx) = tokio::sync::mpsc::channel(8);
     let scenario = params.scenario.clone();
+    let today = state.clock.today();
     let deadline = Instant::now()
         + std::time::Duration::from_secs(state.config.bulk_timeout_secs);
     tokio::task::spawn_blocking(move || {
@@ -299,6 +305,7 @@ pub async fn bulk(
                 &mut source,
                 &live.screener,
                 scenario.as_deref(),
+                today,
                 |rows| {
                     if Instant::now() > deadline {
                         return Err(credgate_bulk::BulkError::Output(

@@ -23,6 +23,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use config::Config;
+use credgate_screen::{Clock, SystemClock};
 use error::ApiError;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use snapshots::Store;
@@ -40,6 +41,9 @@ pub struct AppState {
     pub keys: Arc<Keys>,
     pub audit: Arc<AuditLog>,
     pub metrics: PrometheusHandle,
+    /// Where every screening request takes its date (China's date, per
+    /// request); tests set it.
+    pub clock: Arc<dyn Clock>,
 }
 
 #[derive(OpenApi)]
@@ -218,8 +222,16 @@ pub enum StartError {
 
 impl Server {
     /// Prepares the data directory (demo data and key when needed), loads
-    /// the snapshot and binds.
+    /// the snapshot and binds; screens by the system clock.
     pub async fn start(config: Config) -> Result<Server, StartError> {
+        Server::start_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    /// [`Server::start`] with the clock that dates every screening.
+    pub async fn start_with_clock(
+        config: Config,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Server, StartError> {
         let io = |what: String| move |source| StartError::Io { what, source };
         // Installed before the first snapshot loads, so its metrics count.
         let metrics = metrics_handle();
@@ -273,6 +285,7 @@ impl Server {
             store,
             audit: Arc::new(audit),
             metrics,
+            clock,
         };
         Ok(Server { addr, state, demo_key, listener })
     }

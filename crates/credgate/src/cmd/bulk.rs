@@ -59,6 +59,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         &mut source,
         &screener,
         args.screen.scenario.as_deref(),
+        args.screen.today(),
         |rows| rows.iter().try_for_each(|r| writer.write(r)),
         &|n| pb.set_position(n),
     )
