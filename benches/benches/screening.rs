@@ -42,12 +42,13 @@ fn benches(c: &mut Criterion) {
         })
     });
     let typos: Vec<String> = queries.iter().map(|(_, n)| typo(n)).collect();
+    let today = credgate_screen::Clock::today(&credgate_screen::SystemClock);
     g.bench_function("fuzzy name screen (one wrong character)", |b| {
         b.iter(|| {
             i = (i + 1) % typos.len();
             let q =
                 Query { name: Some(typos[i].clone()), ..Default::default() };
-            black_box(screener.screen(&q, None).ok())
+            black_box(screener.screen(&q, None, today).ok())
         })
     });
     g.bench_function("full check (code + name + related, all lists)", |b| {
@@ -59,7 +60,11 @@ fn benches(c: &mut Criterion) {
                 include_related: true,
                 ..Default::default()
             };
-            black_box(screener.screen(&q, Some("government_procurement")).ok())
+            black_box(
+                screener
+                    .screen(&q, Some("government_procurement"), today)
+                    .ok(),
+            )
         })
     });
     g.finish();

@@ -50,6 +50,8 @@ fn main() -> anyhow::Result<()> {
     let qs = queries::read_csv(&args.queries)?;
     let screener = Screener::new(snap.clone(), Arc::new(Catalogue::builtin()));
     let scenario = Some(args.scenario.as_str());
+    // The service takes the date per request, outside the screening call.
+    let today = credgate_screen::Clock::today(&credgate_screen::SystemClock);
     let mut by_kind: BTreeMap<&str, Histogram<u64>> = BTreeMap::new();
     let mut all = histogram();
     for pass in 0..args.passes {
@@ -61,7 +63,7 @@ fn main() -> anyhow::Result<()> {
                 ..Default::default()
             };
             let t = Instant::now();
-            let out = screener.screen(&query, scenario);
+            let out = screener.screen(&query, scenario, today);
             let ns = t.elapsed().as_nanos() as u64;
             std::hint::black_box(out.ok());
             if pass == 0 && args.passes > 1 {

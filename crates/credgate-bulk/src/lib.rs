@@ -250,10 +250,11 @@ pub struct RowResult {
     pub error: String,
 }
 
-/// Screens one row.
+/// Screens one row, judging entries in force on `today`.
 pub fn screen_row(
     screener: &Screener,
     scenario: Option<&str>,
+    today: credgate_model::Date,
     cols: &Columns,
     shared: &SharedReps,
     input: &InputRow,
@@ -293,7 +294,7 @@ pub fn screen_row(
         ..Default::default()
     };
     out.shared_legal_rep_with = shared.others(row, fields, cols);
-    match screener.screen(&query, scenario) {
+    match screener.screen(&query, scenario, today) {
         Ok(o) => {
             out.decision = o.verdict.decision.code().into();
             out.hit_count = o.hits.len();
@@ -343,11 +344,14 @@ pub fn open(
 /// `Limits::batch_bytes` of input); `progress` gets the rows done so far.
 /// Returns early with the sink's error (say, the client went away), or
 /// [`BulkError::Timeout`] once `deadline` has passed.
+/// Entries are judged in force on `today`: the date in China when the
+/// job started, so that one job gives one answer per subject.
 pub fn run(
     source: &mut Source,
     screener: &Screener,
     scenario: Option<&str>,
     deadline: Option<Instant>,
+    today: credgate_model::Date,
     mut sink: impl FnMut(&[RowResult]) -> Result<(), BulkError>,
     progress: &dyn Fn(u64),
 ) -> Result<Summary, BulkError> {
@@ -378,7 +382,9 @@ pub fn run(
         }
         let results: Vec<RowResult> = batch
             .par_iter()
-            .map(|r| screen_row(screener, scenario, &cols, &shared, r, width))
+            .map(|r| {
+                screen_row(screener, scenario, today, &cols, &shared, r, width)
+            })
             .collect();
         for r in &results {
             let d = if r.decision.is_empty() { "error" } else { &r.decision };

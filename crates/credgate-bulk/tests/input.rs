@@ -51,6 +51,7 @@ fn screen_path(
         s,
         None,
         None,
+        credgate_gen::GenOptions::new(1).as_of,
         |rows| rows.iter().try_for_each(|r| w.write(r)),
         &|_| {},
     )?;

@@ -10,14 +10,13 @@ use crate::format::Section;
 use crate::hashindex::{self, pair};
 use crate::keys::{code_hash, name_keys};
 use crate::record;
+use crate::record::codes;
 use crate::sharded;
 use crate::write::SnapshotWriter;
 use credgate_entries::{
     EntryReader, FileError, Policy, RawRecord, ReadOptions, RowError,
 };
-use credgate_model::{
-    CATEGORIES, Entry, EntryStatus, ListKind, Severity, SubjectKind,
-};
+use credgate_model::{Category, CategoryId, Entry, EntryStatus};
 use rayon::prelude::*;
 use roaring::RoaringBitmap;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -103,7 +102,7 @@ struct Prepared {
 /// A batch of rows, each prepared or refused.
 type Batch = Vec<Result<Prepared, RowError>>;
 
-/// Which bitmaps an entry belongs to, as small indexes.
+/// Which bitmaps an entry belongs to: stored codes as indexes.
 #[derive(Clone, Copy)]
 struct BitmapSlots {
     list: usize,
@@ -129,38 +128,48 @@ struct Gathered {
     secondary: Vec<(String, u32)>,
     bitmaps: Bitmaps,
     strings: Strings,
-    entry_ids: HashSet<u64>,
+    /// File offset where the records section starts.
+    records_at: u64,
 }
 
 #[derive(Default)]
 struct Bitmaps {
-    list: [RoaringBitmap; 3],
+    /// Indexed by stored code (`record::codes`), category by number;
+    /// grown on demand so that a new code needs no change here.
+    list: Vec<RoaringBitmap>,
     category: Vec<RoaringBitmap>,
-    status: [RoaringBitmap; 4],
-    subject: [RoaringBitmap; 2],
-    severity: [RoaringBitmap; 3],
+    status: Vec<RoaringBitmap>,
+    subject: Vec<RoaringBitmap>,
+    severity: Vec<RoaringBitmap>,
     prefecture: BTreeMap<u32, RoaringBitmap>,
+}
+
+/// Appends `ord` to the bitmap at `slot`. Ordinals arrive in increasing
+/// order, so appending cannot fail.
+fn push_at(bitmaps: &mut Vec<RoaringBitmap>, slot: usize, ord: u32) {
+    if bitmaps.len() <= slot {
+        bitmaps.resize_with(slot + 1, RoaringBitmap::new);
+    }
+    let _ = bitmaps[slot].try_push(ord);
 }
 
 impl Bitmaps {
     fn add(&mut self, s: BitmapSlots, ord: u32) {
-        // Ordinals arrive in increasing order: appending cannot fail.
-        let _ = self.list[s.list].try_push(ord);
-        if self.category.len() <= s.category {
-            self.category.resize_with(s.category + 1, RoaringBitmap::new);
-        }
-        let _ = self.category[s.category].try_push(ord);
-        let _ = self.status[s.status].try_push(ord);
-        let _ = self.subject[s.subject].try_push(ord);
+        push_at(&mut self.list, s.list, ord);
+        push_at(&mut self.category, s.category, ord);
+        push_at(&mut self.status, s.status, ord);
+        push_at(&mut self.subject, s.subject, ord);
         if let Some(v) = s.severity {
-            let _ = self.severity[v].try_push(ord);
+            push_at(&mut self.severity, v, ord);
         }
         if let Some(p) = s.prefecture {
             let _ = self.prefecture.entry(p).or_default().try_push(ord);
         }
     }
 
-    /// The bitmaps by name, as stored in the snapshot.
+    /// The bitmaps by name, as stored in the snapshot. Slots are the
+    /// stored codes (`record::codes`) and category numbers, turned back
+    /// into values here.
     fn named(self) -> BTreeMap<String, RoaringBitmap> {
         let mut out = BTreeMap::new();
         let mut put = |name: String, bm: RoaringBitmap| {
@@ -168,25 +177,98 @@ impl Bitmaps {
                 out.insert(name, bm);
             }
         };
-        for (l, bm) in ListKind::ALL.iter().zip(self.list) {
-            put(format!("list:{}", l.code()), bm);
+        let slot = |i: usize| u8::try_from(i).ok();
+        for (i, bm) in self.list.into_iter().enumerate() {
+            if let Some(l) = slot(i).and_then(codes::list_from) {
+                put(format!("list:{}", l.code()), bm);
+            }
         }
-        for (c, bm) in CATEGORIES.iter().zip(self.category) {
-            put(format!("category:{}", c.code), bm);
+        for (i, bm) in self.category.into_iter().enumerate() {
+            let id = CategoryId(i as u16);
+            if let Some(c) = Category::by_id(id) {
+                put(format!("category:{}", c.code), bm);
+            }
         }
-        for (s, bm) in EntryStatus::ALL.iter().zip(self.status) {
-            put(format!("status:{}", s.code()), bm);
+        for (i, bm) in self.status.into_iter().enumerate() {
+            if let Some(s) = slot(i).and_then(codes::status_from) {
+                put(format!("status:{}", s.code()), bm);
+            }
         }
-        for (k, bm) in SubjectKind::ALL.iter().zip(self.subject) {
-            put(format!("subject:{}", k.code()), bm);
+        for (i, bm) in self.subject.into_iter().enumerate() {
+            if let Some(k) = slot(i).and_then(codes::subject_from) {
+                put(format!("subject:{}", k.code()), bm);
+            }
         }
-        for (v, bm) in Severity::ALL.iter().zip(self.severity) {
-            put(format!("severity:{}", v.code()), bm);
+        for (i, bm) in self.severity.into_iter().enumerate() {
+            if let Some(v) = slot(i).and_then(codes::severity_from) {
+                put(format!("severity:{}", v.code()), bm);
+            }
         }
         for (p, bm) in self.prefecture {
             put(format!("prefecture:{p:06}"), bm);
         }
         out
+    }
+}
+
+/// Entry ids seen so far, to refuse duplicates. Keyed by a 64-bit hash
+/// (16 bytes an entry, where the ids themselves would cost several times
+/// that at 10M entries); when a hash comes again the ids themselves are
+/// compared, reading the earlier one back from its record, so a hash
+/// collision never rejects a distinct id.
+#[derive(Default)]
+struct EntryIds {
+    first: HashMap<u64, Seen>,
+    /// Distinct ids whose hash an earlier id already had (collisions;
+    /// ~3·10⁻⁶ likely for a whole 10M file), kept whole.
+    collided: HashSet<String>,
+    /// Ids of revoked entries: they write no record to read back.
+    revoked: Vec<String>,
+}
+
+/// Where the first id with a given hash can be read again.
+#[derive(Debug, Clone, Copy)]
+enum Seen {
+    /// The ordinal of its record.
+    Record(u32),
+    /// Its index in `EntryIds::revoked`.
+    Revoked(u32),
+}
+
+impl EntryIds {
+    /// Notes `id` (hash `hash`); false if the same id came before. The
+    /// entry is revoked, or will be written as record `next_record`;
+    /// `record_id` reads the id of an earlier record.
+    fn insert(
+        &mut self,
+        hash: u64,
+        id: &str,
+        revoked: bool,
+        next_record: u32,
+        record_id: impl FnOnce(u32) -> std::io::Result<String>,
+    ) -> std::io::Result<bool> {
+        use std::collections::hash_map::Entry as Slot;
+        let first = match self.first.entry(hash) {
+            Slot::Vacant(v) => {
+                if revoked {
+                    v.insert(Seen::Revoked(self.revoked.len() as u32));
+                    self.revoked.push(id.to_string());
+                } else {
+                    v.insert(Seen::Record(next_record));
+                }
+                return Ok(true);
+            }
+            Slot::Occupied(o) => *o.get(),
+        };
+        let same = match first {
+            Seen::Record(ord) => record_id(ord)? == id,
+            Seen::Revoked(i) => self.revoked[i as usize] == id,
+        };
+        if same || self.collided.contains(id) {
+            return Ok(false);
+        }
+        self.collided.insert(id.to_string());
+        Ok(true)
     }
 }
 
@@ -244,11 +326,11 @@ fn prepare(entry: Entry) -> Prepared {
     let strings = record::interned_strings(&entry)
         .map(|s| s.map(|s| (hashindex::hash(s.as_bytes()), s.to_string())));
     let slots = BitmapSlots {
-        list: entry.list as usize,
+        list: codes::list(entry.list) as usize,
         category: entry.category.0 as usize,
-        status: entry.status as usize,
-        subject: entry.subject_kind as usize,
-        severity: entry.severity.map(|s| s as usize),
+        status: codes::status(entry.status) as usize,
+        subject: codes::subject(entry.subject_kind) as usize,
+        severity: entry.severity.map(|s| codes::severity(s) as usize),
         prefecture: entry.division().map(|d| d / 100 * 100),
     };
     Prepared {
@@ -289,6 +371,7 @@ pub fn build(
 
     progress(Progress::Stage("reading and validating entries"));
     w.begin(Section::Records)?;
+    g.records_at = w.position();
     // Three batches in flight: `next` is being read while `current` is
     // decoded in parallel, and the batch before it is written by the
     // single writer; on two cores the writer no longer leaves one idle.
@@ -300,6 +383,7 @@ pub fn build(
     let mut sink = Sink {
         w: &mut w,
         g: &mut g,
+        entry_ids: EntryIds::default(),
         bad_rows: &mut bad_rows,
         bad_count: &mut bad_count,
         rows: &mut rows,
@@ -487,6 +571,7 @@ pub fn build(
 struct Sink<'a> {
     w: &'a mut SnapshotWriter,
     g: &'a mut Gathered,
+    entry_ids: EntryIds,
     bad_rows: &'a mut Vec<RowError>,
     bad_count: &'a mut u64,
     rows: &'a mut u64,
@@ -515,7 +600,15 @@ impl Sink<'_> {
                     continue;
                 }
             };
-            if !self.g.entry_ids.insert(code_hash(&p.entry_id)) {
+            let (w, g) = (&mut *self.w, &*self.g);
+            let new = self.entry_ids.insert(
+                code_hash(&p.entry_id),
+                &p.entry_id,
+                p.revoked,
+                g.offsets.len() as u32,
+                |ord| record_entry_id(w, g, ord),
+            )?;
+            if !new {
                 let message = format!(
                     "duplicate: entry {} appears earlier in the file",
                     p.entry_id
@@ -547,6 +640,21 @@ impl Sink<'_> {
         }
         Ok(())
     }
+}
+
+/// Reads the entry id of record `ord` back from the file being written.
+fn record_entry_id(
+    w: &mut SnapshotWriter,
+    g: &Gathered,
+    ord: u32,
+) -> std::io::Result<String> {
+    let at = |o: u32| u64::from(o) * 4;
+    let start = at(g.offsets[ord as usize]);
+    let end =
+        g.offsets.get(ord as usize + 1).map_or(g.records_len, |&o| at(o));
+    let bytes = w.read_back(g.records_at + start, (end - start) as usize)?;
+    let r = record::decode(&bytes).map_err(std::io::Error::other)?;
+    Ok(r.entry_id.to_string())
 }
 
 fn gather(g: &mut Gathered, p: Prepared, ord: u32) {
@@ -685,5 +793,68 @@ fn source_digest(path: &Path) -> std::io::Result<u128> {
             return Ok(h.digest128());
         }
         h.update(&buf[..n]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every id gets the same hash: the ids themselves must decide.
+    #[test]
+    fn entry_ids_compare_the_ids_when_hashes_collide() {
+        const H: u64 = 7;
+        let mut ids = EntryIds::default();
+        let records: Vec<&str> = vec!["A", "B"];
+        let mut insert = |id: &str, revoked: bool, next: u32| {
+            ids.insert(H, id, revoked, next, |ord| {
+                Ok(records[ord as usize].to_string())
+            })
+            .unwrap()
+        };
+        assert!(insert("A", false, 0), "first id");
+        assert!(insert("B", false, 1), "same hash, other id: not a dup");
+        assert!(!insert("A", false, 2), "A again");
+        assert!(!insert("B", false, 2), "B again");
+        assert!(insert("R", true, 2), "revoked, same hash, other id");
+        assert!(!insert("R", false, 2), "R again");
+
+        let mut ids = EntryIds::default();
+        let mut insert = |id: &str, revoked: bool| {
+            ids.insert(H, id, revoked, 0, |_| panic!("no records")).unwrap()
+        };
+        assert!(insert("R", true), "a revoked id comes first");
+        assert!(!insert("R", false), "its duplicate");
+        assert!(insert("S", false), "another id");
+    }
+
+    /// The earlier id is read back from the record written to the file.
+    #[test]
+    fn earlier_entry_ids_are_read_back_from_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w =
+            SnapshotWriter::create(&dir.path().join("x.snapshot")).unwrap();
+        w.begin(Section::Records).unwrap();
+        let mut g =
+            Gathered { records_at: w.position(), ..Default::default() };
+        for id in ["first", "second-id", "third"] {
+            let mut e =
+                credgate_gen::Generator::new(credgate_gen::GenOptions::new(3))
+                    .next()
+                    .unwrap();
+            e.entry_id = id.into();
+            let mut bytes = Vec::new();
+            record::encode(&e, &record::StoredParts::default(), &mut bytes);
+            g.offsets.push((g.records_len / 4) as u32);
+            g.records_len += bytes.len() as u64;
+            w.write(&bytes).unwrap();
+        }
+        for (ord, id) in ["first", "second-id", "third"].iter().enumerate() {
+            assert_eq!(record_entry_id(&mut w, &g, ord as u32).unwrap(), *id);
+        }
+        // Writing goes on where it stopped.
+        let before = w.position();
+        w.write(&[0; 4]).unwrap();
+        assert_eq!(w.position(), before + 4);
     }
 }

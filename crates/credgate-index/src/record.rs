@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! u8 list, u8 subject_kind, u8 severity (0 = none), u8 status
-//! u16 category, u16 flags (bit 0 valid_until set, bit 1 removed_on set)
+//! u16 category (its stable number), u16 flags (bit 0 valid_until set, bit 1 removed_on set)
 //! i32 listed_on, i32 valid_until, i32 removed_on   (days from 0001-01-01)
 //! u32 division
 //! u32 × 5 string ids: authority, reason, basis, removal_reason,
@@ -15,6 +15,11 @@
 //!          str id_number (empty = none)
 //! zero padding to a multiple of 4
 //! ```
+//!
+//! Every enumeration is stored as the explicit code of [`codes`], never
+//! by declaration order, and a category as its stable number
+//! ([`credgate_model::Category::number`]): reordering a variant must not
+//! remap the snapshots in the field while their checksums still pass.
 
 use chrono::{Datelike, NaiveDate};
 use credgate_model::{
@@ -60,6 +65,64 @@ pub fn interned_strings(e: &Entry) -> [Option<&str>; 5] {
     ]
 }
 
+/// The stable one-byte codes of the enumerations a record stores. Each
+/// table is the single source of both directions; the encoder's match is
+/// exhaustive, so a new variant does not compile until it has a code.
+/// Never change or reuse a code: add one, or bump the format version.
+pub mod codes {
+    use credgate_model::{
+        EntryStatus, IdType, ListKind, PartyRole, Severity, SubjectKind,
+    };
+
+    macro_rules! codes {
+        ($(#[$m:meta])* $enc:ident, $dec:ident, $t:ident {
+            $($v:ident = $c:literal),+ $(,)?
+        }) => {
+            $(#[$m])*
+            pub fn $enc(v: $t) -> u8 {
+                match v { $($t::$v => $c,)+ }
+            }
+
+            /// The value of a stored code; `None` for an unknown code.
+            pub fn $dec(c: u8) -> Option<$t> {
+                match c { $($c => Some($t::$v),)+ _ => None }
+            }
+        };
+    }
+
+    codes! {
+        /// The stored code of a list.
+        list, list_from, ListKind { Black = 0, Focus = 1, Red = 2 }
+    }
+    codes! {
+        /// The stored code of a subject kind.
+        subject, subject_from, SubjectKind { Organisation = 0, Person = 1 }
+    }
+    codes! {
+        /// The stored code of a severity; 0 stands for none.
+        severity, severity_from, Severity { Minor = 1, General = 2, Serious = 3 }
+    }
+    codes! {
+        /// The stored code of a status.
+        status, status_from, EntryStatus {
+            Active = 0, Disputed = 1, Exited = 2, Revoked = 3,
+        }
+    }
+    codes! {
+        /// The stored code of a related party's role.
+        role, role_from, PartyRole {
+            LegalRepresentative = 0, Principal = 1, ActualController = 2,
+        }
+    }
+    codes! {
+        /// The stored code of an identity document type.
+        id_type, id_type_from, IdType {
+            ResidentId = 0, Passport = 1, HkMacaoPermit = 2,
+            TaiwanPermit = 3, Other = 4,
+        }
+    }
+}
+
 fn days(d: NaiveDate) -> i32 {
     d.num_days_from_ce()
 }
@@ -77,13 +140,10 @@ fn put_str(out: &mut Vec<u8>, s: &str) {
 /// [`patch_string_ids`], so that encoding can run in parallel.
 pub fn encode(e: &Entry, parts: &StoredParts, out: &mut Vec<u8>) {
     let start = out.len();
-    out.push(list_code(e.list));
-    out.push(match e.subject_kind {
-        SubjectKind::Organisation => 0,
-        SubjectKind::Person => 1,
-    });
-    out.push(e.severity.map_or(0, |s| s as u8 + 1));
-    out.push(e.status as u8);
+    out.push(codes::list(e.list));
+    out.push(codes::subject(e.subject_kind));
+    out.push(e.severity.map_or(0, codes::severity));
+    out.push(codes::status(e.status));
     out.extend_from_slice(&e.category.0.to_le_bytes());
     let flags = u16::from(e.valid_until.is_some())
         | (u16::from(e.removed_on.is_some()) << 1);
@@ -113,21 +173,13 @@ pub fn encode(e: &Entry, parts: &StoredParts, out: &mut Vec<u8>) {
     }
     out.push(e.related.len().min(255) as u8);
     for p in e.related.iter().take(255) {
-        out.push(p.role as u8);
-        out.push(p.id_type as u8);
+        out.push(codes::role(p.role));
+        out.push(codes::id_type(p.id_type));
         put_str(out, &p.name);
         put_str(out, p.id_number.as_deref().unwrap_or(""));
     }
     while (out.len() - start) % 4 != 0 {
         out.push(0);
-    }
-}
-
-fn list_code(l: ListKind) -> u8 {
-    match l {
-        ListKind::Black => 0,
-        ListKind::Focus => 1,
-        ListKind::Red => 2,
     }
 }
 
@@ -223,8 +275,8 @@ impl<'a> Iterator for Parties<'a> {
 
 fn party<'a>(c: &mut Cursor<'a>) -> Result<PartyView<'a>, RecordError> {
     let at = c.at;
-    let role = pick(PartyRole::ALL, c.u8()?, at, "bad role")?;
-    let id_type = pick(IdType::ALL, c.u8()?, at + 1, "bad id type")?;
+    let role = pick(codes::role_from, c.u8()?, at, "bad role")?;
+    let id_type = pick(codes::id_type_from, c.u8()?, at + 1, "bad id type")?;
     let name = c.str()?;
     let id = c.str()?;
     Ok(PartyView {
@@ -296,13 +348,13 @@ fn date(d: i32, at: usize) -> Result<NaiveDate, RecordError> {
         .ok_or(RecordError { at, what: "bad date" })
 }
 
-fn pick<T: Copy>(
-    all: &[T],
-    i: u8,
+fn pick<T>(
+    decode: fn(u8) -> Option<T>,
+    code: u8,
     at: usize,
     what: &'static str,
 ) -> Result<T, RecordError> {
-    all.get(i as usize).copied().ok_or(RecordError { at, what })
+    decode(code).ok_or(RecordError { at, what })
 }
 
 /// Decodes the record that starts at `bytes[0]`, validating everything.
@@ -325,13 +377,14 @@ fn decode_with(
     trusted: bool,
 ) -> Result<RecordView<'_>, RecordError> {
     let mut c = Cursor { b: bytes, at: 0, trusted };
-    let list = pick(ListKind::ALL, c.u8()?, 0, "bad list")?;
-    let subject_kind = pick(SubjectKind::ALL, c.u8()?, 1, "bad subject kind")?;
+    let list = pick(codes::list_from, c.u8()?, 0, "bad list")?;
+    let subject_kind =
+        pick(codes::subject_from, c.u8()?, 1, "bad subject kind")?;
     let severity = match c.u8()? {
         0 => None,
-        s => Some(pick(Severity::ALL, s - 1, 2, "bad severity")?),
+        s => Some(pick(codes::severity_from, s, 2, "bad severity")?),
     };
-    let status = pick(EntryStatus::ALL, c.u8()?, 3, "bad status")?;
+    let status = pick(codes::status_from, c.u8()?, 3, "bad status")?;
     let category = CategoryId(c.u16()?);
     if credgate_model::Category::by_id(category).is_none() {
         return Err(RecordError { at: 4, what: "bad category" });
@@ -408,5 +461,109 @@ impl RecordView<'_> {
     /// its publication period (it leaves publication automatically then).
     pub fn in_force_on(&self, day: NaiveDate) -> bool {
         self.status.in_force() && self.valid_until.is_none_or(|u| u >= day)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::codes;
+    use credgate_model::{
+        CATEGORIES, Category, EntryStatus, IdType, ListKind, PartyRole,
+        Severity, SubjectKind,
+    };
+
+    /// Spells out every stored code. A failure here means existing
+    /// snapshots would read differently: restore the code, or bump
+    /// `format::VERSION` and check in a new golden snapshot.
+    #[test]
+    fn stored_codes_are_stable() {
+        use EntryStatus as S;
+        for (v, c) in
+            [(ListKind::Black, 0), (ListKind::Focus, 1), (ListKind::Red, 2)]
+        {
+            assert_eq!((codes::list(v), codes::list_from(c)), (c, Some(v)));
+        }
+        for (v, c) in
+            [(SubjectKind::Organisation, 0), (SubjectKind::Person, 1)]
+        {
+            assert_eq!(
+                (codes::subject(v), codes::subject_from(c)),
+                (c, Some(v))
+            );
+        }
+        for (v, c) in [
+            (Severity::Minor, 1),
+            (Severity::General, 2),
+            (Severity::Serious, 3),
+        ] {
+            assert_eq!(
+                (codes::severity(v), codes::severity_from(c)),
+                (c, Some(v))
+            );
+        }
+        assert_eq!(codes::severity_from(0), None, "0 is 'no severity'");
+        for (v, c) in
+            [(S::Active, 0), (S::Disputed, 1), (S::Exited, 2), (S::Revoked, 3)]
+        {
+            assert_eq!(
+                (codes::status(v), codes::status_from(c)),
+                (c, Some(v))
+            );
+        }
+        for (v, c) in [
+            (PartyRole::LegalRepresentative, 0),
+            (PartyRole::Principal, 1),
+            (PartyRole::ActualController, 2),
+        ] {
+            assert_eq!((codes::role(v), codes::role_from(c)), (c, Some(v)));
+        }
+        for (v, c) in [
+            (IdType::ResidentId, 0),
+            (IdType::Passport, 1),
+            (IdType::HkMacaoPermit, 2),
+            (IdType::TaiwanPermit, 3),
+            (IdType::Other, 4),
+        ] {
+            assert_eq!(
+                (codes::id_type(v), codes::id_type_from(c)),
+                (c, Some(v))
+            );
+        }
+        // Every variant has a code (the lists above are complete).
+        assert_eq!(ListKind::ALL.len(), 3);
+        assert_eq!(SubjectKind::ALL.len(), 2);
+        assert_eq!(Severity::ALL.len(), 3);
+        assert_eq!(EntryStatus::ALL.len(), 4);
+        assert_eq!(PartyRole::ALL.len(), 3);
+        assert_eq!(IdType::ALL.len(), 5);
+    }
+
+    #[test]
+    fn category_numbers_are_stable() {
+        let want = [
+            ("court_defaulter", 0),
+            ("major_tax_violation", 1),
+            ("procurement_violation", 2),
+            ("market_serious_violation", 3),
+            ("wage_arrears", 4),
+            ("work_safety", 5),
+            ("construction_blacklist", 6),
+            ("abnormal_operation", 7),
+            ("commitment_breach", 8),
+            ("work_safety_focus", 9),
+            ("wage_arrears_focus", 10),
+            ("tax_a_grade", 11),
+            ("contract_honouring", 12),
+            ("customs_aeo", 13),
+            ("integrity_model", 14),
+        ];
+        for (code, number) in want {
+            assert_eq!(
+                Category::parse(code).unwrap().number,
+                number,
+                "{code}"
+            );
+        }
+        assert_eq!(CATEGORIES.len(), want.len(), "a new category: add it");
     }
 }

@@ -1,14 +1,20 @@
 //! Writing a snapshot file section by section, checksumming as it goes.
+//!
+//! The file is written under a hidden temporary name in the target's
+//! directory (`.NAME.XXXXXX.tmp`, a `tempfile::NamedTempFile`), synced, and
+//! renamed onto NAME. The temporary file is removed whenever the writer is
+//! dropped without committing — on every error path of a build, not only
+//! the ones that remember to clean up.
 
 use crate::format::{Header, SECTION_COUNT, Section, SectionEntry, TABLE_END};
 use std::fs::File;
-use std::io::{BufWriter, Seek, SeekFrom, Write};
-use std::path::{Path, PathBuf};
+use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::Path;
+use tempfile::NamedTempFile;
 
 /// A snapshot being written under a temporary name beside its target.
 pub struct SnapshotWriter {
-    out: BufWriter<File>,
-    tmp: PathBuf,
+    out: BufWriter<NamedTempFile>,
     pos: u64,
     current: Option<(Section, u64, xxhash_rust::xxh3::Xxh3)>,
     sections: [SectionEntry; SECTION_COUNT],
@@ -17,28 +23,39 @@ pub struct SnapshotWriter {
 impl std::fmt::Debug for SnapshotWriter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SnapshotWriter")
-            .field("tmp", &self.tmp)
+            .field("tmp", &self.out.get_ref().path())
             .field("pos", &self.pos)
             .finish()
     }
 }
 
-pub fn tmp_path(path: &Path) -> PathBuf {
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(".tmp");
-    path.with_file_name(name)
-}
-
 impl SnapshotWriter {
+    /// Starts a snapshot that [`SnapshotWriter::commit`] will put at
+    /// `path`.
     pub fn create(path: &Path) -> std::io::Result<Self> {
-        let tmp = tmp_path(path);
-        let file = File::create(&tmp)?;
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        let mut prefix = std::ffi::OsString::from(".");
+        prefix.push(path.file_name().unwrap_or_default());
+        prefix.push(".");
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(&prefix).suffix(".tmp");
+        // The permissions `File::create` gives (0666 less the umask), not
+        // tempfile's owner-only default: the service may read snapshots
+        // under another account than the one that builds them.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            builder.permissions(std::fs::Permissions::from_mode(0o666));
+        }
+        let file = builder.tempfile_in(dir)?;
         let mut out = BufWriter::with_capacity(1 << 20, file);
         // The header is written last, once the sections are known.
         out.write_all(&[0u8; TABLE_END])?;
         Ok(SnapshotWriter {
             out,
-            tmp,
             pos: TABLE_END as u64,
             current: None,
             sections: [SectionEntry::default(); SECTION_COUNT],
@@ -87,6 +104,31 @@ impl SnapshotWriter {
         Ok(())
     }
 
+    /// Reads back `len` bytes written at file offset `at` (the builder
+    /// compares an entry id with an earlier one's this way). Rare: it
+    /// flushes the buffer.
+    pub fn read_back(
+        &mut self,
+        at: u64,
+        len: usize,
+    ) -> std::io::Result<Vec<u8>> {
+        self.out.flush()?;
+        let file = self.out.get_mut();
+        let mut buf = vec![0u8; len];
+        file.seek(SeekFrom::Start(at))?;
+        let read = file.read_exact(&mut buf);
+        // Back to the end, where the next write goes, even if reading
+        // failed.
+        file.seek(SeekFrom::Start(self.pos))?;
+        read?;
+        Ok(buf)
+    }
+
+    /// The file offset the next write goes to.
+    pub fn position(&self) -> u64 {
+        self.pos
+    }
+
     /// The sections written so far (offset, length, checksum).
     pub fn sections(&self) -> [SectionEntry; SECTION_COUNT] {
         self.sections
@@ -112,9 +154,9 @@ impl SnapshotWriter {
         let mut file = self.out.into_inner().map_err(|e| e.into_error())?;
         file.seek(SeekFrom::Start(0))?;
         file.write_all(&header.encode())?;
-        file.sync_all()?;
-        drop(file);
-        std::fs::rename(&self.tmp, path)?;
+        file.as_file().sync_all()?;
+        // A failed rename drops the temporary file, which removes it.
+        file.persist(path).map_err(|e| e.error)?;
         // Make the rename itself durable.
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
         {
@@ -123,10 +165,9 @@ impl SnapshotWriter {
         Ok(self.pos)
     }
 
-    /// Removes the temporary file of an abandoned build.
+    /// Gives up the snapshot: the temporary file is removed (as when the
+    /// writer is dropped; this says so at the call site).
     pub fn abandon(self) {
-        let tmp = self.tmp.clone();
         drop(self);
-        let _ = std::fs::remove_file(tmp);
     }
 }

@@ -208,12 +208,48 @@ fn rejected_input_writes_nothing() {
         e => panic!("{e}"),
     }
     assert!(!out.exists());
-    assert!(!dir.path().join("x.snapshot.tmp").exists());
+    assert_eq!(temporary_files(dir.path()), Vec::<String>::new());
     let opts =
         BuildOptions { policy: Policy::SkipInvalid, ..Default::default() };
     let report = build(&input, &out, &opts, &|_| {}).unwrap();
     assert_eq!(report.bad_count, 1);
     assert!(out.exists());
+}
+
+/// Files a build may leave behind: anything with `tmp` in its name.
+fn temporary_files(dir: &Path) -> Vec<String> {
+    let mut out: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("tmp"))
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn a_build_failing_with_an_error_leaves_no_temporary_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write_entries(dir.path(), &entries(200));
+    // The snapshot is written in full, then cannot be renamed onto a
+    // non-empty directory: the error comes after the last byte.
+    let out = dir.path().join("x.snapshot");
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(out.join("occupied"), b"").unwrap();
+    let err =
+        build(&input, &out, &BuildOptions::default(), &|_| {}).unwrap_err();
+    assert!(matches!(err, BuildError::Io(_)), "{err}");
+    assert_eq!(temporary_files(dir.path()), Vec::<String>::new());
+    // An unwritable target directory fails at the start, cleanly too.
+    let err = build(
+        &input,
+        &dir.path().join("missing/x.snapshot"),
+        &BuildOptions::default(),
+        &|_| {},
+    )
+    .unwrap_err();
+    assert!(matches!(err, BuildError::Io(_)), "{err}");
+    assert_eq!(temporary_files(dir.path()), Vec::<String>::new());
 }
 
 #[test]

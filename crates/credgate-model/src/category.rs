@@ -1,13 +1,17 @@
 use crate::{ListKind, ParseError, SubjectKind};
 
-/// Index of a category in [`CATEGORIES`]; small and copyable so that
-/// entries and index bitmaps carry it cheaply.
+/// A category's stable number ([`Category::number`]); small and copyable
+/// so that entries and index records carry it cheaply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct CategoryId(pub u16);
 
 /// A list category: the designating system and what it lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Category {
+    /// Stable number: entries and snapshot files refer to the category by
+    /// it. Never renumber or reuse one (a snapshot built earlier would
+    /// silently change meaning); a new category takes the next number.
+    pub number: u16,
     /// Stable snake_case code, used in files, the measures catalogue and
     /// APIs.
     pub code: &'static str,
@@ -23,6 +27,7 @@ pub struct Category {
 }
 
 const fn cat(
+    number: u16,
     code: &'static str,
     name_zh: &'static str,
     list: ListKind,
@@ -30,7 +35,7 @@ const fn cat(
     organisations: bool,
     persons: bool,
 ) -> Category {
-    Category { code, name_zh, list, system, organisations, persons }
+    Category { number, code, name_zh, list, system, organisations, persons }
 }
 
 use ListKind::{Black, Focus, Red};
@@ -38,8 +43,9 @@ use ListKind::{Black, Focus, Red};
 /// The categories credgate knows. Entries must name one of them; the
 /// measures catalogue (`data/measures.toml`) maps them to measures.
 pub const CATEGORIES: &[Category] = &[
-    cat("court_defaulter", "失信被执行人", Black, "court", true, true),
+    cat(0, "court_defaulter", "失信被执行人", Black, "court", true, true),
     cat(
+        1,
         "major_tax_violation",
         "重大税收违法失信主体",
         Black,
@@ -48,6 +54,7 @@ pub const CATEGORIES: &[Category] = &[
         true,
     ),
     cat(
+        2,
         "procurement_violation",
         "政府采购严重违法失信行为记录",
         Black,
@@ -56,6 +63,7 @@ pub const CATEGORIES: &[Category] = &[
         false,
     ),
     cat(
+        3,
         "market_serious_violation",
         "严重违法失信企业名单",
         Black,
@@ -64,6 +72,7 @@ pub const CATEGORIES: &[Category] = &[
         false,
     ),
     cat(
+        4,
         "wage_arrears",
         "拖欠农民工工资失信联合惩戒对象",
         Black,
@@ -72,6 +81,7 @@ pub const CATEGORIES: &[Category] = &[
         true,
     ),
     cat(
+        5,
         "work_safety",
         "安全生产严重失信主体",
         Black,
@@ -80,6 +90,7 @@ pub const CATEGORIES: &[Category] = &[
         true,
     ),
     cat(
+        6,
         "construction_blacklist",
         "建筑市场主体黑名单",
         Black,
@@ -88,6 +99,7 @@ pub const CATEGORIES: &[Category] = &[
         true,
     ),
     cat(
+        7,
         "abnormal_operation",
         "经营异常名录",
         Focus,
@@ -96,6 +108,7 @@ pub const CATEGORIES: &[Category] = &[
         false,
     ),
     cat(
+        8,
         "commitment_breach",
         "违背信用承诺主体",
         Focus,
@@ -104,6 +117,7 @@ pub const CATEGORIES: &[Category] = &[
         true,
     ),
     cat(
+        9,
         "work_safety_focus",
         "安全生产失信重点关注对象",
         Focus,
@@ -112,6 +126,7 @@ pub const CATEGORIES: &[Category] = &[
         false,
     ),
     cat(
+        10,
         "wage_arrears_focus",
         "拖欠农民工工资重点关注对象",
         Focus,
@@ -119,8 +134,9 @@ pub const CATEGORIES: &[Category] = &[
         true,
         true,
     ),
-    cat("tax_a_grade", "纳税信用A级纳税人", Red, "tax", true, false),
+    cat(11, "tax_a_grade", "纳税信用A级纳税人", Red, "tax", true, false),
     cat(
+        12,
         "contract_honouring",
         "守合同重信用企业",
         Red,
@@ -128,8 +144,9 @@ pub const CATEGORIES: &[Category] = &[
         true,
         false,
     ),
-    cat("customs_aeo", "海关高级认证企业", Red, "customs", true, false),
+    cat(13, "customs_aeo", "海关高级认证企业", Red, "customs", true, false),
     cat(
+        14,
         "integrity_model",
         "诚信建设先进典型",
         Red,
@@ -141,15 +158,12 @@ pub const CATEGORIES: &[Category] = &[
 
 impl Category {
     pub fn id(&self) -> CategoryId {
-        let i = CATEGORIES
-            .iter()
-            .position(|c| c.code == self.code)
-            .expect("categories come from CATEGORIES");
-        CategoryId(i as u16)
+        CategoryId(self.number)
     }
 
+    /// The category with this number, if there is one.
     pub fn by_id(id: CategoryId) -> Option<&'static Category> {
-        CATEGORIES.get(id.0 as usize)
+        CATEGORIES.iter().find(|c| c.number == id.0)
     }
 
     /// Finds a category by code or Chinese name.
@@ -183,8 +197,10 @@ mod tests {
 
     #[test]
     fn codes_and_names_are_unique_and_round_trip() {
-        for (i, c) in CATEGORIES.iter().enumerate() {
-            assert_eq!(c.id(), CategoryId(i as u16));
+        let mut numbers = std::collections::HashSet::new();
+        for c in CATEGORIES {
+            assert!(numbers.insert(c.number), "number {} twice", c.number);
+            assert_eq!(Category::by_id(c.id()).unwrap().code, c.code);
             assert_eq!(Category::parse(c.code).unwrap().code, c.code);
             assert_eq!(Category::parse(c.name_zh).unwrap().code, c.code);
             assert!(c.organisations || c.persons, "{}", c.code);

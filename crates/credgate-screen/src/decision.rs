@@ -19,7 +19,7 @@
 //! whose related person is listed gets `review`. Neither gets incentives.
 
 use crate::catalogue::{Catalogue, Effect, Measure};
-use crate::matcher::{Hit, MatchKind};
+use crate::matcher::{Hit, Relation};
 use credgate_index::Snapshot;
 use credgate_model::{EntryStatus, ListKind};
 
@@ -78,14 +78,14 @@ pub fn decide(
             continue;
         };
         let by_id = hit.kind.by_identifier();
-        let related = hit.kind == MatchKind::RelatedParty;
+        let related = hit.link.is_some();
         // A listed organisation's measures reach the person screened when
         // that person is its legal representative, principal or actual
         // controller. The other way round (an organisation whose related
         // person is listed) is for a clerk to weigh: review.
-        let to_person =
-            related && hit.entry_field.starts_with("related_parties.");
-        if related && !to_person && r.list != ListKind::Red {
+        let party_is_listed =
+            hit.link.is_some_and(|l| l.relation == Relation::PartyIsListed);
+        if party_is_listed && r.list != ListKind::Red {
             decision = decision.min(Decision::Review);
             continue;
         }

@@ -6,13 +6,18 @@
 //! the catalogue that apply ([`decision`]).
 
 pub mod catalogue;
+pub mod clock;
 pub mod decision;
 pub mod matcher;
 pub mod score;
 
 pub use catalogue::{Catalogue, CatalogueError, Effect, Measure};
+pub use clock::{Clock, SystemClock, TestClock, china_date};
 pub use decision::{AppliedMeasure, Decision, Verdict};
-pub use matcher::{Hit, MatchKind, MatchOptions, Query, QueryError};
+pub use matcher::{
+    EntryField, Hit, Link, MatchKind, MatchOptions, Query, QueryError,
+    QueryField, Relation,
+};
 
 use credgate_index::Snapshot;
 use std::sync::Arc;
@@ -73,14 +78,16 @@ impl Screener {
     }
 
     /// Screens one query; `scenario` selects the measures (all scenarios
-    /// when `None`).
+    /// when `None`); entries are judged in force on `today`, China's date
+    /// of the request ([`Clock::today`]).
     pub fn screen(
         &self,
         q: &Query,
         scenario: Option<&str>,
+        today: chrono::NaiveDate,
     ) -> Result<Outcome, ScreenError> {
         self.check_scenario(scenario)?;
-        let hits = matcher::find(&self.snapshot, q, &self.options)?;
+        let hits = matcher::find(&self.snapshot, q, &self.options, today)?;
         let verdict =
             decision::decide(&self.snapshot, &hits, &self.catalogue, scenario);
         Ok(Outcome { verdict, scenario: scenario.map(str::to_string), hits })

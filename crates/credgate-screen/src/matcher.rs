@@ -53,7 +53,8 @@ pub struct Query {
     pub include_exited: bool,
 }
 
-/// Tunables of matching.
+/// Tunables of matching. The day in-force is judged on is not one of
+/// them: it is passed with each query (see `clock.rs`).
 #[derive(Debug, Clone)]
 pub struct MatchOptions {
     /// Name hits below this score are dropped.
@@ -63,19 +64,52 @@ pub struct MatchOptions {
     pub max_candidates: usize,
     /// Hits returned at most (best first).
     pub max_hits: usize,
-    /// The day in-force is judged on.
-    pub today: NaiveDate,
 }
 
 impl Default for MatchOptions {
     fn default() -> Self {
-        MatchOptions {
-            min_score: 0.5,
-            max_candidates: 256,
-            max_hits: 20,
-            today: chrono::Local::now().date_naive(),
-        }
+        MatchOptions { min_score: 0.5, max_candidates: 256, max_hits: 20 }
     }
+}
+
+/// The query field a hit matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum QueryField {
+    Code,
+    Name,
+    LegalRepCode,
+}
+
+/// The entry field a hit matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EntryField {
+    Code,
+    SecondaryIds,
+    Name,
+    /// The ID number of the entry's related party in this role.
+    RelatedPartyId(PartyRole),
+}
+
+/// Which way a related-party hit links the subject screened and the
+/// listed entry; the decision differs (see `decision.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Relation {
+    /// The subject screened is the listed organisation's legal
+    /// representative, principal or actual controller: the
+    /// organisation's measures reach them where they extend to related
+    /// parties.
+    SubjectIsParty,
+    /// The listed entry is a related party of the subject screened (a
+    /// person its record names, or the legal representative given with
+    /// the query): for a clerk to weigh.
+    PartyIsListed,
+}
+
+/// How a related-party hit is related: the role and the direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Link {
+    pub role: PartyRole,
+    pub relation: Relation,
 }
 
 /// One explained hit.
@@ -84,16 +118,27 @@ pub struct Hit {
     pub ordinal: u32,
     pub kind: MatchKind,
     pub score: f32,
-    /// The query field that matched (`code`, `name`, `legal_rep_code`).
-    pub query_field: &'static str,
-    /// The entry field it matched (`code`, `name`,
-    /// `related_parties.legal_representative.id_number`, …).
-    pub entry_field: String,
-    /// The two keys compared.
+    pub query_field: QueryField,
+    pub entry_field: EntryField,
+    /// The two keys compared: identifiers or name keys. For an
+    /// organisation screened whose related person is listed, the query
+    /// key is that person's ID number as the organisation's record gives
+    /// it (the role is in `link`).
     pub query_key: String,
     pub entry_key: String,
+    /// What kind of identifier the keys are, when they are one (not for
+    /// names and old registration numbers): resident IDs are personal
+    /// data and are masked by that, not by their look.
+    pub identifier: Option<IdKind>,
+    /// Set exactly on related-party hits.
+    pub link: Option<Link>,
+}
+
+impl Hit {
     /// For related-party hits: the role linking the two.
-    pub role: Option<PartyRole>,
+    pub fn role(&self) -> Option<PartyRole> {
+        self.link.map(|l| l.role)
+    }
 }
 
 /// A query that cannot be screened.
@@ -183,11 +228,13 @@ pub fn validate_code(
         .map_err(|error| QueryError::InvalidCode { field, error })
 }
 
-/// Screens a query against a snapshot: every hit, explained, best first.
+/// Screens a query against a snapshot: every hit, explained, best first;
+/// entries are judged in force on `today` (China's date: see `clock.rs`).
 pub fn find(
     snap: &Snapshot,
     q: &Query,
     opts: &MatchOptions,
+    today: NaiveDate,
 ) -> Result<Vec<Hit>, QueryError> {
     let code = q.code.as_deref().filter(|c| !c.trim().is_empty());
     let name = q.name.as_deref().filter(|n| !n.trim().is_empty());
@@ -223,7 +270,7 @@ pub fn find(
     if name.is_some_and(|n| n.chars().count() > MAX_NAME_CHARS) {
         return Err(QueryError::NameTooLong { max: MAX_NAME_CHARS });
     }
-    let filter = Filter::new(snap, q, opts.today);
+    let filter = Filter::new(snap, q, today);
     let mut hits: Vec<Hit> = Vec::new();
     let mut push = |hit: Hit, r: &RecordView<'_>| {
         if filter.admits_ordinal(hit.ordinal) && filter.admits_record(r) {
@@ -239,11 +286,12 @@ pub fn find(
                     ordinal: ord,
                     kind: MatchKind::Code,
                     score: score::CODE,
-                    query_field: "code",
-                    entry_field: "code".into(),
+                    query_field: QueryField::Code,
+                    entry_field: EntryField::Code,
                     query_key: v.normalized.clone(),
                     entry_key: r.code.to_string(),
-                    role: None,
+                    identifier: Some(v.kind),
+                    link: None,
                 },
                 &r,
             );
@@ -262,11 +310,12 @@ pub fn find(
                     ordinal: ord,
                     kind: MatchKind::Code,
                     score: score::CODE,
-                    query_field: "code",
-                    entry_field: "secondary_ids".into(),
+                    query_field: QueryField::Code,
+                    entry_field: EntryField::SecondaryIds,
                     query_key: key.clone(),
                     entry_key: key.clone(),
-                    role: None,
+                    identifier: None,
+                    link: None,
                 },
                 &r,
             );
@@ -280,11 +329,15 @@ pub fn find(
                     ordinal: ord,
                     kind: MatchKind::RelatedParty,
                     score: score::RELATED_BY_CODE,
-                    query_field: "legal_rep_code",
-                    entry_field: "code".into(),
+                    query_field: QueryField::LegalRepCode,
+                    entry_field: EntryField::Code,
                     query_key: rep.normalized.clone(),
                     entry_key: r.code.to_string(),
-                    role: Some(PartyRole::LegalRepresentative),
+                    identifier: Some(IdKind::ResidentId),
+                    link: Some(Link {
+                        role: PartyRole::LegalRepresentative,
+                        relation: Relation::PartyIsListed,
+                    }),
                 },
                 &r,
             );
@@ -342,14 +395,15 @@ fn related(
                     ordinal: ord,
                     kind: MatchKind::RelatedParty,
                     score: score::RELATED_BY_CODE,
-                    query_field: "code",
-                    entry_field: format!(
-                        "related_parties.{}.id_number",
-                        role.code()
-                    ),
+                    query_field: QueryField::Code,
+                    entry_field: EntryField::RelatedPartyId(role),
                     query_key: v.normalized.clone(),
                     entry_key: v.normalized.clone(),
-                    role: Some(role),
+                    identifier: Some(IdKind::ResidentId),
+                    link: Some(Link {
+                        role,
+                        relation: Relation::SubjectIsParty,
+                    }),
                 };
                 push(hit, &r);
             }
@@ -375,11 +429,20 @@ fn related(
                         ordinal: ord,
                         kind: MatchKind::RelatedParty,
                         score: score::RELATED_VIA_RECORD,
-                        query_field: "code",
-                        entry_field: "code".into(),
-                        query_key: format!("{}:{}", role.code(), id),
+                        query_field: QueryField::Code,
+                        entry_field: EntryField::Code,
+                        query_key: id.clone(),
                         entry_key: r.code.to_string(),
-                        role: Some(role),
+                        // The keys are the listed entry's own code.
+                        identifier: Some(
+                            credgate_model::Entry::expected_id_kind(
+                                r.subject_kind,
+                            ),
+                        ),
+                        link: Some(Link {
+                            role,
+                            relation: Relation::PartyIsListed,
+                        }),
                     };
                     push(hit, &r);
                 }
@@ -470,11 +533,12 @@ fn names(
             ordinal: ord,
             kind: match_kind,
             score,
-            query_field: "name",
-            entry_field: "name".into(),
+            query_field: QueryField::Name,
+            entry_field: EntryField::Name,
             query_key: keys.parts.key.clone(),
             entry_key: r.name_key.to_string(),
-            role: None,
+            identifier: None,
+            link: None,
         });
     }
 }

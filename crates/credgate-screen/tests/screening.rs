@@ -160,11 +160,15 @@ fn screener() -> &'static Screener {
         let out = dir.path().join("s.snapshot");
         build(&input, &out, &BuildOptions::default(), &|_| {}).unwrap();
         let snap = Arc::new(Snapshot::open(&out).unwrap());
-        let mut s = Screener::new(snap, Arc::new(Catalogue::builtin()));
-        s.options.today = d(2026, 1, 1);
+        let s = Screener::new(snap, Arc::new(Catalogue::builtin()));
         (dir, s)
     })
     .1
+}
+
+/// The day the fixture is screened on.
+fn today() -> NaiveDate {
+    d(2026, 1, 1)
 }
 
 fn q(code: &str, name: &str) -> Query {
@@ -182,7 +186,7 @@ fn run(
     scenario: Option<&str>,
 ) -> (Vec<(String, MatchKind)>, Decision, f32) {
     let s = screener();
-    let out = s.screen(&query, scenario).unwrap();
+    let out = s.screen(&query, scenario, today()).unwrap();
     let hits = out
         .hits
         .iter()
@@ -371,8 +375,9 @@ fn focus_red_conflict_disputed_exited() {
         Decision::Incentive,
     );
     let s = screener();
-    let out =
-        s.screen(&q(&uscc(4), ""), Some("government_procurement")).unwrap();
+    let out = s
+        .screen(&q(&uscc(4), ""), Some("government_procurement"), today())
+        .unwrap();
     assert_eq!(out.verdict.decision, Decision::Block);
     assert!(out.verdict.conflict);
     assert!(
@@ -423,17 +428,17 @@ fn list_filters() {
 #[test]
 fn bad_queries_are_errors() {
     let s = screener();
-    let e = s.screen(&q("91110000600037341N", ""), None).unwrap_err();
+    let e = s.screen(&q("91110000600037341N", ""), None, today()).unwrap_err();
     assert_eq!(
         e.to_string(),
         "code: check_digit: check character is 'N', expected 'L'"
     );
     assert!(matches!(
-        s.screen(&q("", ""), None).unwrap_err(),
+        s.screen(&q("", ""), None, today()).unwrap_err(),
         ScreenError::Query(_)
     ));
-    let e = s.screen(&q(&uscc(1), ""), Some("lottery")).unwrap_err();
+    let e = s.screen(&q(&uscc(1), ""), Some("lottery"), today()).unwrap_err();
     assert!(e.to_string().starts_with("scenario: 'lottery' is not known; known scenarios: government_procurement, bidding"), "{e}");
     let long = "恒".repeat(300);
-    assert!(s.screen(&q("", &long), None).is_err());
+    assert!(s.screen(&q("", &long), None, today()).is_err());
 }

@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use credgate_bulk::{BulkError, InputFormat, OutputFormat, RowWriter};
 use credgate_entries::Encoding;
-use credgate_screen::{MatchKind, Outcome};
+use credgate_screen::{MatchKind, Outcome, QueryField};
 use futures_util::StreamExt;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -39,11 +39,14 @@ fn live(state: &AppState) -> Result<Arc<Live>, ApiError> {
 }
 
 /// The person-ID numbers a request queries, by query field.
-fn person_ids(req: &ScreenRequest) -> Vec<(&'static str, String)> {
-    [("code", &req.code), ("legal_rep_code", &req.legal_rep_code)]
-        .into_iter()
-        .filter_map(|(f, v)| Some((f, access::person_id(v.as_deref()?)?)))
-        .collect()
+fn person_ids(req: &ScreenRequest) -> Vec<(QueryField, String)> {
+    [
+        (QueryField::Code, &req.code),
+        (QueryField::LegalRepCode, &req.legal_rep_code),
+    ]
+    .into_iter()
+    .filter_map(|(f, v)| Some((f, access::person_id(v.as_deref()?)?)))
+    .collect()
 }
 
 /// What the enumeration detector learns from one answer.
@@ -84,11 +87,13 @@ fn seen(live: &Live, req: &ScreenRequest, outcome: &Outcome) -> Seen {
 fn screen_one(
     live: &Live,
     req: &ScreenRequest,
+    today: chrono::NaiveDate,
     pii: Pii,
 ) -> Result<(ScreenResponse, view::Disclosed, Seen), ApiError> {
     let started = Instant::now();
     let query = req.query()?;
-    let outcome = live.screener.screen(&query, req.scenario.as_deref())?;
+    let outcome =
+        live.screener.screen(&query, req.scenario.as_deref(), today)?;
     let took = started.elapsed();
     let decision = outcome.verdict.decision.code();
     metrics::histogram!("credgate_screen_duration_seconds", "decision" => decision)
@@ -140,7 +145,9 @@ pub async fn screen(
     const ENDPOINT: &str = "/v1/screen";
     caller
         .screening(ENDPOINT, person_ids(&req).into_iter().map(|(_, id)| id))?;
-    let (resp, disclosed, seen) = screen_one(&live, &req, caller.pii())?;
+    let today = state.clock.today();
+    let (resp, disclosed, seen) =
+        screen_one(&live, &req, today, caller.pii())?;
     caller.screened(ENDPOINT, seen.shown, seen.misses)?;
     audit(&state, &caller, ENDPOINT, &disclosed)?;
     Ok(Json(resp))
@@ -203,10 +210,12 @@ pub async fn batch(
     )?;
     let live = live(&state)?;
     let pii = caller.pii();
+    // One date for the whole batch: its items are one question.
+    let today = state.clock.today();
     let answers = blocking("batch", move || {
         req.items
             .par_iter()
-            .map(|item| screen_one(&live, item, pii))
+            .map(|item| screen_one(&live, item, today, pii))
             .collect::<Vec<_>>()
     })
     .await?;
@@ -468,6 +477,7 @@ pub async fn bulk(
 
     let (tx, mut rx) = tokio::sync::mpsc::channel(8);
     let scenario = params.scenario.clone();
+    let today = state.clock.today();
     tokio::task::spawn_blocking(move || {
         // The spool file is removed and the slot freed when the job ends.
         let _held = (spool, permit);
@@ -484,6 +494,7 @@ pub async fn bulk(
                 &live.screener,
                 scenario.as_deref(),
                 Some(deadline),
+                today,
                 |rows| {
                     // Rate limit and enumeration detector, per batch.
                     caller

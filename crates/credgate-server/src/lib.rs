@@ -25,6 +25,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use config::Config;
+use credgate_screen::{Clock, SystemClock};
 use error::ApiError;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use snapshots::Store;
@@ -44,6 +45,9 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// Slots for bulk jobs (`bulk_max_jobs`).
     pub bulk_jobs: Arc<tokio::sync::Semaphore>,
+    /// Where every screening request takes its date (China's date, per
+    /// request); tests set it.
+    pub clock: Arc<dyn Clock>,
 }
 
 #[derive(OpenApi)]
@@ -246,8 +250,17 @@ pub enum StartError {
 }
 
 impl Server {
-    /// Loads the snapshot to serve, if any, and binds.
+    /// Loads the snapshot to serve, if any, and binds; screens by the
+    /// system clock.
     pub async fn start(config: Config) -> Result<Server, StartError> {
+        Server::start_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    /// [`Server::start`] with the clock that dates every screening.
+    pub async fn start_with_clock(
+        config: Config,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Server, StartError> {
         let io = |what: String| move |source| StartError::Io { what, source };
         // Installed before the first snapshot loads, so its metrics count.
         let metrics = metrics_handle();
@@ -300,6 +313,7 @@ impl Server {
             store,
             audit,
             metrics,
+            clock,
         };
         Ok(Server { addr, state, listener })
     }

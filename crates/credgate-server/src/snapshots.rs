@@ -249,12 +249,11 @@ pub fn load(path: &Path, catalogue: Arc<Catalogue>) -> Result<Live, String> {
             include_related: true,
             ..Default::default()
         };
-        let mut opts = screener.options.clone();
-        opts.today = r.listed_on;
         let hits = credgate_screen::matcher::find(
             snap,
             &Query { include_exited: true, ..q },
-            &opts,
+            &screener.options,
+            r.listed_on,
         )
         .map_err(|e| format!("smoke query on entry {}: {e}", r.entry_id))?;
         if !hits.iter().any(|h| h.ordinal == ord && h.kind == MatchKind::Code)

@@ -2,9 +2,12 @@
 //! of an [`Outcome`] into a response. Personal ID numbers are masked
 //! (**************1234) unless the caller is entitled to see them.
 
+use credgate_ident::IdKind;
 use credgate_index::Snapshot;
 use credgate_model::{Category, EntryStatus, ListKind, SubjectKind};
-use credgate_screen::{Hit, Outcome, Query};
+use credgate_screen::{
+    EntryField, Hit, Link, Outcome, Query, QueryField, Relation,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -78,11 +81,14 @@ impl ScreenRequest {
     }
 }
 
-/// The snapshot an answer came from.
+/// The snapshot an answer came from; the same shape in the API and in
+/// `credgate check --json`.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SnapshotRef {
     /// The snapshot's file name.
     pub version: String,
+    /// The snapshot file format version.
+    pub format_version: u32,
     /// When it was built (RFC 3339).
     pub built_at: String,
     pub entries: u64,
@@ -183,26 +189,61 @@ pub fn mask_id(id: &str, visible: usize) -> String {
     "*".repeat(n - keep) + &id.chars().skip(n - keep).collect::<String>()
 }
 
-/// Masks `s` when it is a resident ID (or `role:ID`) and PII is not to be
-/// shown.
+/// Masks `s` when it is a resident ID and PII is not to be shown.
 pub fn pii(s: &str, how: impl Into<Pii>) -> String {
     let Pii::Mask { visible } = how.into() else {
         return s.to_string();
     };
-    if credgate_ident::validate_as(s, credgate_ident::IdKind::ResidentId)
-        .is_ok()
-    {
+    if credgate_ident::validate_as(s, IdKind::ResidentId).is_ok() {
         return mask_id(s, visible);
-    }
-    if let Some((role, id)) = s.split_once(':') {
-        return format!("{role}:{}", pii(id, Pii::Mask { visible }));
     }
     s.to_string()
 }
 
-fn is_resident_id(s: &str) -> bool {
-    let id = s.rsplit(':').next().unwrap_or(s);
-    credgate_ident::validate_as(id, credgate_ident::IdKind::ResidentId).is_ok()
+/// The API name of a query field.
+pub fn query_field(f: QueryField) -> &'static str {
+    match f {
+        QueryField::Code => "code",
+        QueryField::Name => "name",
+        QueryField::LegalRepCode => "legal_rep_code",
+    }
+}
+
+/// The API name of an entry field (`related_parties.ROLE.id_number` for
+/// a related party's ID).
+pub fn entry_field(f: EntryField) -> String {
+    match f {
+        EntryField::Code => "code".into(),
+        EntryField::SecondaryIds => "secondary_ids".into(),
+        EntryField::Name => "name".into(),
+        EntryField::RelatedPartyId(role) => {
+            format!("related_parties.{}.id_number", role.code())
+        }
+    }
+}
+
+/// Whether a hit's keys are personal ID numbers: known from the hit's
+/// type, not guessed from the keys' look.
+fn personal_keys(h: &Hit) -> bool {
+    h.identifier == Some(IdKind::ResidentId)
+}
+
+/// The query and entry keys of a hit as shown: resident IDs masked
+/// unless `how` shows them; an organisation's related person as `ROLE:ID`.
+pub fn keys(h: &Hit, how: impl Into<Pii>) -> (String, String) {
+    let how = how.into();
+    let key = |k: &str| {
+        if personal_keys(h) { pii(k, how) } else { k.to_string() }
+    };
+    let query = match h.link {
+        Some(Link { role, relation: Relation::PartyIsListed })
+            if h.query_field == QueryField::Code =>
+        {
+            format!("{}:{}", role.code(), key(&h.query_key))
+        }
+        _ => key(&h.query_key),
+    };
+    (query, key(&h.entry_key))
 }
 
 /// Personal data an answer disclosed unmasked: (entry id, ID number).
@@ -219,15 +260,20 @@ fn hit(
     let category = Category::by_id(r.category);
     let person = r.subject_kind == SubjectKind::Person;
     if show_pii {
-        for k in [r.code, &h.query_key, &h.entry_key] {
-            if (person || k != r.code) && is_resident_id(k) {
-                let id = k.rsplit(':').next().unwrap_or(k).to_string();
-                if !disclosed.iter().any(|(_, d)| *d == id) {
-                    disclosed.push((r.entry_id.to_string(), id));
-                }
+        let mut ids: Vec<&str> = Vec::new();
+        if person {
+            ids.push(r.code);
+        }
+        if personal_keys(h) {
+            ids.extend([h.query_key.as_str(), h.entry_key.as_str()]);
+        }
+        for id in ids {
+            if !disclosed.iter().any(|(_, d)| d == id) {
+                disclosed.push((r.entry_id.to_string(), id.to_string()));
             }
         }
     }
+    let (query_key, entry_key) = keys(h, how);
     Some(HitView {
         entry_id: r.entry_id.into(),
         list: r.list.code().into(),
@@ -235,11 +281,11 @@ fn hit(
         category_zh: category.map(|c| c.name_zh.into()),
         kind: h.kind.code().into(),
         score: (f64::from(h.score) * 1000.0).round() / 1000.0,
-        query_field: h.query_field.into(),
-        entry_field: h.entry_field.clone(),
-        query_key: pii(&h.query_key, how),
-        entry_key: pii(&h.entry_key, how),
-        role: h.role.map(|r| r.code().into()),
+        query_field: query_field(h.query_field).into(),
+        entry_field: entry_field(h.entry_field),
+        query_key,
+        entry_key,
+        role: h.role().map(|r| r.code().into()),
         subject_type: r.subject_kind.code().into(),
         name: r.name.into(),
         code: if person { pii(r.code, how) } else { r.code.into() },
@@ -299,6 +345,7 @@ pub fn response(
 pub fn snapshot_ref(snap: &Snapshot, version: &str) -> SnapshotRef {
     SnapshotRef {
         version: version.into(),
+        format_version: snap.header().version,
         built_at: rfc3339(snap.header().built_at),
         entries: snap.len() as u64,
     }
@@ -319,10 +366,6 @@ mod tests {
         let id = "11010519491231002X";
         assert_eq!(pii(id, false), "**************002X");
         assert_eq!(pii(id, true), id);
-        assert_eq!(
-            pii(&format!("legal_representative:{id}"), false),
-            "legal_representative:**************002X"
-        );
         // A USCC is not personal data.
         assert_eq!(pii("91350100M000100Y43", false), "91350100M000100Y43");
         // Fewer visible characters when configured; never more than 4.

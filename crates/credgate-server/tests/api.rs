@@ -13,15 +13,17 @@ fn black_org(h: &Harness) -> credgate_model::Entry {
         .find(|e| {
             e.subject_kind == SubjectKind::Organisation
                 && e.list == ListKind::Black
-                && in_force(e)
+                && in_force(e, h)
         })
         .unwrap()
         .clone()
 }
 
-fn in_force(e: &credgate_model::Entry) -> bool {
+/// In force on the harness clock's date.
+fn in_force(e: &credgate_model::Entry, h: &Harness) -> bool {
+    use credgate_screen::Clock;
     e.status == EntryStatus::Active
-        && e.valid_until.is_none_or(|u| u > chrono::Local::now().date_naive())
+        && e.valid_until.is_none_or(|u| u >= h.clock.today())
 }
 
 #[tokio::test]
@@ -103,7 +105,7 @@ async fn personal_ids_are_masked_unless_entitled_and_every_disclosure_is_audited
     let p = h
         .entries
         .iter()
-        .find(|e| e.subject_kind == SubjectKind::Person && in_force(e))
+        .find(|e| e.subject_kind == SubjectKind::Person && in_force(e, &h))
         .unwrap()
         .clone();
     // No more than the last four characters: the region and birth date
@@ -304,7 +306,7 @@ async fn batch_answers_in_order_with_per_item_errors() {
         }
         let e = &h.entries[i];
         i += 1;
-        if e.status == EntryStatus::Revoked || !in_force(e) {
+        if e.status == EntryStatus::Revoked || !in_force(e, &h) {
             continue;
         }
         let hit = &r["result"]["hits"][0];
@@ -415,5 +417,90 @@ async fn screen_keys_see_no_key_names_and_no_refusal_details() {
     assert_ne!(shown, detail, "a screen key sees the refusal's details");
     let dir = h.dir.path().to_str().unwrap();
     assert!(!screen.to_string().contains(dir), "{screen}");
+    h.stop().await;
+}
+
+/// "Today" is China's date per request from the server's clock, not the
+/// date the snapshot went live: an entry valid until D hits at 23:59 on D
+/// (Shanghai) and no longer at 00:00 on D+1, with no swap in between.
+#[tokio::test]
+async fn an_entry_stops_hitting_at_midnight_china_time() {
+    use chrono::NaiveTime;
+    let mut h = Harness::start().await;
+    let e = h
+        .entries
+        .iter()
+        .filter(|e| in_force(e, &h) && e.list == ListKind::Black)
+        .filter(|e| e.valid_until.is_some())
+        .min_by_key(|e| e.valid_until)
+        .unwrap()
+        .clone();
+    let until = e.valid_until.unwrap();
+    let hits_e = |body: &Value| {
+        body["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|hit| hit["entry_id"] == e.entry_id.as_str())
+    };
+    let body = json!({"code": e.code});
+    h.clock.set_china(until, NaiveTime::from_hms_opt(23, 59, 0).unwrap());
+    let (status, b) = h.post_json("/v1/screen", SCREEN, body.clone()).await;
+    assert_eq!(status, 200, "{b}");
+    assert!(hits_e(&b), "23:59 on {until}: {b}");
+    h.clock.set_china(until.succ_opt().unwrap(), NaiveTime::MIN);
+    let (_, b) = h.post_json("/v1/screen", SCREEN, body.clone()).await;
+    assert!(!hits_e(&b), "00:00 the day after {until}: {b}");
+    let (_, b) = h
+        .post_json("/v1/screen/batch", SCREEN, json!({"items": [body]}))
+        .await;
+    assert!(!hits_e(&b["results"][0]["result"]), "batch: {b}");
+    h.stop().await;
+}
+
+/// An organisation whose listed legal representative its record names:
+/// the related person's ID is masked in both keys for a `screen` key,
+/// and the role comes from the hit, not from parsing `role:id`.
+#[tokio::test]
+async fn related_persons_ids_are_masked_by_the_hits_type() {
+    let mut h = Harness::start().await;
+    let listed: std::collections::HashSet<&str> = h
+        .entries
+        .iter()
+        .filter(|e| e.subject_kind == SubjectKind::Person && in_force(e, &h))
+        .map(|e| e.code.as_str())
+        .collect();
+    let (org, person) = h
+        .entries
+        .iter()
+        .filter(|e| e.subject_kind == SubjectKind::Organisation)
+        .find_map(|e| {
+            let p = e.related.iter().find(|p| {
+                p.id_number.as_deref().is_some_and(|i| listed.contains(i))
+            })?;
+            Some((e.clone(), p.clone()))
+        })
+        .expect("the generator lists some legal representatives");
+    let id = person.id_number.clone().unwrap();
+    let (status, b) =
+        h.post_json("/v1/screen", SCREEN, json!({"code": org.code})).await;
+    assert_eq!(status, 200, "{b}");
+    assert!(!b.to_string().contains(&id), "unmasked: {b}");
+    let hit = b["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|hit| {
+            hit["kind"] == "related_party" && hit["subject_type"] == "person"
+        })
+        .unwrap_or_else(|| panic!("no related person hit: {b}"));
+    let masked = credgate_server::view::mask_id(&id, 4);
+    assert_eq!(
+        hit["query_key"],
+        format!("{}:{masked}", person.role.code()).as_str()
+    );
+    assert_eq!(hit["entry_key"], masked.as_str());
+    assert_eq!(hit["role"], person.role.code());
+    assert_eq!(hit["entry_field"], "code");
     h.stop().await;
 }

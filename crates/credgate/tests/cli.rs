@@ -354,3 +354,74 @@ fn bulk_cli_reads_ragged_quoted_bom_crlf_rows_and_neutralises_formulas() {
     assert!(!rows[2][2].is_empty(), "screened after the ragged row");
     assert_eq!(&rows[3][0], "'+cmd|'/C calc'!A0");
 }
+
+fn golden() -> (std::path::PathBuf, std::path::PathBuf) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let version = credgate_index::format::VERSION;
+    (
+        root.join(format!(
+            "credgate-index/tests/data/golden-v{version}.snapshot"
+        )),
+        root.join("credgate-screen/tests/data/golden-measures.toml"),
+    )
+}
+
+/// `check --json` answers in the service's shape, `snapshot` included:
+/// the same object the API gives for the same file.
+#[test]
+fn check_json_has_the_api_shape() {
+    let (snap, measures) = golden();
+    let o = credgate(&[
+        "check",
+        "--snapshot",
+        snap.to_str().unwrap(),
+        "--measures",
+        measures.to_str().unwrap(),
+        "--code",
+        "91320106100000016T",
+        "--scenario",
+        "government_procurement",
+        "--today",
+        "2026-01-15",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let s = credgate_index::Snapshot::open(&snap).unwrap();
+    let name = snap.file_name().unwrap().to_str().unwrap();
+    let api = credgate_server::view::snapshot_ref(&s, name);
+    assert_eq!(json["snapshot"], serde_json::to_value(api).unwrap());
+    assert!(json["snapshot"]["version"].is_string());
+    assert_eq!(json["decision"], "block");
+    assert_eq!(json["hits"][0]["entry_id"], "G01");
+}
+
+/// `--today` sets the day entries are judged in force on; without it the
+/// day is today in China (the entry below expired in 2025).
+#[test]
+fn check_judges_validity_on_the_given_day() {
+    let (snap, measures) = golden();
+    let check = |today: Option<&str>| {
+        let mut args = vec![
+            "check",
+            "--snapshot",
+            snap.to_str().unwrap(),
+            "--measures",
+            measures.to_str().unwrap(),
+            "--code",
+            "914403051000000593",
+            "--json",
+        ];
+        if let Some(t) = today {
+            args.extend(["--today", t]);
+        }
+        let o = credgate(&args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let json: serde_json::Value =
+            serde_json::from_str(&stdout(&o)).unwrap();
+        json["hits"].as_array().unwrap().len()
+    };
+    assert_eq!(check(Some("2025-06-30")), 1, "the last day");
+    assert_eq!(check(Some("2025-07-01")), 0, "the day after");
+    assert_eq!(check(None), 0, "today");
+}

@@ -6,10 +6,12 @@
 use credgate_entries::{EntryWriter, Format};
 use credgate_gen::{GenOptions, Generator};
 use credgate_model::Entry;
+use credgate_screen::TestClock;
 use credgate_server::Server;
 use credgate_server::access::hash_key;
 use credgate_server::config::{Config, KeyConfig, Role};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 pub const SCREEN: &str = "cg_test_screen";
 pub const PII: &str = "cg_test_pii";
@@ -79,8 +81,17 @@ pub fn publish(
     entries
 }
 
+/// The generator's `as_of` date: the harness's clock starts at noon of it
+/// in China, so that tests do not depend on the wall clock (the data would
+/// have expired by late 2029).
+pub fn as_of() -> chrono::NaiveDate {
+    GenOptions::new(0).as_of
+}
+
 pub struct Harness {
     pub dir: tempfile::TempDir,
+    /// The server's clock; tests move it.
+    pub clock: Arc<TestClock>,
     pub base: String,
     pub entries: Vec<Entry>,
     pub client: reqwest::Client,
@@ -131,7 +142,12 @@ impl Harness {
         adjust(&mut config);
         let audit_log = config.audit_log();
         let accepted_dir = config.accepted_dir();
-        let server = Server::start(config).await.unwrap();
+        let clock = Arc::new(TestClock::at_china(
+            as_of(),
+            chrono::NaiveTime::from_hms_opt(12, 0, 0).unwrap(),
+        ));
+        let server =
+            Server::start_with_clock(config, clock.clone()).await.unwrap();
         let store = server.state.store.clone();
         let base = format!("http://{}", server.addr);
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -140,6 +156,7 @@ impl Harness {
         }));
         Harness {
             dir,
+            clock,
             base,
             entries,
             client: reqwest::Client::new(),

@@ -65,6 +65,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         &screener,
         args.screen.scenario.as_deref(),
         None,
+        args.screen.today(),
         |rows| rows.iter().try_for_each(|r| writer.write(r)),
         &|n| pb.set_position(n),
     )

@@ -1,6 +1,8 @@
 use credgate_index::Snapshot;
 use credgate_model::{ListKind, SubjectKind};
-use credgate_screen::{Catalogue, MatchOptions, Query, Screener};
+use credgate_screen::{
+    Catalogue, Clock, MatchOptions, Query, Screener, SystemClock,
+};
 use credgate_server::view::{self, pii};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -33,9 +35,19 @@ pub struct ScreenArgs {
     /// Show full personal ID numbers (masked otherwise).
     #[arg(long)]
     pub show_pii: bool,
+    /// Judge entries in force on this date (YYYY-MM-DD) instead of
+    /// today's date in China.
+    #[arg(long, value_name = "DATE")]
+    pub today: Option<chrono::NaiveDate>,
 }
 
 impl ScreenArgs {
+    /// The date entries are judged in force on: `--today`, or the date in
+    /// China now (the service's rule), whatever this machine's zone.
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.today.unwrap_or_else(|| SystemClock.today())
+    }
+
     pub fn screener(&self) -> anyhow::Result<Screener> {
         let snap = Snapshot::open(&self.snapshot)?;
         let catalogue = load_catalogue(self.measures.as_deref())?;
@@ -99,28 +111,32 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         include_exited: false,
     };
     let started = Instant::now();
-    let outcome =
-        match screener.screen(&query, args.screen.scenario.as_deref()) {
-            Ok(o) => o,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return Ok(ExitCode::from(1));
-            }
-        };
+    let today = args.screen.today();
+    let outcome = match screener.screen(
+        &query,
+        args.screen.scenario.as_deref(),
+        today,
+    ) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(1));
+        }
+    };
     let took = started.elapsed().as_micros();
     let snap = &screener.snapshot;
     let show = args.screen.show_pii;
     if args.json {
-        let (resp, _) = view::response(snap, "", &outcome, show, took as u64);
-        let mut json = serde_json::to_value(resp)?;
-        // The CLI has always reported the snapshot by format version and
-        // build time in seconds; the API names it by file.
-        json["snapshot"] = serde_json::json!({
-            "version": snap.header().version,
-            "built_at": snap.header().built_at,
-            "entries": snap.len(),
-        });
-        println!("{json}");
+        // The service's response, snapshot named by file as the service
+        // names it: one shape for CLI and API.
+        let version = snap
+            .path()
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let (resp, _) =
+            view::response(snap, &version, &outcome, show, took as u64);
+        println!("{}", serde_json::to_string(&resp)?);
         return Ok(ExitCode::SUCCESS);
     }
     println!(
@@ -166,19 +182,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 .map_or("?", |c| c.code),
             h.kind.code(),
             h.score,
-            h.role.map(|r| format!(" as {}", r.code())).unwrap_or_default(),
+            h.role().map(|r| format!(" as {}", r.code())).unwrap_or_default(),
             r.name,
             code,
             snap.string(r.authority),
             r.document_number,
             r.status.code(),
         );
+        let (query_key, entry_key) = view::keys(h, show);
         println!(
-            "    {} {} ↔ {} {}",
-            h.query_field,
-            pii(&h.query_key, show),
-            h.entry_field,
-            pii(&h.entry_key, show)
+            "    {} {query_key} ↔ {} {entry_key}",
+            view::query_field(h.query_field),
+            view::entry_field(h.entry_field),
         );
     }
     println!("({} µs)", took);

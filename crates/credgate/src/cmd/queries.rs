@@ -34,7 +34,8 @@ pub fn gen_queries(args: GenArgs) -> anyhow::Result<ExitCode> {
     let reader = EntryReader::open(&args.entries, ReadOptions::default())
         .with_context(|| format!("reading {}", args.entries.display()))?;
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(args.seed);
-    let today = chrono::Local::now().date_naive();
+    // Usable means in force today in China, as the service judges it.
+    let today = credgate_screen::Clock::today(&credgate_screen::SystemClock);
     let want = args.count * 2;
     let mut sample = Vec::with_capacity(want);
     let mut seen = 0u64;
@@ -99,6 +100,7 @@ pub fn accuracy(args: AccuracyArgs) -> anyhow::Result<ExitCode> {
     let screener = args.screen.screener()?;
     let qs = queries::read_csv(&args.queries)?;
     let scenario = args.screen.scenario.as_deref();
+    let today = args.screen.today();
     let results: Vec<(usize, bool, f32, Decision, bool)> = qs
         .par_iter()
         .enumerate()
@@ -109,7 +111,7 @@ pub fn accuracy(args: AccuracyArgs) -> anyhow::Result<ExitCode> {
                 include_related: true,
                 ..Default::default()
             };
-            match screener.screen(&query, scenario) {
+            match screener.screen(&query, scenario, today) {
                 Ok(o) => {
                     let hit = o.hits.iter().find(|h| {
                         screener

@@ -11,7 +11,8 @@ pub struct BuildArgs {
     /// Entries file (CSV or JSON Lines).
     #[arg(long)]
     input: PathBuf,
-    /// Snapshot file to write (written as FILE.tmp, synced, renamed).
+    /// Snapshot file to write (written under a hidden temporary name
+    /// beside it, synced, renamed; removed if the build fails).
     #[arg(long)]
     out: PathBuf,
     /// Keep the good rows of a file with bad rows.
