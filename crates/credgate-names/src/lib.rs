@@ -31,6 +31,7 @@ use unicode_normalization::UnicodeNormalization;
 /// whitespace runs collapsed to one space and trimmed. Punctuation is
 /// kept; [`match_key`] drops it.
 pub fn normalize(text: &str) -> String {
+    use unicode_normalization::char::is_combining_mark;
     let mut mapped = String::with_capacity(text.len());
     let mut pending_space = false;
     // Most names are already NFKC (CJK ideographs, ASCII): the quick check
@@ -42,6 +43,12 @@ pub fn normalize(text: &str) -> String {
         };
     for c in nfkc {
         let c = map_leftover(c);
+        // Combining marks carry nothing in a Chinese name, and canonical
+        // reordering around them made normalising twice differ from once
+        // (a proptest found "\u{1e000}\u{fe72}").
+        if is_combining_mark(c) {
+            continue;
+        }
         if c.is_whitespace() {
             pending_space = !mapped.is_empty();
             continue;
@@ -57,7 +64,12 @@ pub fn normalize(text: &str) -> String {
     if simplified.bytes().any(|b| b.is_ascii_uppercase())
         || !simplified.is_ascii()
     {
-        simplified.chars().flat_map(char::to_lowercase).collect()
+        // Lowercasing can add a combining mark (İ → i + U+0307).
+        simplified
+            .chars()
+            .flat_map(char::to_lowercase)
+            .filter(|c| !is_combining_mark(*c))
+            .collect()
     } else {
         simplified
     }

@@ -299,3 +299,16 @@ proptest! {
         let _ = person_key(&s);
     }
 }
+
+#[test]
+fn combining_marks_are_dropped_so_normalising_is_idempotent() {
+    for s in ["\u{1e000}\u{fe72}", "恒\u{0301}瑞科技", "İ恒瑞"] {
+        let once = normalize(s);
+        assert!(
+            !once.chars().any(unicode_normalization::char::is_combining_mark),
+            "{once:?}"
+        );
+        assert_eq!(normalize(&once), once, "{s:?}");
+    }
+    assert_eq!(normalize("恒\u{0301}瑞科技"), normalize("恒瑞科技"));
+}
