@@ -41,6 +41,9 @@ pub struct BuildOptions {
     /// Rows per batch of the pipeline; 0 means the default (16,384).
     /// Tests use tiny batches to run many through the pipeline.
     pub batch_rows: usize,
+    /// Marks the snapshot as made of synthetic (demo) data, so that a
+    /// service serving it can say so.
+    pub synthetic: bool,
 }
 
 /// What a build reports as it goes.
@@ -526,6 +529,7 @@ pub fn build(
         "format_version": crate::format::VERSION,
         "credgate_version": env!("CARGO_PKG_VERSION"),
         "built_at": built_at,
+        "synthetic": opts.synthetic,
         "source": {
             "file": input.file_name().map(|n| n.to_string_lossy().to_string()),
             "digest_xxh3_128": format!("{digest:032x}"),

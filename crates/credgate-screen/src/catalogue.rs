@@ -220,6 +220,13 @@ impl Catalogue {
         self.scenarios.iter().find(|s| s.id == id)
     }
 
+    /// The scenario a caller means: its id (`government_procurement`) or
+    /// its Chinese name (`政府采购`), surrounding spaces ignored.
+    pub fn find_scenario(&self, given: &str) -> Option<&Scenario> {
+        let given = given.trim();
+        self.scenarios.iter().find(|s| s.id == given || s.name_zh == given)
+    }
+
     /// The measures of a category in a scenario, or in every scenario when
     /// `scenario` is `None`.
     pub fn measures<'a>(

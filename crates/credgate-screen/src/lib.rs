@@ -55,26 +55,34 @@ impl Screener {
         Screener { snapshot, catalogue, options: MatchOptions::default() }
     }
 
-    /// Refuses a scenario the catalogue does not know, listing the known
-    /// ones; `None` (every scenario) is always fine.
+    /// The catalogue id of a scenario given by id or Chinese name;
+    /// refuses one the catalogue does not know, listing the known ones.
+    /// `None` (every scenario) is always fine.
+    pub fn resolve_scenario(
+        &self,
+        scenario: Option<&str>,
+    ) -> Result<Option<&str>, ScreenError> {
+        let Some(given) = scenario else { return Ok(None) };
+        match self.catalogue.find_scenario(given) {
+            Some(s) => Ok(Some(s.id.as_str())),
+            None => Err(ScreenError::UnknownScenario {
+                given: given.chars().take(100).collect(),
+                known: self
+                    .catalogue
+                    .scenarios()
+                    .iter()
+                    .map(|s| format!("{} ({})", s.id, s.name_zh))
+                    .collect(),
+            }),
+        }
+    }
+
+    /// [`Screener::resolve_scenario`] without the answer.
     pub fn check_scenario(
         &self,
         scenario: Option<&str>,
     ) -> Result<(), ScreenError> {
-        match scenario {
-            Some(s) if self.catalogue.scenario(s).is_none() => {
-                Err(ScreenError::UnknownScenario {
-                    given: s.to_string(),
-                    known: self
-                        .catalogue
-                        .scenarios()
-                        .iter()
-                        .map(|s| s.id.clone())
-                        .collect(),
-                })
-            }
-            _ => Ok(()),
-        }
+        self.resolve_scenario(scenario).map(|_| ())
     }
 
     /// Screens one query; `scenario` selects the measures (all scenarios
@@ -86,7 +94,7 @@ impl Screener {
         scenario: Option<&str>,
         today: chrono::NaiveDate,
     ) -> Result<Outcome, ScreenError> {
-        self.check_scenario(scenario)?;
+        let scenario = self.resolve_scenario(scenario)?;
         let hits = matcher::find(&self.snapshot, q, &self.options, today)?;
         let verdict =
             decision::decide(&self.snapshot, &hits, &self.catalogue, scenario);

@@ -438,7 +438,7 @@ fn bad_queries_are_errors() {
         ScreenError::Query(_)
     ));
     let e = s.screen(&q(&uscc(1), ""), Some("lottery"), today()).unwrap_err();
-    assert!(e.to_string().starts_with("scenario: 'lottery' is not known; known scenarios: government_procurement, bidding"), "{e}");
+    assert!(e.to_string().starts_with("scenario: 'lottery' is not known; known scenarios: government_procurement (政府采购), bidding (招标投标)"), "{e}");
     let long = "恒".repeat(300);
     assert!(s.screen(&q("", &long), None, today()).is_err());
 }

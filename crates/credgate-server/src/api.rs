@@ -158,11 +158,17 @@ pub async fn screen(
 #[serde(deny_unknown_fields)]
 pub struct BatchRequest {
     pub items: Vec<ScreenRequest>,
+    /// The scenario of every item that names none: an id or Chinese name.
+    #[schema(example = "政府采购")]
+    pub scenario: Option<String>,
 }
 
 /// One item's answer: a result or an error, never both.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BatchItem {
+    /// The item's `id`, when it had one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub result: Option<ScreenResponse>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -209,11 +215,22 @@ pub async fn batch(
         req.items.iter().flat_map(person_ids).map(|(_, id)| id),
     )?;
     let live = live(&state)?;
+    live.screener
+        .check_scenario(req.scenario.as_deref())
+        .map_err(|e| ApiError::from(e).field("scenario"))?;
     let pii = caller.pii();
     // One date for the whole batch: its items are one question.
     let today = state.clock.today();
+    let mut items = req.items;
+    if let Some(scenario) = &req.scenario {
+        for item in items.iter_mut().filter(|i| i.scenario.is_none()) {
+            item.scenario = Some(scenario.clone());
+        }
+    }
+    let ids: Vec<Option<String>> =
+        items.iter().map(|i| i.id.clone()).collect();
     let answers = blocking("batch", move || {
-        req.items
+        items
             .par_iter()
             .map(|item| screen_one(&live, item, today, pii))
             .collect::<Vec<_>>()
@@ -223,14 +240,15 @@ pub async fn batch(
     let mut seen = Seen::default();
     let results = answers
         .into_iter()
-        .map(|a| match a {
+        .zip(ids)
+        .map(|(a, id)| match a {
             Ok((r, d, s)) => {
                 disclosed.extend(d);
                 seen.shown.extend(s.shown);
                 seen.misses += s.misses;
-                BatchItem { result: Some(r), error: None }
+                BatchItem { id, result: Some(r), error: None }
             }
-            Err(e) => BatchItem { result: None, error: Some(e.body) },
+            Err(e) => BatchItem { id, result: None, error: Some(e.body) },
         })
         .collect();
     caller.screened(ENDPOINT, seen.shown, seen.misses)?;
@@ -593,16 +611,36 @@ pub async fn healthz() -> Json<Health> {
     Json(Health { status: "ok".into() })
 }
 
-/// A snapshot is loaded and requests can be answered.
+/// Readiness, and what is served.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Ready {
+    /// `ready`.
+    pub status: String,
+    /// The live snapshot's version.
+    pub version: String,
+    /// Seconds since the live snapshot was built.
+    pub age_seconds: i64,
+    /// The live snapshot is synthetic demo data, not real list data.
+    pub demo: bool,
+}
+
+/// A snapshot is loaded and requests can be answered (503
+/// `snapshot_unavailable` until one is published).
 #[utoipa::path(
     get, path = "/readyz", tag = "operations",
-    responses((status = 200, body = Health), (status = 503, body = ErrorBody))
+    responses((status = 200, body = Ready), (status = 503, body = ErrorBody))
 )]
 pub async fn readyz(
     State(state): State<AppState>,
-) -> Result<Json<Health>, ApiError> {
-    live(&state)?;
-    Ok(Json(Health { status: "ready".into() }))
+) -> Result<Json<Ready>, ApiError> {
+    let live = live(&state)?;
+    let snap = &live.screener.snapshot;
+    Ok(Json(Ready {
+        status: "ready".into(),
+        version: live.version.clone(),
+        age_seconds: state.clock.now().timestamp() - snap.header().built_at,
+        demo: snap.meta()["synthetic"].as_bool().unwrap_or(false),
+    }))
 }
 
 /// Prometheus metrics.

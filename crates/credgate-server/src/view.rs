@@ -17,6 +17,10 @@ use crate::error::ApiError;
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScreenRequest {
+    /// The caller's own reference for this subject (at most 128
+    /// characters), echoed in its batch answer.
+    #[schema(example = "bidder-3")]
+    pub id: Option<String>,
     /// Unified social credit code (USCC), resident ID number, or an old
     /// registration number / organisation code kept as a secondary id.
     #[schema(example = "91320100MA1NXXXX0X")]
@@ -26,8 +30,10 @@ pub struct ScreenRequest {
     pub name: Option<String>,
     /// `organisation` or `person`; guessed from the code or name if absent.
     pub subject_type: Option<String>,
-    /// Which measures apply, e.g. `government_procurement`; all scenarios
-    /// when absent.
+    /// Which measures apply: a scenario's id or Chinese name, e.g.
+    /// `government_procurement` or `政府采购`; all scenarios when absent
+    /// (in a batch: the batch's `scenario`).
+    #[schema(example = "government_procurement")]
     pub scenario: Option<String>,
     /// Only these lists (`black`, `focus`, `red`); all when absent.
     pub lists: Option<Vec<String>>,
@@ -45,6 +51,9 @@ impl ScreenRequest {
         let bad = |field: &str, e: String| {
             ApiError::bad_request("invalid_request", e).field(field)
         };
+        if self.id.as_ref().is_some_and(|id| id.chars().count() > 128) {
+            return Err(bad("id", "longer than 128 characters".into()));
+        }
         let subject_type = self
             .subject_type
             .as_deref()

@@ -330,6 +330,12 @@ async fn operations_endpoints() {
     assert_eq!(r.status(), 200);
     let r = h.get("/readyz", None).await;
     assert_eq!(r.status(), 200);
+    let ready: Value = r.json().await.unwrap();
+    assert_eq!(ready["version"], "first.snapshot");
+    assert_eq!(ready["demo"], false);
+    // The harness's clock is noon 2026-11-01 in China; the snapshot was
+    // built at midnight UTC that day.
+    assert_eq!(ready["age_seconds"], 4 * 3600);
     let r = h.get("/v1/snapshot", Some(SCREEN)).await;
     let b: Value = r.json().await.unwrap();
     assert_eq!(b["version"], "first.snapshot");
@@ -502,5 +508,68 @@ async fn related_persons_ids_are_masked_by_the_hits_type() {
     assert_eq!(hit["entry_key"], masked.as_str());
     assert_eq!(hit["role"], person.role.code());
     assert_eq!(hit["entry_field"], "code");
+    h.stop().await;
+}
+
+/// Integrators: a client `id` per item is echoed, a batch sets its
+/// scenario once (items may override it), and scenarios may be named in
+/// Chinese, as `measures.toml` names them.
+#[tokio::test]
+async fn batch_items_echo_ids_and_take_the_batchs_scenario_in_chinese() {
+    let mut h = Harness::start().await;
+    let e = black_org(&h);
+    let items = json!([
+        {"id": "bidder-1", "code": e.code},
+        {"id": "bidder-2", "code": e.code, "scenario": "market_access"},
+        {"id": "bidder-3", "code": "not-a-code"},
+        {"code": e.code},
+    ]);
+    let (s, b) = h
+        .post_json(
+            "/v1/screen/batch",
+            SCREEN,
+            json!({"items": items, "scenario": "政府采购"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let r = b["results"].as_array().unwrap();
+    assert_eq!(r[0]["id"], "bidder-1");
+    assert_eq!(r[0]["result"]["scenario"], "government_procurement");
+    assert_eq!(r[1]["id"], "bidder-2");
+    assert_eq!(r[1]["result"]["scenario"], "market_access");
+    assert_eq!(r[2]["id"], "bidder-3");
+    assert_eq!(r[2]["error"]["code"], "invalid_identifier");
+    assert!(r[3].get("id").is_none(), "{}", r[3]);
+    assert_eq!(r[3]["result"]["scenario"], "government_procurement");
+
+    // A Chinese scenario name on a single screen too.
+    let (s, b) = h
+        .post_json(
+            "/v1/screen",
+            SCREEN,
+            json!({"code": e.code, "scenario": "招标投标"}),
+        )
+        .await;
+    assert_eq!((s, b["scenario"].as_str()), (200, Some("bidding")), "{b}");
+
+    // An unknown batch scenario names the field and lists the known ones.
+    let (s, b) = h
+        .post_json(
+            "/v1/screen/batch",
+            SCREEN,
+            json!({"items": [{"code": e.code}], "scenario": "采购"}),
+        )
+        .await;
+    assert_eq!((s, b["field"].as_str()), (400, Some("scenario")), "{b}");
+    assert!(b["message"].as_str().unwrap().contains("政府采购"), "{b}");
+    let long = "x".repeat(129);
+    let (_, b) = h
+        .post_json(
+            "/v1/screen/batch",
+            SCREEN,
+            json!({"items": [{"id": long, "code": e.code}]}),
+        )
+        .await;
+    assert_eq!(b["results"][0]["error"]["field"], "id", "{b}");
     h.stop().await;
 }

@@ -73,7 +73,10 @@ pub fn build(config: &Config) -> Result<(), String> {
     credgate_index::build(
         &entries,
         &out,
-        &credgate_index::BuildOptions::default(),
+        &credgate_index::BuildOptions {
+            synthetic: true,
+            ..Default::default()
+        },
         &|_| {},
     )
     .map_err(|e| e.to_string())?;

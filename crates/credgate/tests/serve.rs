@@ -43,6 +43,11 @@ impl Serve {
 
     /// The status code of `GET path`.
     fn status(&self, path: &str) -> u16 {
+        self.get(path).0
+    }
+
+    /// The status code and body of `GET path`.
+    fn get(&self, path: &str) -> (u16, String) {
         let mut s = std::net::TcpStream::connect(&self.addr).unwrap();
         write!(
             s,
@@ -51,7 +56,9 @@ impl Serve {
         .unwrap();
         let mut resp = String::new();
         s.read_to_string(&mut resp).unwrap();
-        resp.split(' ').nth(1).unwrap().parse().unwrap()
+        let status = resp.split(' ').nth(1).unwrap().parse().unwrap();
+        let body = resp.split_once("\r\n\r\n").unwrap().1.to_string();
+        (status, body)
     }
 }
 
@@ -98,7 +105,9 @@ fn the_zero_configuration_start_serves_labelled_demo_data() {
         "--demo-entries",
         "300",
     ]);
-    assert_eq!(s.status("/readyz"), 200);
+    let (status, body) = s.get("/readyz");
+    assert_eq!(status, 200);
+    assert!(body.contains("\"demo\":true"), "{body}");
     assert!(data.join("demo-entries-SYNTHETIC.csv").exists());
     assert!(data.join("demo-api-key.txt").exists());
     assert!(

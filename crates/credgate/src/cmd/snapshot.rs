@@ -50,6 +50,7 @@ pub fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
         },
         built_at: None,
         batch_rows: 0,
+        synthetic: false,
     };
     let started = Instant::now();
     let pb = progress::bar(None, "reading entries");
