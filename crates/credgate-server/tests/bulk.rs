@@ -374,21 +374,23 @@ async fn swapping_snapshots_under_load_fails_no_request() {
         Arc::new(h.entries.iter().map(|e| e.code.clone()).collect());
     let ok = Arc::new(AtomicU64::new(0));
     let failed = Arc::new(AtomicU64::new(0));
-    let deadline =
-        std::time::Instant::now() + std::time::Duration::from_secs(3);
+    // Clients screen until the swaps are done: no clock, no throughput
+    // figure, only "no request fails while snapshots change".
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut clients = Vec::new();
     for c in 0..4 {
-        let (client, url, codes, ok, failed) = (
+        let (client, url, codes, ok, failed, done) = (
             h.client.clone(),
             h.url("/v1/screen"),
             codes.clone(),
             ok.clone(),
             failed.clone(),
+            done.clone(),
         );
         clients.push(tokio::spawn(async move {
             let mut i = c;
             // Bounded in time and count.
-            while std::time::Instant::now() < deadline && i < 200_000 {
+            while !done.load(Ordering::Relaxed) && i < 200_000 {
                 i += 4;
                 let body = json!({"code": codes[i % codes.len()], "name": "南京恒瑞科技有限公司"});
                 let r = client.post(&url).header("X-API-Key", SCREEN).json(&body).send().await;
@@ -406,10 +408,9 @@ async fn swapping_snapshots_under_load_fails_no_request() {
         }));
     }
     let mut swaps = 0;
-    let mut n = 0;
-    while std::time::Instant::now() < deadline {
+    for n in 1..=6 {
         let name = if n % 2 == 0 { "a" } else { "b" };
-        n += 1;
+        let served = ok.load(Ordering::Relaxed);
         // Publish under a new name each time (the directory keeps files).
         std::fs::copy(
             h.dir.path().join(format!("{name}.ready")),
@@ -424,26 +425,30 @@ async fn swapping_snapshots_under_load_fails_no_request() {
         let (s, b) =
             h.post_json("/admin/v1/snapshots/reload", ADMIN, json!({})).await;
         assert_eq!(s, 200, "{b}");
+        // Same build second, other content: each publication goes live.
+        assert_eq!(b["activated"], format!("v{n}.snapshot"), "{b}");
         swaps += 1;
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        // Let requests run on this snapshot before the next swap.
+        while ok.load(Ordering::Relaxed) < served + 20
+            && failed.load(Ordering::Relaxed) == 0
+        {
+            tokio::task::yield_now().await;
+        }
     }
+    done.store(true, Ordering::Relaxed);
     for c in clients {
         c.await.unwrap();
     }
-    assert!(swaps >= 3, "{swaps} swaps");
+    assert_eq!(swaps, 6);
     assert_eq!(
         failed.load(Ordering::Relaxed),
         0,
         "failed requests during swaps"
     );
-    assert!(
-        ok.load(Ordering::Relaxed) > 100,
-        "{} requests",
-        ok.load(Ordering::Relaxed)
-    );
-    // Old snapshots beyond keep_snapshots were removed from the directory.
-    let files = std::fs::read_dir(&h.snapshot_dir).unwrap().count();
-    assert!(files <= 3 + 1 + 1, "{files} files kept");
+    // Old snapshots beyond keep_snapshots were removed from the service's
+    // directory: the live one, three kept, and ACTIVE.
+    let files = std::fs::read_dir(&h.accepted_dir).unwrap().count();
+    assert!(files <= 1 + 3 + 1, "{files} files kept");
     h.stop().await;
 }
 
