@@ -365,8 +365,16 @@ async fn swapping_snapshots_under_load_fails_no_request() {
     let mut h = Harness::start().await;
     // Two more snapshots to alternate between.
     for (seed, name) in [(11, "a"), (12, "b")] {
+        // Built in the same second: neither is older than the other, so
+        // each publication of either goes live.
         let tmp = h.dir.path().join(format!("{name}.tmp"));
-        common::build_snapshot(h.dir.path(), seed, 1_500, &tmp);
+        common::build_snapshot_at(
+            h.dir.path(),
+            seed,
+            1_500,
+            &tmp,
+            Some(common::FIRST_BUILT_AT + 86_400),
+        );
         std::fs::rename(&tmp, h.dir.path().join(format!("{name}.ready")))
             .unwrap();
     }
