@@ -44,6 +44,18 @@ impl Decision {
             Decision::Clear => "clear",
         }
     }
+
+    /// The word a clerk reads.
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            Decision::Block => "禁止",
+            Decision::Restrict => "限制",
+            Decision::Review => "人工核查",
+            Decision::Warn => "提示",
+            Decision::Incentive => "激励",
+            Decision::Clear => "未发现",
+        }
+    }
 }
 
 /// A measure that applies, and the hit it comes from.
@@ -59,6 +71,10 @@ pub struct AppliedMeasure {
 pub struct Verdict {
     pub decision: Decision,
     pub measures: Vec<AppliedMeasure>,
+    /// The measures that would apply if a reviewer confirms the hits that
+    /// gave `review` (a name-only match, an entry under objection): what
+    /// is at stake, for the clerk who decides.
+    pub if_confirmed: Vec<AppliedMeasure>,
     pub conflict: bool,
 }
 
@@ -70,6 +86,7 @@ pub fn decide(
 ) -> Verdict {
     let mut decision = Decision::Clear;
     let mut measures = Vec::new();
+    let mut if_confirmed: Vec<AppliedMeasure> = Vec::new();
     let (mut on_black, mut on_red) = (false, false);
     for hit in hits {
         let Ok(r) = snap.record(hit.ordinal) else { continue };
@@ -94,6 +111,19 @@ pub fn decide(
             ListKind::Black | ListKind::Focus => {
                 if !by_id || r.status == EntryStatus::Disputed {
                     worst(Decision::Review);
+                    for m in catalogue.measures(category.code, scenario) {
+                        if related && !m.extends_to_related {
+                            continue;
+                        }
+                        // Once per measure (from the best hit): twenty
+                        // similar names of one category are one stake.
+                        if !if_confirmed.iter().any(|a| a.measure == *m) {
+                            if_confirmed.push(AppliedMeasure {
+                                ordinal: hit.ordinal,
+                                measure: m.clone(),
+                            });
+                        }
+                    }
                     continue;
                 }
                 on_black |= r.list == ListKind::Black && !related;
@@ -139,5 +169,8 @@ pub fn decide(
     measures.sort_by(|a, b| {
         a.measure.effect.cmp(&b.measure.effect).then(a.ordinal.cmp(&b.ordinal))
     });
-    Verdict { decision, measures, conflict: on_black && on_red }
+    if_confirmed.sort_by(|a, b| {
+        a.measure.effect.cmp(&b.measure.effect).then(a.ordinal.cmp(&b.ordinal))
+    });
+    Verdict { decision, measures, if_confirmed, conflict: on_black && on_red }
 }

@@ -134,7 +134,7 @@ fn audit(
         (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
         (status = 429, body = ErrorBody), (status = 503, body = ErrorBody),
     ),
-    security(("api_key" = []))
+    security(("api_key" = []), ("bearer" = []))
 )]
 pub async fn screen(
     State(state): State<AppState>,
@@ -193,7 +193,7 @@ pub struct BatchResponse {
         (status = 415, body = ErrorBody), (status = 429, body = ErrorBody),
         (status = 503, body = ErrorBody),
     ),
-    security(("api_key" = []))
+    security(("api_key" = []), ("bearer" = []))
 )]
 pub async fn batch(
     State(state): State<AppState>,
@@ -431,16 +431,23 @@ async fn prepare(
 #[utoipa::path(
     post, path = "/v1/screen/bulk", tag = "screening",
     params(BulkParams),
-    request_body(content = String, content_type = "text/csv", description = "The bulk CLI's columns: name and/or code, optional legal_rep_name / legal_rep_code; other columns are kept"),
+    request_body(
+        description = "A bidder list: columns for name and/or code, optional legal_rep_name / legal_rep_code (English or Chinese headers); other columns are kept",
+        content(
+            (String = "text/csv"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        ),
+    ),
     responses(
-        (status = 200, description = "One row per input row", content_type = "text/csv", body = String),
+        (status = 200, description = "One row per input row, in input order: CSV (`format=csv`, the default) or one JSON object per line (`format=ndjson`)",
+            content((String = "text/csv"), (String = "application/x-ndjson"))),
         (status = 400, description = "Malformed query, or an upload that cannot be screened or is over a limit (`invalid_upload`)", body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
         (status = 429, body = ErrorBody),
         (status = 503, description = "No snapshot, `bulk_busy` (all bulk slots taken) or `timeout`", body = ErrorBody),
     ),
-    security(("api_key" = []))
+    security(("api_key" = []), ("bearer" = []))
 )]
 pub async fn bulk(
     State(state): State<AppState>,
@@ -591,7 +598,7 @@ fn snapshot_info(state: &AppState, caller: &Caller) -> SnapshotInfo {
 #[utoipa::path(
     get, path = "/v1/snapshot", tag = "operations",
     responses((status = 200, body = SnapshotInfo), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)),
-    security(("api_key" = []))
+    security(("api_key" = []), ("bearer" = []))
 )]
 pub async fn snapshot(
     State(state): State<AppState>,
@@ -732,7 +739,7 @@ async fn store_op<T: Send + 'static>(
         (status = 422, description = "The new snapshot was refused; the old one stays", body = ErrorBody),
         (status = 429, body = ErrorBody),
     ),
-    security(("api_key" = []))
+    security(("api_key" = []), ("bearer" = []))
 )]
 pub async fn reload(
     State(state): State<AppState>,
@@ -767,7 +774,7 @@ pub struct ActivateRequest {
         (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
         (status = 429, body = ErrorBody),
     ),
-    security(("api_key" = []))
+    security(("api_key" = []), ("bearer" = []))
 )]
 pub async fn activate(
     State(state): State<AppState>,

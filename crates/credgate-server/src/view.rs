@@ -6,7 +6,8 @@ use credgate_ident::IdKind;
 use credgate_index::Snapshot;
 use credgate_model::{Category, EntryStatus, ListKind, SubjectKind};
 use credgate_screen::{
-    EntryField, Hit, Link, Outcome, Query, QueryField, Relation,
+    Decision, Effect, EntryField, Hit, Link, MatchKind, Outcome, Query,
+    QueryField, Relation,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -23,7 +24,7 @@ pub struct ScreenRequest {
     pub id: Option<String>,
     /// Unified social credit code (USCC), resident ID number, or an old
     /// registration number / organisation code kept as a secondary id.
-    #[schema(example = "91320100MA1NXXXX0X")]
+    #[schema(example = "91320106MA1K3BTP2E")]
     pub code: Option<String>,
     /// Organisation or person name, as the applicant wrote it.
     #[schema(example = "南京恒瑞建设工程有限公司")]
@@ -103,6 +104,75 @@ pub struct SnapshotRef {
     pub entries: u64,
 }
 
+/// The decision over all hits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DecisionCode {
+    Block,
+    Restrict,
+    Review,
+    Warn,
+    Incentive,
+    Clear,
+}
+
+impl From<Decision> for DecisionCode {
+    fn from(d: Decision) -> DecisionCode {
+        match d {
+            Decision::Block => DecisionCode::Block,
+            Decision::Restrict => DecisionCode::Restrict,
+            Decision::Review => DecisionCode::Review,
+            Decision::Warn => DecisionCode::Warn,
+            Decision::Incentive => DecisionCode::Incentive,
+            Decision::Clear => DecisionCode::Clear,
+        }
+    }
+}
+
+/// What a measure does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EffectCode {
+    Prohibit,
+    Restrict,
+    EnhancedSupervision,
+    Warn,
+    Incentive,
+}
+
+impl From<Effect> for EffectCode {
+    fn from(e: Effect) -> EffectCode {
+        match e {
+            Effect::Prohibit => EffectCode::Prohibit,
+            Effect::Restrict => EffectCode::Restrict,
+            Effect::EnhancedSupervision => EffectCode::EnhancedSupervision,
+            Effect::Warn => EffectCode::Warn,
+            Effect::Incentive => EffectCode::Incentive,
+        }
+    }
+}
+
+/// How a hit was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchKindCode {
+    Code,
+    RelatedParty,
+    NameExact,
+    NameFuzzy,
+}
+
+impl From<MatchKind> for MatchKindCode {
+    fn from(k: MatchKind) -> MatchKindCode {
+        match k {
+            MatchKind::Code => MatchKindCode::Code,
+            MatchKind::RelatedParty => MatchKindCode::RelatedParty,
+            MatchKind::NameExact => MatchKindCode::NameExact,
+            MatchKind::NameFuzzy => MatchKindCode::NameFuzzy,
+        }
+    }
+}
+
 /// A measure that applies.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct MeasureView {
@@ -110,8 +180,8 @@ pub struct MeasureView {
     pub entry_id: String,
     pub category: String,
     pub scenario: String,
-    /// `prohibit`, `restrict`, `enhanced_supervision`, `warn` or `incentive`.
-    pub effect: String,
+    #[schema(inline)]
+    pub effect: EffectCode,
     pub text: String,
     /// Legal basis.
     pub basis: String,
@@ -122,11 +192,15 @@ pub struct MeasureView {
 pub struct HitView {
     pub entry_id: String,
     /// `black`, `focus` or `red`.
+    #[schema(example = "black")]
     pub list: String,
+    /// The list's Chinese name, e.g. 黑名单.
+    #[schema(example = "黑名单")]
+    pub list_zh: String,
     pub category: Option<String>,
     pub category_zh: Option<String>,
-    /// `code`, `name_exact`, `name_fuzzy` or `related_party`.
-    pub kind: String,
+    #[schema(inline)]
+    pub kind: MatchKindCode,
     /// In [0, 1]: identifier 1.0 > exact name 0.9 > fuzzy ≤ 0.89.
     pub score: f64,
     /// The query field that matched.
@@ -145,6 +219,10 @@ pub struct HitView {
     pub code: String,
     /// The designating authority.
     pub authority: String,
+    /// Why the subject was listed (列入原因).
+    pub reason: String,
+    /// The legal basis of the designation (认定依据).
+    pub basis: String,
     pub document_number: String,
     pub listed_on: String,
     pub valid_until: Option<String>,
@@ -157,12 +235,20 @@ pub struct HitView {
 /// The answer to one screening request.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ScreenResponse {
-    /// `block`, `restrict`, `review`, `warn`, `incentive` or `clear`.
-    pub decision: String,
+    #[schema(inline)]
+    pub decision: DecisionCode,
+    /// The decision as a clerk reads it: 禁止, 限制, 人工核查, 提示, 激励
+    /// or 未发现.
+    #[schema(example = "人工核查")]
+    pub decision_zh: String,
     pub scenario: Option<String>,
     /// The subject is on both the red and the black list.
     pub conflict: bool,
     pub measures: Vec<MeasureView>,
+    /// For a `review`: the measures that would apply if the reviewer
+    /// confirms the hits under review (a name-only match, an entry under
+    /// objection). Empty otherwise.
+    pub measures_if_confirmed: Vec<MeasureView>,
     pub hits: Vec<HitView>,
     pub snapshot: SnapshotRef,
     /// Time spent screening, in microseconds.
@@ -286,9 +372,10 @@ fn hit(
     Some(HitView {
         entry_id: r.entry_id.into(),
         list: r.list.code().into(),
+        list_zh: r.list.name_zh().into(),
         category: category.map(|c| c.code.into()),
         category_zh: category.map(|c| c.name_zh.into()),
-        kind: h.kind.code().into(),
+        kind: h.kind.into(),
         score: (f64::from(h.score) * 1000.0).round() / 1000.0,
         query_field: query_field(h.query_field).into(),
         entry_field: entry_field(h.entry_field),
@@ -299,6 +386,8 @@ fn hit(
         name: r.name.into(),
         code: if person { pii(r.code, how) } else { r.code.into() },
         authority: snap.string(r.authority).into(),
+        reason: snap.string(r.reason).into(),
+        basis: snap.string(r.basis).into(),
         document_number: r.document_number.into(),
         listed_on: r.listed_on.to_string(),
         valid_until: r.valid_until.map(|d| d.to_string()),
@@ -318,32 +407,33 @@ pub fn response(
 ) -> (ScreenResponse, Disclosed) {
     let how = how.into();
     let mut disclosed = Vec::new();
-    let measures = o
-        .verdict
-        .measures
-        .iter()
-        .map(|m| MeasureView {
+    let measure_view =
+        |m: &credgate_screen::decision::AppliedMeasure| MeasureView {
             entry_id: snap
                 .record(m.ordinal)
                 .map(|r| r.entry_id.to_string())
                 .unwrap_or_default(),
             category: m.measure.category.into(),
             scenario: m.measure.scenario.clone(),
-            effect: m.measure.effect.code().into(),
+            effect: m.measure.effect.into(),
             text: m.measure.text.clone(),
             basis: m.measure.basis.clone(),
-        })
-        .collect();
+        };
+    let measures = o.verdict.measures.iter().map(measure_view).collect();
+    let measures_if_confirmed =
+        o.verdict.if_confirmed.iter().map(measure_view).collect();
     let hits = o
         .hits
         .iter()
         .filter_map(|h| hit(snap, h, how, &mut disclosed))
         .collect();
     let r = ScreenResponse {
-        decision: o.verdict.decision.code().into(),
+        decision: o.verdict.decision.into(),
+        decision_zh: o.verdict.decision.name_zh().into(),
         scenario: o.scenario.clone(),
         conflict: o.verdict.conflict,
         measures,
+        measures_if_confirmed,
         hits,
         snapshot: snapshot_ref(snap, version),
         took_us,

@@ -69,18 +69,43 @@ fn revoked(h: &Harness) -> u64 {
 async fn name_only_hits_are_review_and_disputed_entries_show_as_disputed() {
     let mut h = Harness::start().await;
     let e = black_org(&h);
-    let (status, body) =
-        h.post_json("/v1/screen", SCREEN, json!({"name": e.name})).await;
+    let (status, body) = h
+        .post_json(
+            "/v1/screen",
+            SCREEN,
+            json!({"name": e.name, "scenario": "government_procurement"}),
+        )
+        .await;
     assert_eq!(status, 200);
     assert_eq!(body["decision"], "review", "{body}");
-    assert!(
-        body["hits"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|x| x["entry_id"] == e.entry_id.as_str()
-                && x["kind"] == "name_exact")
-    );
+    assert_eq!(body["decision_zh"], "人工核查", "{body}");
+    // Nothing applies yet, but the clerk sees what is at stake.
+    assert_eq!(body["measures"], json!([]), "{body}");
+    let stake = body["measures_if_confirmed"].as_array().unwrap();
+    assert!(!stake.is_empty(), "{body}");
+    assert!(stake.iter().all(|m| !m["basis"].as_str().unwrap().is_empty()));
+    let hit = body["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| {
+            x["entry_id"] == e.entry_id.as_str() && x["kind"] == "name_exact"
+        })
+        .unwrap_or_else(|| panic!("{body}"));
+    assert_eq!(hit["list_zh"], "黑名单");
+    assert_eq!(hit["reason"], e.reason.as_str());
+    assert_eq!(hit["basis"], e.basis.as_str());
+    assert_eq!(stake[0]["entry_id"], e.entry_id.as_str());
+    // An identifier hit applies measures: nothing left to confirm.
+    let (_, body) = h
+        .post_json(
+            "/v1/screen",
+            SCREEN,
+            json!({"code": e.code, "scenario": "government_procurement"}),
+        )
+        .await;
+    assert_eq!(body["measures_if_confirmed"], json!([]), "{body}");
+    assert_ne!(body["decision_zh"], "未发现");
     if let Some(d) =
         h.entries.iter().find(|e| e.status == EntryStatus::Disputed)
     {
@@ -571,5 +596,48 @@ async fn batch_items_echo_ids_and_take_the_batchs_scenario_in_chinese() {
         )
         .await;
     assert_eq!(b["results"][0]["error"]["field"], "id", "{b}");
+    h.stop().await;
+}
+
+/// The contract integrators generate clients from: valid examples, enums
+/// for the closed vocabularies, every request and response type of bulk,
+/// and both ways to present a key.
+#[tokio::test]
+async fn the_openapi_document_is_a_usable_contract() {
+    let mut h = Harness::start().await;
+    let doc: Value = h.get("/openapi.json", None).await.json().await.unwrap();
+    let schemas = &doc["components"]["schemas"];
+    let code = &schemas["ScreenRequest"]["properties"]["code"]["example"];
+    let code = code.as_str().expect("an example code");
+    assert!(credgate_ident::validate(code).is_ok(), "example {code} fails");
+    let text = doc.to_string();
+    for e in [
+        r#""enum":["block","restrict","review","warn","incentive","clear"]"#,
+        r#""enum":["prohibit","restrict","enhanced_supervision","warn","incentive"]"#,
+        r#""enum":["code","related_party","name_exact","name_fuzzy"]"#,
+    ] {
+        assert!(text.contains(e), "no {e}");
+    }
+    let bulk = &doc["paths"]["/v1/screen/bulk"]["post"];
+    let request = bulk["requestBody"]["content"].as_object().unwrap();
+    assert!(request.contains_key("text/csv"));
+    assert!(request.contains_key(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    ));
+    let answer = bulk["responses"]["200"]["content"].as_object().unwrap();
+    assert!(answer.contains_key("application/x-ndjson"));
+    let schemes = &doc["components"]["securitySchemes"];
+    assert_eq!(schemes["bearer"]["scheme"], "bearer");
+    assert_eq!(schemes["api_key"]["name"], "X-API-Key");
+    // A bearer key works as the scheme says.
+    let r = h
+        .client
+        .post(h.url("/v1/screen"))
+        .bearer_auth(SCREEN)
+        .json(&json!({"name": "南京恒瑞科技有限公司"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
     h.stop().await;
 }
