@@ -3,7 +3,6 @@
 //! command-line flags, each overriding the one before.
 
 use serde::Deserialize;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 /// A role an API key carries.
@@ -60,8 +59,9 @@ pub enum LogFormat {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
-    /// Address to listen on.
-    pub listen: SocketAddr,
+    /// Address to listen on: `host:port`, the host an IP address or a
+    /// name (`localhost:8080`, `[::1]:8080`, `0.0.0.0:8080`).
+    pub listen: String,
     /// Working directory: snapshots, the demo data set, the audit log.
     pub data_dir: PathBuf,
     /// The inbox where publishers put snapshot files (default
@@ -165,7 +165,7 @@ impl Default for EnumerationConfig {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            listen: "127.0.0.1:8080".parse().expect("valid address"),
+            listen: "127.0.0.1:8080".into(),
             data_dir: PathBuf::from("credgate-data"),
             snapshot_dir: None,
             accepted_dir: None,
@@ -210,6 +210,25 @@ pub enum ConfigError {
     Key { index: usize, name: String, what: String },
 }
 
+/// Checks the form of a listen address, `host:port`: a port number and a
+/// host (an IP address, `[v6]`, or a name resolved when binding).
+pub fn check_listen(listen: &str) -> Result<(), String> {
+    let (host, port) = listen
+        .rsplit_once(':')
+        .ok_or_else(|| format!("'{listen}' has no port: give host:port"))?;
+    port.parse::<u16>()
+        .map_err(|_| format!("'{port}' is not a port number (0-65535)"))?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.is_empty()
+        || !host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || ".-:_".contains(c))
+    {
+        return Err(format!("'{host}' is not a host name or IP address"));
+    }
+    Ok(())
+}
+
 impl Config {
     pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| {
@@ -229,11 +248,14 @@ impl Config {
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<(), ConfigError> {
         if let Some(v) = env("CREDGATE_LISTEN") {
-            self.listen = v.parse().map_err(|_| ConfigError::Env {
-                var: "CREDGATE_LISTEN",
-                value: v.clone(),
-                expected: "an address like 127.0.0.1:8080",
-            })?;
+            if check_listen(&v).is_err() {
+                return Err(ConfigError::Env {
+                    var: "CREDGATE_LISTEN",
+                    value: v,
+                    expected: "host:port, like 127.0.0.1:8080 or localhost:8080",
+                });
+            }
+            self.listen = v;
         }
         if let Some(v) = env("CREDGATE_DATA_DIR") {
             self.data_dir = v.into();
@@ -362,6 +384,30 @@ mod tests {
         let c = Config::from_file(&path).unwrap();
         assert_eq!(c.keys.len(), 3);
         assert_eq!(c.batch_max_items, 10_000);
+    }
+
+    #[test]
+    fn listen_takes_host_names_and_addresses() {
+        for ok in [
+            "localhost:8080",
+            "127.0.0.1:0",
+            "[::1]:8080",
+            "0.0.0.0:80",
+            "credgate.internal:8080",
+        ] {
+            assert!(check_listen(ok).is_ok(), "{ok}");
+        }
+        for (bad, why) in [
+            ("nowhere", "no port"),
+            ("localhost:99999", "not a port"),
+            (":8080", "not a host"),
+            ("a b:80", "not a host"),
+        ] {
+            let e = check_listen(bad).unwrap_err();
+            assert!(e.contains(why), "{bad}: {e}");
+        }
+        let c: Config = toml::from_str("listen = \"localhost:9\"").unwrap();
+        assert_eq!(c.listen, "localhost:9");
     }
 
     #[test]

@@ -98,13 +98,104 @@ pub fn metrics_handle() -> PrometheusHandle {
                 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002, 0.005,
                 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
             ];
-            PrometheusBuilder::new()
+            let handle = PrometheusBuilder::new()
                 .set_buckets(&buckets)
                 .expect("static buckets")
                 .install_recorder()
-                .expect("the only metrics recorder of the process")
+                .expect("the only metrics recorder of the process");
+            describe_metrics();
+            handle
         })
         .clone()
+}
+
+/// HELP text for every metric, a build-info gauge, and every counter
+/// created at zero: a dashboard or an alert on `rate()` needs the series
+/// before the first event.
+fn describe_metrics() {
+    use metrics::{
+        Unit, counter, describe_counter, describe_gauge, describe_histogram,
+        gauge,
+    };
+    describe_gauge!(
+        "credgate_build_info",
+        "Always 1; the labels say which credgate this is"
+    );
+    gauge!("credgate_build_info", "version" => env!("CARGO_PKG_VERSION"),
+        "format_version" => credgate_index::format::VERSION.to_string())
+    .set(1.0);
+    describe_counter!(
+        "credgate_requests_total",
+        "HTTP requests answered, by route pattern, method and status"
+    );
+    describe_histogram!(
+        "credgate_request_duration_seconds",
+        Unit::Seconds,
+        "Time to answer an HTTP request, by route pattern"
+    );
+    describe_histogram!(
+        "credgate_screen_duration_seconds",
+        Unit::Seconds,
+        "Time to screen one subject, by decision"
+    );
+    describe_counter!(
+        "credgate_snapshot_swaps_total",
+        "Snapshots activated (done) or refused by verification (refused)"
+    );
+    for result in ["done", "refused"] {
+        counter!("credgate_snapshot_swaps_total", "result" => result)
+            .absolute(0);
+    }
+    describe_gauge!(
+        "credgate_snapshot_entries",
+        "Entries of the live snapshot"
+    );
+    describe_gauge!(
+        "credgate_snapshot_info",
+        "1 for the live snapshot's version, 0 for those it replaced"
+    );
+    describe_gauge!(
+        "credgate_snapshot_age_seconds",
+        Unit::Seconds,
+        "Time since the live snapshot was built"
+    );
+    describe_gauge!(
+        "credgate_snapshot_built_at_seconds",
+        Unit::Seconds,
+        "Build time of the live snapshot, seconds since the epoch"
+    );
+    describe_counter!(
+        "credgate_bulk_rows_total",
+        "Rows of bulk uploads screened"
+    );
+    counter!("credgate_bulk_rows_total").absolute(0);
+    describe_counter!(
+        "credgate_rate_limited_total",
+        "Requests refused by a key's rate limit"
+    );
+    counter!("credgate_rate_limited_total").absolute(0);
+    describe_counter!(
+        "credgate_enumeration_suspected_total",
+        "Keys blocked for enumerating personal ID numbers, by reason"
+    );
+    for reason in ["mask_candidates", "person_id_misses"] {
+        counter!("credgate_enumeration_suspected_total", "reason" => reason)
+            .absolute(0);
+    }
+    describe_counter!(
+        "credgate_panics_total",
+        "Handler panics caught (answered 500; each is a bug)"
+    );
+    counter!("credgate_panics_total").absolute(0);
+    describe_gauge!("credgate_connections_open", "Open HTTP connections");
+    describe_counter!(
+        "credgate_connections_timed_out_total",
+        "Connections closed for slow headers or idleness, by phase"
+    );
+    for phase in ["header_read", "keep_alive_idle"] {
+        counter!("credgate_connections_timed_out_total", "phase" => phase)
+            .absolute(0);
+    }
 }
 
 /// The method as a metrics label. Any token is a valid method, and every
@@ -239,7 +330,7 @@ pub struct Server {
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error("binding {addr}: {source}")]
-    Bind { addr: SocketAddr, source: std::io::Error },
+    Bind { addr: String, source: std::io::Error },
     #[error("{0}")]
     Snapshot(#[from] snapshots::SwapError),
     #[error("{0}")]
@@ -303,10 +394,12 @@ impl Server {
         let audit = AuditLog::open(&config.audit_log()).map_err(io(
             format!("opening {}", config.audit_log().display()),
         ))?;
-        let listener =
-            tokio::net::TcpListener::bind(config.listen).await.map_err(
-                |source| StartError::Bind { addr: config.listen, source },
-            )?;
+        let listener = tokio::net::TcpListener::bind(config.listen.as_str())
+            .await
+            .map_err(|source| StartError::Bind {
+                addr: config.listen.clone(),
+                source,
+            })?;
         let addr =
             listener.local_addr().map_err(io("local address".into()))?;
         let audit = Arc::new(audit);

@@ -56,6 +56,15 @@ async fn the_service_exports_its_metrics() {
         "credgate_snapshot_swaps_total",
         "credgate_snapshot_info{version=\"first.snapshot\"}",
         "credgate_connections_open",
+        // Help text, build information, and counters that exist before
+        // their first event.
+        "# HELP credgate_requests_total HTTP requests answered",
+        "# HELP credgate_snapshot_swaps_total",
+        "credgate_build_info{",
+        "credgate_panics_total",
+        "credgate_rate_limited_total",
+        "credgate_enumeration_suspected_total{reason=\"person_id_misses\"}",
+        "credgate_connections_timed_out_total{phase=\"header_read\"}",
     ] {
         assert!(m.contains(name), "metrics lack {name}");
     }

@@ -97,9 +97,10 @@ fn a_configured_service_never_serves_demo_data() {
 fn the_zero_configuration_start_serves_labelled_demo_data() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
+    // A host name, as operators write it.
     let s = Serve::start(&[
         "--listen",
-        "127.0.0.1:0",
+        "localhost:0",
         "--data-dir",
         data.to_str().unwrap(),
         "--demo-entries",

@@ -11,9 +11,10 @@ pub struct Args {
     /// Configuration file (TOML; see docs/credgate.example.toml).
     #[arg(long, env = "CREDGATE_CONFIG")]
     config: Option<PathBuf>,
-    /// Address to listen on (default 127.0.0.1:8080).
-    #[arg(long)]
-    listen: Option<std::net::SocketAddr>,
+    /// Address to listen on, host:port (default 127.0.0.1:8080; a host
+    /// name such as localhost is resolved).
+    #[arg(long, value_parser = listen_address)]
+    listen: Option<String>,
     /// Data directory: snapshots, demo data, PII audit log.
     #[arg(long)]
     data_dir: Option<PathBuf>,
@@ -29,14 +30,18 @@ pub struct Args {
     log_format: Option<String>,
 }
 
+fn listen_address(s: &str) -> Result<String, String> {
+    credgate_server::config::check_listen(s).map(|()| s.to_string())
+}
+
 fn config(args: &Args) -> anyhow::Result<Config> {
     let mut c = match &args.config {
         Some(p) => Config::from_file(p)?,
         None => Config::default(),
     };
     c.apply_env(|v| std::env::var(v).ok())?;
-    if let Some(v) = args.listen {
-        c.listen = v;
+    if let Some(v) = &args.listen {
+        c.listen = v.clone();
     }
     if let Some(v) = &args.data_dir {
         c.data_dir = v.clone();
