@@ -21,6 +21,14 @@
 //! it commits (swaps) only while its ticket is valid, so an activation
 //! whose HTTP answer has already timed out can never happen later and
 //! override a newer one.
+//!
+//! A file taken from the inbox waits in `incoming/` (inside the accepted
+//! directory) until its check has been decided: activated, kept
+//! available (older than the live one) or refused. An operation that
+//! expires before deciding leaves it there, and the next check (the
+//! watcher's, or the first after a restart) takes it up again; were it
+//! moved straight among the accepted files, an expired reload would
+//! leave a newer snapshot there for good, never activated.
 
 use arc_swap::ArcSwapOption;
 use credgate_index::Snapshot;
@@ -40,6 +48,9 @@ const ACTIVE_FILE: &str = "ACTIVE";
 /// newest few kept for inspection.
 const REFUSED_DIR: &str = "refused";
 const REFUSED_KEEP: usize = 5;
+/// Files taken from the inbox and not yet decided on (inside the
+/// accepted directory).
+const INCOMING_DIR: &str = "incoming";
 
 /// A snapshot in service.
 #[derive(Debug)]
@@ -320,6 +331,7 @@ fn inbox_files(dir: &Path) -> Vec<(PathBuf, Option<SystemTime>, u64)> {
 pub fn any_published(dirs: &Dirs) -> bool {
     !inbox_files(&dirs.inbox).is_empty()
         || !accepted_files(&dirs.accepted).is_empty()
+        || !accepted_files(&dirs.accepted.join(INCOMING_DIR)).is_empty()
 }
 
 fn now_rfc3339() -> String {
@@ -390,8 +402,13 @@ impl Store {
         any_published(&self.dirs)
     }
 
+    fn incoming_dir(&self) -> PathBuf {
+        self.dirs.accepted.join(INCOMING_DIR)
+    }
+
     fn create_dirs(&self) -> Result<(), SwapError> {
-        for d in [&self.dirs.inbox, &self.dirs.accepted] {
+        for d in [&self.dirs.inbox, &self.dirs.accepted, &self.incoming_dir()]
+        {
             std::fs::create_dir_all(d).map_err(|source| SwapError::Io {
                 what: format!("creating {}", d.display()),
                 source,
@@ -442,8 +459,10 @@ impl Store {
     }
 
     /// Takes every new file of the inbox into the accepted directory and
-    /// activates the newest if it is newer than the live one. Returns the
-    /// version activated, `None` when nothing newer arrived.
+    /// activates the newest if it is newer than the live one. Files taken
+    /// by an earlier check that expired before deciding (in `incoming/`)
+    /// are checked again. Returns the version activated, `None` when
+    /// nothing newer arrived.
     pub fn check_dir(
         &self,
         ticket: &Ticket,
@@ -452,31 +471,49 @@ impl Store {
         if !ticket.is_valid() {
             return Err(SwapError::Expired);
         }
-        let mut newest: Option<(Order, Live)> = None;
+        let last_error = self.take_inbox();
+        self.decide(ticket, last_error)
+    }
+
+    /// Moves every new inbox file into `incoming/`; returns the last
+    /// refusal, if any. Called with the operations lock held.
+    fn take_inbox(&self) -> Option<String> {
         let mut last_error = None;
         for file in self.inbox() {
             if self.history.lock().expect("history lock").tried.contains(&file)
             {
                 continue;
             }
-            let path = match self.take(&file.0) {
-                Ok(p) => p,
-                Err(e) => {
-                    self.history
-                        .lock()
-                        .expect("history lock")
-                        .tried
-                        .push(file.clone());
-                    let version = version_of(&file.0);
-                    self.record_refusal(&version, &e);
-                    last_error = Some(format!("{version}: {e}"));
-                    continue;
-                }
-            };
+            if let Err(e) = self.take(&file.0) {
+                self.history
+                    .lock()
+                    .expect("history lock")
+                    .tried
+                    .push(file.clone());
+                let version = version_of(&file.0);
+                self.record_refusal(&version, &e);
+                last_error = Some(format!("{version}: {e}"));
+            }
+        }
+        last_error
+    }
+
+    /// Checks the files of `incoming/` and, while `ticket` holds, moves
+    /// them among the accepted files and activates the newest if it is
+    /// newer than the live one. Called with the operations lock held.
+    fn decide(
+        &self,
+        ticket: &Ticket,
+        mut last_error: Option<String>,
+    ) -> Result<Option<String>, SwapError> {
+        let mut newest: Option<(Order, Live)> = None;
+        let mut loaded = Vec::new();
+        for (_, _, path) in accepted_files(&self.incoming_dir()) {
             match read_header(&path)
                 .and_then(|h| Ok((Order::of(&h), self.load_accepted(&path)?)))
             {
                 Ok((order, live)) => {
+                    loaded.push(path);
                     if newest.as_ref().is_none_or(|(o, _)| order > *o) {
                         newest = Some((order, live));
                     }
@@ -487,6 +524,23 @@ impl Store {
                 }
             }
         }
+        // Deciding moves the files out of `incoming/`: only while the
+        // ticket holds, or they stay there for the next check.
+        if !ticket.is_valid() {
+            return Err(SwapError::Expired);
+        }
+        for path in &loaded {
+            let to = self.dirs.accepted.join(version_of(path));
+            std::fs::rename(path, &to).map_err(|source| SwapError::Io {
+                what: format!("moving {} in", path.display()),
+                source,
+            })?;
+            if let Some((_, live)) = newest.as_mut() {
+                if live.path == *path {
+                    live.path = to;
+                }
+            }
+        }
         let live_order =
             self.live().map(|l| Order::of(l.screener.snapshot.header()));
         match newest {
@@ -494,7 +548,7 @@ impl Store {
                 if live_order.is_none_or(|l| order.supersedes(l)) =>
             {
                 let v = live.version.clone();
-                self.commit(live, ticket)?;
+                self.swap_in(live);
                 Ok(Some(v))
             }
             Some((_, older)) => {
@@ -552,8 +606,8 @@ impl Store {
         // Refuse an incomplete or foreign file while it is still in the
         // inbox: a publisher copying in place is not finished yet.
         Header::read_from(&mut file, from).map_err(|e| e.to_string())?;
-        let to = self.dirs.accepted.join(&version);
-        if to.exists() {
+        let to = self.incoming_dir().join(&version);
+        if to.exists() || self.dirs.accepted.join(&version).exists() {
             return Err(format!(
                 "a snapshot named {version} was published before; publish \
                  new data under a new name"
@@ -565,7 +619,7 @@ impl Store {
         }
         use std::io::Seek;
         file.seek(std::io::SeekFrom::Start(0)).map_err(|e| e.to_string())?;
-        let mut tmp = tempfile::NamedTempFile::new_in(&self.dirs.accepted)
+        let mut tmp = tempfile::NamedTempFile::new_in(self.incoming_dir())
             .map_err(|e| {
                 format!("copying into the accepted directory: {e}")
             })?;
@@ -606,6 +660,12 @@ impl Store {
         if !ticket.is_valid() {
             return Err(SwapError::Expired);
         }
+        self.swap_in(live);
+        Ok(())
+    }
+
+    /// The swap itself, once the ticket was checked.
+    fn swap_in(&self, live: Live) {
         let version = live.version.clone();
         let entries = live.screener.snapshot.len();
         let old = self.live.swap(Some(Arc::new(live)));
@@ -625,7 +685,6 @@ impl Store {
         metrics::gauge!("credgate_snapshot_info", "version" => version.clone())
             .set(1.0);
         tracing::info!(%version, entries, "snapshot activated");
-        Ok(())
     }
 
     fn write_active(&self, version: &str) -> std::io::Result<()> {
@@ -781,6 +840,56 @@ mod tests {
         let t = Ticket::unbounded();
         t.cancel_on_drop().disarm();
         assert!(t.is_valid());
+    }
+
+    /// A check whose ticket expires after it took a file from the inbox
+    /// (a reload whose client gave up, or past its time limit) leaves the
+    /// file to the next check: a newer snapshot is never stranded among
+    /// the accepted files, not activated, until an explicit activation.
+    #[test]
+    fn a_check_that_expires_after_taking_a_file_leaves_it_to_the_next() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = store(dir.path());
+        build(&s.dirs.inbox, "third.snapshot", 3, 3_000);
+        {
+            let _ops = s.lock_ops();
+            assert_eq!(s.take_inbox(), None);
+            let expired = Ticket::until(Instant::now());
+            assert!(matches!(
+                s.decide(&expired, None),
+                Err(SwapError::Expired)
+            ));
+        }
+        assert!(!s.dirs.inbox.join("third.snapshot").exists());
+        assert_eq!(live(&s), "second.snapshot");
+        // A restart takes it up too.
+        let again =
+            Store::new(s.dirs.clone(), 3, Arc::new(Catalogue::builtin()));
+        assert_eq!(again.start().unwrap().as_deref(), Some("third.snapshot"));
+        // And so does the next check of a running store.
+        assert_eq!(
+            s.check_dir(&Ticket::unbounded()).unwrap().as_deref(),
+            None,
+            "the restarted store took it: nothing left in incoming/"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let s = store(dir.path());
+        build(&s.dirs.inbox, "third.snapshot", 3, 3_000);
+        {
+            let _ops = s.lock_ops();
+            s.take_inbox();
+            let _ = s.decide(&Ticket::until(Instant::now()), None);
+        }
+        assert_eq!(
+            s.check_dir(&Ticket::unbounded()).unwrap().as_deref(),
+            Some("third.snapshot")
+        );
+        assert!(s.dirs.accepted.join("third.snapshot").exists());
+        assert_eq!(
+            s.live().unwrap().path,
+            s.dirs.accepted.join("third.snapshot")
+        );
+        assert!(s.status().available.contains(&"third.snapshot".into()));
     }
 
     #[test]
