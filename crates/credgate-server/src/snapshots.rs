@@ -35,6 +35,7 @@ use credgate_index::Snapshot;
 use credgate_index::format::Header;
 use credgate_screen::{Catalogue, MatchKind, Query, Screener};
 use serde::Serialize;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -97,9 +98,11 @@ impl Order {
 
 #[derive(Debug, Default)]
 struct History {
-    /// Inbox files refused before they were moved, by (path, modification
-    /// time, length): not retried until they change.
-    tried: Vec<(PathBuf, Option<SystemTime>, u64)>,
+    /// Inbox files refused before they were moved, with their
+    /// modification time and length: not retried until they change.
+    /// Looked up once per inbox file and check (a map: an inbox can hold
+    /// thousands), and pruned to what the inbox still holds.
+    tried: HashMap<PathBuf, (Option<SystemTime>, u64)>,
     last_refusal: Option<Refusal>,
     swaps_done: u64,
     swaps_refused: u64,
@@ -479,17 +482,27 @@ impl Store {
     /// refusal, if any. Called with the operations lock held.
     fn take_inbox(&self) -> Option<String> {
         let mut last_error = None;
-        for file in self.inbox() {
-            if self.history.lock().expect("history lock").tried.contains(&file)
-            {
-                continue;
-            }
+        let inbox = self.inbox();
+        let untried: Vec<_> = {
+            let mut h = self.history.lock().expect("history lock");
+            let now: HashMap<&Path, _> = inbox
+                .iter()
+                .map(|(p, m, l)| (p.as_path(), (*m, *l)))
+                .collect();
+            h.tried.retain(|p, seen| now.get(p.as_path()) == Some(seen));
+            inbox
+                .iter()
+                .filter(|(p, m, l)| h.tried.get(p) != Some(&(*m, *l)))
+                .cloned()
+                .collect()
+        };
+        for file in untried {
             if let Err(e) = self.take(&file.0) {
                 self.history
                     .lock()
                     .expect("history lock")
                     .tried
-                    .push(file.clone());
+                    .insert(file.0.clone(), (file.1, file.2));
                 let version = version_of(&file.0);
                 self.record_refusal(&version, &e);
                 last_error = Some(format!("{version}: {e}"));
@@ -890,6 +903,33 @@ mod tests {
             s.dirs.accepted.join("third.snapshot")
         );
         assert!(s.status().available.contains(&"third.snapshot".into()));
+    }
+
+    /// Issue 8 review: a publisher that leaves thousands of bad files in
+    /// the inbox must not make every later check quadratic (each file was
+    /// looked up in a list of all refused files, holding the operations
+    /// lock: reloads and activations timed out), and files that are gone
+    /// are forgotten.
+    #[test]
+    fn many_refused_inbox_files_keep_checks_fast_and_are_forgotten() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = store(dir.path());
+        let junk: Vec<PathBuf> = (0..20_000)
+            .map(|i| s.dirs.inbox.join(format!("junk{i:05}.snapshot")))
+            .collect();
+        for p in &junk {
+            std::fs::write(p, "x").unwrap();
+        }
+        assert!(s.check_dir(&Ticket::unbounded()).is_err());
+        let started = Instant::now();
+        assert!(matches!(s.check_dir(&Ticket::unbounded()), Ok(None)));
+        let took = started.elapsed();
+        assert!(took.as_secs_f64() < 2.0, "a check took {took:?}");
+        for p in &junk {
+            std::fs::remove_file(p).unwrap();
+        }
+        s.check_dir(&Ticket::unbounded()).unwrap();
+        assert_eq!(s.history.lock().unwrap().tried.len(), 0);
     }
 
     #[test]
