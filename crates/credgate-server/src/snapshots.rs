@@ -521,7 +521,15 @@ impl Store {
     ) -> Result<Option<String>, SwapError> {
         let mut newest: Option<(Order, Live)> = None;
         let mut loaded = Vec::new();
-        for (_, _, path) in accepted_files(&self.incoming_dir()) {
+        let incoming = std::fs::read_dir(self.incoming_dir())
+            .map(|rd| {
+                rd.filter_map(Result::ok)
+                    .map(|e| e.path())
+                    .filter(|p| is_snapshot_name(p))
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default();
+        for path in incoming {
             match read_header(&path)
                 .and_then(|h| Ok((Order::of(&h), self.load_accepted(&path)?)))
             {
@@ -614,6 +622,17 @@ impl Store {
     /// rewrite) or on another filesystem is copied through the descriptor
     /// that was checked.
     fn take(&self, from: &Path) -> Result<PathBuf, String> {
+        self.take_racing(from, &|| ())
+    }
+
+    /// [`Store::take`], running `before_move` between the check of the
+    /// inbox file and its move: tests replace the file there, as a
+    /// publisher can at any time.
+    fn take_racing(
+        &self,
+        from: &Path,
+        before_move: &dyn Fn(),
+    ) -> Result<PathBuf, String> {
         let version = version_of(from);
         let mut file = open_regular(from).map_err(|e| format!("{e}"))?;
         // Refuse an incomplete or foreign file while it is still in the
@@ -627,23 +646,13 @@ impl Store {
             ));
         }
         let meta = file.metadata().map_err(|e| e.to_string())?;
+        before_move();
         if link_count(&meta) == 1 && std::fs::rename(from, &to).is_ok() {
-            return Ok(to);
+            // The rename moved whatever bore the name by then, not
+            // necessarily the file checked: check what arrived.
+            return self.own(&to);
         }
-        use std::io::Seek;
-        file.seek(std::io::SeekFrom::Start(0)).map_err(|e| e.to_string())?;
-        let mut tmp = tempfile::NamedTempFile::new_in(self.incoming_dir())
-            .map_err(|e| {
-                format!("copying into the accepted directory: {e}")
-            })?;
-        std::io::copy(&mut file, &mut tmp)
-            .and_then(|_| tmp.as_file().sync_all())
-            .map_err(|e| {
-                format!("copying into the accepted directory: {e}")
-            })?;
-        tmp.persist_noclobber(&to).map_err(|e| {
-            format!("copying into the accepted directory: {e}")
-        })?;
+        self.copy_in(&mut file, &to, false)?;
         // The inbox name is consumed; a newer file published under it
         // meanwhile (another inode) is left alone.
         let same = std::fs::symlink_metadata(from).is_ok_and(|m| {
@@ -661,6 +670,53 @@ impl Store {
             let _ = std::fs::remove_file(from);
         }
         Ok(to)
+    }
+
+    /// Makes sure the file just renamed to `to` is the service's alone: a
+    /// regular file with no other name (else copied), never a symlink, a
+    /// FIFO or another kind of file (removed: the name only).
+    fn own(&self, to: &Path) -> Result<PathBuf, String> {
+        let mut file = match open_regular(to) {
+            Ok(f) => f,
+            Err(e) => {
+                let _ = std::fs::remove_file(to);
+                return Err(format!("replaced while being taken: {e}"));
+            }
+        };
+        let meta = file.metadata().map_err(|e| e.to_string())?;
+        if link_count(&meta) > 1 {
+            // Never left in place shared: `decide` would map it.
+            self.copy_in(&mut file, to, true).inspect_err(|_| {
+                let _ = std::fs::remove_file(to);
+            })?;
+        }
+        Ok(to.to_path_buf())
+    }
+
+    /// Copies `file` from its start into `to` (a new file of the service;
+    /// `replace`: over the name `to` already has).
+    fn copy_in(
+        &self,
+        file: &mut std::fs::File,
+        to: &Path,
+        replace: bool,
+    ) -> Result<(), String> {
+        use std::io::Seek;
+        let err = |e: &dyn std::fmt::Display| {
+            format!("copying into the accepted directory: {e}")
+        };
+        file.seek(std::io::SeekFrom::Start(0)).map_err(|e| err(&e))?;
+        let mut tmp = tempfile::NamedTempFile::new_in(self.incoming_dir())
+            .map_err(|e| err(&e))?;
+        std::io::copy(file, &mut tmp)
+            .and_then(|_| tmp.as_file().sync_all())
+            .map_err(|e| err(&e))?;
+        if replace {
+            tmp.persist(to).map_err(|e| err(&e))?;
+        } else {
+            tmp.persist_noclobber(to).map_err(|e| err(&e))?;
+        }
+        Ok(())
     }
 
     fn load_accepted(&self, path: &Path) -> Result<Live, String> {
@@ -930,6 +986,45 @@ mod tests {
         }
         s.check_dir(&Ticket::unbounded()).unwrap();
         assert_eq!(s.history.lock().unwrap().tried.len(), 0);
+    }
+
+    /// Issue 8 review: the inbox name is renamed, not the descriptor that
+    /// was checked. A publisher who swaps a symlink or a hard link to a
+    /// file it keeps writing in after the check must not get the service
+    /// to map that file (a rewrite under the map is a SIGBUS).
+    #[cfg(unix)]
+    #[test]
+    fn a_file_swapped_in_after_the_check_is_not_mapped() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let s = store(dir.path());
+        let outside = dir.path().join("outside");
+        std::fs::create_dir(&outside).unwrap();
+        build(&outside, "kept.snapshot", 5, 5_000);
+        let kept = outside.join("kept.snapshot");
+        let from = s.dirs.inbox.join("third.snapshot");
+
+        build(&s.dirs.inbox, "third.snapshot", 3, 3_000);
+        let symlink = || {
+            std::fs::remove_file(&from).unwrap();
+            std::os::unix::fs::symlink(&kept, &from).unwrap();
+        };
+        let taken = s.take_racing(&from, &symlink);
+        assert!(taken.is_err(), "{taken:?}");
+        let incoming = s.incoming_dir().join("third.snapshot");
+        assert!(std::fs::symlink_metadata(&incoming).is_err());
+
+        build(&s.dirs.inbox, "fourth.snapshot", 4, 4_000);
+        let from = s.dirs.inbox.join("fourth.snapshot");
+        let hard_link = || {
+            std::fs::remove_file(&from).unwrap();
+            std::fs::hard_link(&kept, &from).unwrap();
+        };
+        let taken = s.take_racing(&from, &hard_link).unwrap();
+        let m = std::fs::symlink_metadata(&taken).unwrap();
+        assert!(m.is_file());
+        assert_eq!(m.nlink(), 1, "the service's file has no other name");
+        assert_ne!(m.ino(), std::fs::metadata(&kept).unwrap().ino());
     }
 
     #[test]
