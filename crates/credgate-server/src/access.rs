@@ -125,9 +125,14 @@ impl Caller {
         }
         let tripped = {
             let mut d = self.key.detector.lock().expect("detector lock");
-            person_ids
-                .into_iter()
-                .any(|id| d.queried(&id, shared.visible, &shared.enumeration))
+            person_ids.into_iter().any(|id| {
+                d.queried(
+                    &id,
+                    shared.visible,
+                    &shared.enumeration,
+                    Instant::now(),
+                )
+            })
         };
         if tripped {
             return Err(self.trip(endpoint, "mask_candidates"));
@@ -152,7 +157,7 @@ impl Caller {
             let over = d.missed(misses, &shared.enumeration);
             if masked && !over {
                 for id in shown {
-                    d.shown(id, shared.visible, &shared.enumeration);
+                    d.shown(id, shared.visible, Instant::now());
                 }
             }
             over
@@ -223,19 +228,22 @@ impl Detector {
         }
     }
 
-    /// Counts a query for `id`; true when it trips the detector.
+    /// Counts a query for `id` at `now`; true when it trips the
+    /// detector. A mask stays watched for as long as it is remembered,
+    /// however long ago it was shown: an attacker who waited out the
+    /// window after seeing it would otherwise enumerate unhindered.
     fn queried(
         &mut self,
         id: &str,
         visible: usize,
         cfg: &EnumerationConfig,
+        now: Instant,
     ) -> bool {
         let window = Duration::from_secs(cfg.window_secs);
-        let now = Instant::now();
         let Some(s) = self.shown.get_mut(&mask_id(id, visible)) else {
             return false;
         };
-        if s.id == id || now.duration_since(s.at) > window {
+        if s.id == id {
             return false;
         }
         s.tries.retain(|(t, _)| now.duration_since(*t) <= window);
@@ -245,21 +253,19 @@ impl Detector {
         s.tries.len() >= cfg.max_queries_per_mask as usize
     }
 
-    /// Remembers that the key was shown `id` masked.
-    fn shown(&mut self, id: String, visible: usize, cfg: &EnumerationConfig) {
-        let now = Instant::now();
-        let window = Duration::from_secs(cfg.window_secs);
-        if self.shown.len() >= MAX_SHOWN {
-            self.shown.retain(|_, s| now.duration_since(s.at) <= window);
-            if self.shown.len() >= MAX_SHOWN {
-                let oldest = self
-                    .shown
-                    .iter()
-                    .min_by_key(|(_, s)| s.at)
-                    .map(|(m, _)| m.clone());
-                if let Some(m) = oldest {
-                    self.shown.remove(&m);
-                }
+    /// Remembers that the key was shown `id` masked at `now`; past
+    /// `MAX_SHOWN` masks the one shown longest ago is forgotten.
+    fn shown(&mut self, id: String, visible: usize, now: Instant) {
+        if self.shown.len() >= MAX_SHOWN
+            && !self.shown.contains_key(&mask_id(&id, visible))
+        {
+            let oldest = self
+                .shown
+                .iter()
+                .min_by_key(|(_, s)| s.at)
+                .map(|(m, _)| m.clone());
+            if let Some(m) = oldest {
+                self.shown.remove(&m);
             }
         }
         let s = self.shown.entry(mask_id(&id, visible)).or_insert_with(|| {
@@ -539,6 +545,40 @@ mod tests {
         let audit = AuditLog::open(&dir.path().join("a.log")).unwrap();
         let keys = Keys::new(&config, Arc::new(audit));
         keys.by_hash.values().next().unwrap().clone()
+    }
+
+    /// Issue 8 review: a key that saw a masked number and waited out the
+    /// window before sending its candidates (say, as a bulk upload, where
+    /// misses are not counted) went unnoticed.
+    #[test]
+    fn a_mask_stays_watched_after_the_window() {
+        let cfg = EnumerationConfig::default();
+        let mut d = Detector::new();
+        let t0 = Instant::now();
+        let id = "11010519491231002X";
+        d.shown(id.to_string(), 4, t0);
+        let later = t0 + Duration::from_secs(cfg.window_secs * 24);
+        // Other numbers ending in 002X (the check character fits the
+        // first 17 characters of each).
+        let jan1 = chrono::NaiveDate::from_ymd_opt(1949, 1, 1).unwrap();
+        let candidates: Vec<String> = (0..365)
+            .map(|n| jan1 + chrono::Days::new(n))
+            .map(|d| format!("110105{}002", d.format("%Y%m%d")))
+            .filter(|body| {
+                credgate_ident::resident_id::check_char(body) == Some('X')
+            })
+            .map(|body| body + "X")
+            .filter(|c| c != id)
+            .take(cfg.max_queries_per_mask as usize)
+            .collect();
+        assert_eq!(candidates.len(), cfg.max_queries_per_mask as usize);
+        let tripped =
+            candidates.iter().position(|c| d.queried(c, 4, &cfg, later));
+        assert_eq!(
+            tripped,
+            Some(cfg.max_queries_per_mask as usize - 1),
+            "the detector must trip on the last candidate"
+        );
     }
 
     #[cfg(target_os = "linux")]

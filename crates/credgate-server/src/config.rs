@@ -134,7 +134,10 @@ pub struct Config {
 /// `max_person_id_misses` person-ID queries that find nothing; it is then
 /// answered 429 `enumeration_suspected` for `block_secs`. Bounds per key
 /// and day: (max_queries_per_mask - 1) candidates of one masked number
-/// per window, and max_person_id_misses misses per window.
+/// per window, and max_person_id_misses misses per window (screen and
+/// batch only: bulk rows are not counted as misses). A mask stays watched
+/// however long ago it was shown, as long as it is among the key's
+/// 10,000 most recently shown masks.
 #[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct EnumerationConfig {

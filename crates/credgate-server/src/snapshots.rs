@@ -21,12 +21,21 @@
 //! it commits (swaps) only while its ticket is valid, so an activation
 //! whose HTTP answer has already timed out can never happen later and
 //! override a newer one.
+//!
+//! A file taken from the inbox waits in `incoming/` (inside the accepted
+//! directory) until its check has been decided: activated, kept
+//! available (older than the live one) or refused. An operation that
+//! expires before deciding leaves it there, and the next check (the
+//! watcher's, or the first after a restart) takes it up again; were it
+//! moved straight among the accepted files, an expired reload would
+//! leave a newer snapshot there for good, never activated.
 
 use arc_swap::ArcSwapOption;
 use credgate_index::Snapshot;
 use credgate_index::format::Header;
 use credgate_screen::{Catalogue, MatchKind, Query, Screener};
 use serde::Serialize;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -40,6 +49,9 @@ const ACTIVE_FILE: &str = "ACTIVE";
 /// newest few kept for inspection.
 const REFUSED_DIR: &str = "refused";
 const REFUSED_KEEP: usize = 5;
+/// Files taken from the inbox and not yet decided on (inside the
+/// accepted directory).
+const INCOMING_DIR: &str = "incoming";
 
 /// A snapshot in service.
 #[derive(Debug)]
@@ -86,9 +98,11 @@ impl Order {
 
 #[derive(Debug, Default)]
 struct History {
-    /// Inbox files refused before they were moved, by (path, modification
-    /// time, length): not retried until they change.
-    tried: Vec<(PathBuf, Option<SystemTime>, u64)>,
+    /// Inbox files refused before they were moved, with their
+    /// modification time and length: not retried until they change.
+    /// Looked up once per inbox file and check (a map: an inbox can hold
+    /// thousands), and pruned to what the inbox still holds.
+    tried: HashMap<PathBuf, (Option<SystemTime>, u64)>,
     last_refusal: Option<Refusal>,
     swaps_done: u64,
     swaps_refused: u64,
@@ -320,6 +334,7 @@ fn inbox_files(dir: &Path) -> Vec<(PathBuf, Option<SystemTime>, u64)> {
 pub fn any_published(dirs: &Dirs) -> bool {
     !inbox_files(&dirs.inbox).is_empty()
         || !accepted_files(&dirs.accepted).is_empty()
+        || !accepted_files(&dirs.accepted.join(INCOMING_DIR)).is_empty()
 }
 
 fn now_rfc3339() -> String {
@@ -390,8 +405,13 @@ impl Store {
         any_published(&self.dirs)
     }
 
+    fn incoming_dir(&self) -> PathBuf {
+        self.dirs.accepted.join(INCOMING_DIR)
+    }
+
     fn create_dirs(&self) -> Result<(), SwapError> {
-        for d in [&self.dirs.inbox, &self.dirs.accepted] {
+        for d in [&self.dirs.inbox, &self.dirs.accepted, &self.incoming_dir()]
+        {
             std::fs::create_dir_all(d).map_err(|source| SwapError::Io {
                 what: format!("creating {}", d.display()),
                 source,
@@ -442,8 +462,10 @@ impl Store {
     }
 
     /// Takes every new file of the inbox into the accepted directory and
-    /// activates the newest if it is newer than the live one. Returns the
-    /// version activated, `None` when nothing newer arrived.
+    /// activates the newest if it is newer than the live one. Files taken
+    /// by an earlier check that expired before deciding (in `incoming/`)
+    /// are checked again. Returns the version activated, `None` when
+    /// nothing newer arrived.
     pub fn check_dir(
         &self,
         ticket: &Ticket,
@@ -452,31 +474,67 @@ impl Store {
         if !ticket.is_valid() {
             return Err(SwapError::Expired);
         }
-        let mut newest: Option<(Order, Live)> = None;
+        let last_error = self.take_inbox();
+        self.decide(ticket, last_error)
+    }
+
+    /// Moves every new inbox file into `incoming/`; returns the last
+    /// refusal, if any. Called with the operations lock held.
+    fn take_inbox(&self) -> Option<String> {
         let mut last_error = None;
-        for file in self.inbox() {
-            if self.history.lock().expect("history lock").tried.contains(&file)
-            {
-                continue;
+        let inbox = self.inbox();
+        let untried: Vec<_> = {
+            let mut h = self.history.lock().expect("history lock");
+            let now: HashMap<&Path, _> = inbox
+                .iter()
+                .map(|(p, m, l)| (p.as_path(), (*m, *l)))
+                .collect();
+            h.tried.retain(|p, seen| now.get(p.as_path()) == Some(seen));
+            inbox
+                .iter()
+                .filter(|(p, m, l)| h.tried.get(p) != Some(&(*m, *l)))
+                .cloned()
+                .collect()
+        };
+        for file in untried {
+            if let Err(e) = self.take(&file.0) {
+                self.history
+                    .lock()
+                    .expect("history lock")
+                    .tried
+                    .insert(file.0.clone(), (file.1, file.2));
+                let version = version_of(&file.0);
+                self.record_refusal(&version, &e);
+                last_error = Some(format!("{version}: {e}"));
             }
-            let path = match self.take(&file.0) {
-                Ok(p) => p,
-                Err(e) => {
-                    self.history
-                        .lock()
-                        .expect("history lock")
-                        .tried
-                        .push(file.clone());
-                    let version = version_of(&file.0);
-                    self.record_refusal(&version, &e);
-                    last_error = Some(format!("{version}: {e}"));
-                    continue;
-                }
-            };
+        }
+        last_error
+    }
+
+    /// Checks the files of `incoming/` and, while `ticket` holds, moves
+    /// them among the accepted files and activates the newest if it is
+    /// newer than the live one. Called with the operations lock held.
+    fn decide(
+        &self,
+        ticket: &Ticket,
+        mut last_error: Option<String>,
+    ) -> Result<Option<String>, SwapError> {
+        let mut newest: Option<(Order, Live)> = None;
+        let mut loaded = Vec::new();
+        let incoming = std::fs::read_dir(self.incoming_dir())
+            .map(|rd| {
+                rd.filter_map(Result::ok)
+                    .map(|e| e.path())
+                    .filter(|p| is_snapshot_name(p))
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default();
+        for path in incoming {
             match read_header(&path)
                 .and_then(|h| Ok((Order::of(&h), self.load_accepted(&path)?)))
             {
                 Ok((order, live)) => {
+                    loaded.push(path);
                     if newest.as_ref().is_none_or(|(o, _)| order > *o) {
                         newest = Some((order, live));
                     }
@@ -487,6 +545,23 @@ impl Store {
                 }
             }
         }
+        // Deciding moves the files out of `incoming/`: only while the
+        // ticket holds, or they stay there for the next check.
+        if !ticket.is_valid() {
+            return Err(SwapError::Expired);
+        }
+        for path in &loaded {
+            let to = self.dirs.accepted.join(version_of(path));
+            std::fs::rename(path, &to).map_err(|source| SwapError::Io {
+                what: format!("moving {} in", path.display()),
+                source,
+            })?;
+            if let Some((_, live)) = newest.as_mut() {
+                if live.path == *path {
+                    live.path = to;
+                }
+            }
+        }
         let live_order =
             self.live().map(|l| Order::of(l.screener.snapshot.header()));
         match newest {
@@ -494,7 +569,7 @@ impl Store {
                 if live_order.is_none_or(|l| order.supersedes(l)) =>
             {
                 let v = live.version.clone();
-                self.commit(live, ticket)?;
+                self.swap_in(live);
                 Ok(Some(v))
             }
             Some((_, older)) => {
@@ -547,36 +622,37 @@ impl Store {
     /// rewrite) or on another filesystem is copied through the descriptor
     /// that was checked.
     fn take(&self, from: &Path) -> Result<PathBuf, String> {
+        self.take_racing(from, &|| ())
+    }
+
+    /// [`Store::take`], running `before_move` between the check of the
+    /// inbox file and its move: tests replace the file there, as a
+    /// publisher can at any time.
+    fn take_racing(
+        &self,
+        from: &Path,
+        before_move: &dyn Fn(),
+    ) -> Result<PathBuf, String> {
         let version = version_of(from);
         let mut file = open_regular(from).map_err(|e| format!("{e}"))?;
         // Refuse an incomplete or foreign file while it is still in the
         // inbox: a publisher copying in place is not finished yet.
         Header::read_from(&mut file, from).map_err(|e| e.to_string())?;
-        let to = self.dirs.accepted.join(&version);
-        if to.exists() {
+        let to = self.incoming_dir().join(&version);
+        if to.exists() || self.dirs.accepted.join(&version).exists() {
             return Err(format!(
                 "a snapshot named {version} was published before; publish \
                  new data under a new name"
             ));
         }
         let meta = file.metadata().map_err(|e| e.to_string())?;
+        before_move();
         if link_count(&meta) == 1 && std::fs::rename(from, &to).is_ok() {
-            return Ok(to);
+            // The rename moved whatever bore the name by then, not
+            // necessarily the file checked: check what arrived.
+            return self.own(&to);
         }
-        use std::io::Seek;
-        file.seek(std::io::SeekFrom::Start(0)).map_err(|e| e.to_string())?;
-        let mut tmp = tempfile::NamedTempFile::new_in(&self.dirs.accepted)
-            .map_err(|e| {
-                format!("copying into the accepted directory: {e}")
-            })?;
-        std::io::copy(&mut file, &mut tmp)
-            .and_then(|_| tmp.as_file().sync_all())
-            .map_err(|e| {
-                format!("copying into the accepted directory: {e}")
-            })?;
-        tmp.persist_noclobber(&to).map_err(|e| {
-            format!("copying into the accepted directory: {e}")
-        })?;
+        self.copy_in(&mut file, &to, false)?;
         // The inbox name is consumed; a newer file published under it
         // meanwhile (another inode) is left alone.
         let same = std::fs::symlink_metadata(from).is_ok_and(|m| {
@@ -596,6 +672,53 @@ impl Store {
         Ok(to)
     }
 
+    /// Makes sure the file just renamed to `to` is the service's alone: a
+    /// regular file with no other name (else copied), never a symlink, a
+    /// FIFO or another kind of file (removed: the name only).
+    fn own(&self, to: &Path) -> Result<PathBuf, String> {
+        let mut file = match open_regular(to) {
+            Ok(f) => f,
+            Err(e) => {
+                let _ = std::fs::remove_file(to);
+                return Err(format!("replaced while being taken: {e}"));
+            }
+        };
+        let meta = file.metadata().map_err(|e| e.to_string())?;
+        if link_count(&meta) > 1 {
+            // Never left in place shared: `decide` would map it.
+            self.copy_in(&mut file, to, true).inspect_err(|_| {
+                let _ = std::fs::remove_file(to);
+            })?;
+        }
+        Ok(to.to_path_buf())
+    }
+
+    /// Copies `file` from its start into `to` (a new file of the service;
+    /// `replace`: over the name `to` already has).
+    fn copy_in(
+        &self,
+        file: &mut std::fs::File,
+        to: &Path,
+        replace: bool,
+    ) -> Result<(), String> {
+        use std::io::Seek;
+        let err = |e: &dyn std::fmt::Display| {
+            format!("copying into the accepted directory: {e}")
+        };
+        file.seek(std::io::SeekFrom::Start(0)).map_err(|e| err(&e))?;
+        let mut tmp = tempfile::NamedTempFile::new_in(self.incoming_dir())
+            .map_err(|e| err(&e))?;
+        std::io::copy(file, &mut tmp)
+            .and_then(|_| tmp.as_file().sync_all())
+            .map_err(|e| err(&e))?;
+        if replace {
+            tmp.persist(to).map_err(|e| err(&e))?;
+        } else {
+            tmp.persist_noclobber(to).map_err(|e| err(&e))?;
+        }
+        Ok(())
+    }
+
     fn load_accepted(&self, path: &Path) -> Result<Live, String> {
         load(path, self.catalogue.clone())
     }
@@ -606,6 +729,12 @@ impl Store {
         if !ticket.is_valid() {
             return Err(SwapError::Expired);
         }
+        self.swap_in(live);
+        Ok(())
+    }
+
+    /// The swap itself, once the ticket was checked.
+    fn swap_in(&self, live: Live) {
         let version = live.version.clone();
         let entries = live.screener.snapshot.len();
         let old = self.live.swap(Some(Arc::new(live)));
@@ -625,7 +754,6 @@ impl Store {
         metrics::gauge!("credgate_snapshot_info", "version" => version.clone())
             .set(1.0);
         tracing::info!(%version, entries, "snapshot activated");
-        Ok(())
     }
 
     fn write_active(&self, version: &str) -> std::io::Result<()> {
@@ -781,6 +909,122 @@ mod tests {
         let t = Ticket::unbounded();
         t.cancel_on_drop().disarm();
         assert!(t.is_valid());
+    }
+
+    /// A check whose ticket expires after it took a file from the inbox
+    /// (a reload whose client gave up, or past its time limit) leaves the
+    /// file to the next check: a newer snapshot is never stranded among
+    /// the accepted files, not activated, until an explicit activation.
+    #[test]
+    fn a_check_that_expires_after_taking_a_file_leaves_it_to_the_next() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = store(dir.path());
+        build(&s.dirs.inbox, "third.snapshot", 3, 3_000);
+        {
+            let _ops = s.lock_ops();
+            assert_eq!(s.take_inbox(), None);
+            let expired = Ticket::until(Instant::now());
+            assert!(matches!(
+                s.decide(&expired, None),
+                Err(SwapError::Expired)
+            ));
+        }
+        assert!(!s.dirs.inbox.join("third.snapshot").exists());
+        assert_eq!(live(&s), "second.snapshot");
+        // A restart takes it up too.
+        let again =
+            Store::new(s.dirs.clone(), 3, Arc::new(Catalogue::builtin()));
+        assert_eq!(again.start().unwrap().as_deref(), Some("third.snapshot"));
+        // And so does the next check of a running store.
+        assert_eq!(
+            s.check_dir(&Ticket::unbounded()).unwrap().as_deref(),
+            None,
+            "the restarted store took it: nothing left in incoming/"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let s = store(dir.path());
+        build(&s.dirs.inbox, "third.snapshot", 3, 3_000);
+        {
+            let _ops = s.lock_ops();
+            s.take_inbox();
+            let _ = s.decide(&Ticket::until(Instant::now()), None);
+        }
+        assert_eq!(
+            s.check_dir(&Ticket::unbounded()).unwrap().as_deref(),
+            Some("third.snapshot")
+        );
+        assert!(s.dirs.accepted.join("third.snapshot").exists());
+        assert_eq!(
+            s.live().unwrap().path,
+            s.dirs.accepted.join("third.snapshot")
+        );
+        assert!(s.status().available.contains(&"third.snapshot".into()));
+    }
+
+    /// Issue 8 review: a publisher that leaves thousands of bad files in
+    /// the inbox must not make every later check quadratic (each file was
+    /// looked up in a list of all refused files, holding the operations
+    /// lock: reloads and activations timed out), and files that are gone
+    /// are forgotten.
+    #[test]
+    fn many_refused_inbox_files_keep_checks_fast_and_are_forgotten() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = store(dir.path());
+        let junk: Vec<PathBuf> = (0..20_000)
+            .map(|i| s.dirs.inbox.join(format!("junk{i:05}.snapshot")))
+            .collect();
+        for p in &junk {
+            std::fs::write(p, "x").unwrap();
+        }
+        assert!(s.check_dir(&Ticket::unbounded()).is_err());
+        let started = Instant::now();
+        assert!(matches!(s.check_dir(&Ticket::unbounded()), Ok(None)));
+        let took = started.elapsed();
+        assert!(took.as_secs_f64() < 2.0, "a check took {took:?}");
+        for p in &junk {
+            std::fs::remove_file(p).unwrap();
+        }
+        s.check_dir(&Ticket::unbounded()).unwrap();
+        assert_eq!(s.history.lock().unwrap().tried.len(), 0);
+    }
+
+    /// Issue 8 review: the inbox name is renamed, not the descriptor that
+    /// was checked. A publisher who swaps a symlink or a hard link to a
+    /// file it keeps writing in after the check must not get the service
+    /// to map that file (a rewrite under the map is a SIGBUS).
+    #[cfg(unix)]
+    #[test]
+    fn a_file_swapped_in_after_the_check_is_not_mapped() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let s = store(dir.path());
+        let outside = dir.path().join("outside");
+        std::fs::create_dir(&outside).unwrap();
+        build(&outside, "kept.snapshot", 5, 5_000);
+        let kept = outside.join("kept.snapshot");
+        let from = s.dirs.inbox.join("third.snapshot");
+
+        build(&s.dirs.inbox, "third.snapshot", 3, 3_000);
+        let symlink = || {
+            std::fs::remove_file(&from).unwrap();
+            std::os::unix::fs::symlink(&kept, &from).unwrap();
+        };
+        let taken = s.take_racing(&from, &symlink);
+        assert!(taken.is_err(), "{taken:?}");
+        let incoming = s.incoming_dir().join("third.snapshot");
+        assert!(std::fs::symlink_metadata(&incoming).is_err());
+
+        build(&s.dirs.inbox, "fourth.snapshot", 4, 4_000);
+        let from = s.dirs.inbox.join("fourth.snapshot");
+        let hard_link = || {
+            std::fs::remove_file(&from).unwrap();
+            std::fs::hard_link(&kept, &from).unwrap();
+        };
+        let taken = s.take_racing(&from, &hard_link).unwrap();
+        let m = std::fs::symlink_metadata(&taken).unwrap();
+        assert!(m.is_file());
+        assert_eq!(m.nlink(), 1, "the service's file has no other name");
+        assert_ne!(m.ino(), std::fs::metadata(&kept).unwrap().ino());
     }
 
     #[test]
