@@ -16,10 +16,12 @@ use std::io::Write;
 /// against CSV injection). A report is for reading, so a value such as
 /// `-5` showing as `'-5` is the accepted price.
 pub fn neutralise(cell: &str) -> Cow<'_, str> {
-    match cell.as_bytes().first() {
-        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => {
-            Cow::Owned(format!("'{cell}"))
-        }
+    // The full-width forms too: a spreadsheet on a Chinese input method
+    // may take ＝ for =.
+    match cell.chars().next() {
+        Some(
+            '=' | '+' | '-' | '@' | '\t' | '\r' | '＝' | '＋' | '－' | '＠',
+        ) => Cow::Owned(format!("'{cell}")),
         _ => Cow::Borrowed(cell),
     }
 }

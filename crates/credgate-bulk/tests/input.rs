@@ -129,7 +129,7 @@ fn quotes_newlines_bom_and_crlf_are_read() {
 fn formula_cells_are_neutralised_in_csv_output() {
     let dir = tempfile::tempdir().unwrap();
     let (s, _) = common::screener(dir.path(), 300);
-    let input = "name,=HYPERLINK(\"x\")\n+cmd|'/C calc'!A0,=1+1\n-2,@SUM(A1)\n\"\tx\",\"\rx\"\nplain,a=b\n";
+    let input = "name,=HYPERLINK(\"x\")\n+cmd|'/C calc'!A0,=1+1\n-2,@SUM(A1)\n\"\tx\",\"\rx\"\nplain,a=b\n＝1+1,＠SUM(A1)\n";
     let (h, rows) =
         screen(&s, dir.path(), input.as_bytes(), CSV, &Limits::default())
             .unwrap();
@@ -138,6 +138,7 @@ fn formula_cells_are_neutralised_in_csv_output() {
     assert_eq!(rows[1][..2], ["'-2", "'@SUM(A1)"]);
     assert_eq!(rows[2][..2], ["'\tx", "'\rx"]);
     assert_eq!(rows[3][..2], ["plain", "a=b"]);
+    assert_eq!(rows[4][..2], ["'＝1+1", "'＠SUM(A1)"], "full-width forms");
     // NDJSON is for programs: values as they are.
     let path = dir.path().join("in.csv");
     let out =

@@ -101,23 +101,6 @@ pub fn validate_as(input: &str, kind: IdKind) -> Result<Validated, IdError> {
     }
 }
 
-/// Masks a personal ID number for callers not entitled to see it:
-/// the first and last four characters stay (3204**********1234). Other
-/// strings of 9 or more characters are masked the same way; shorter ones
-/// entirely.
-pub fn mask(id: &str) -> String {
-    let chars: Vec<char> = id.chars().collect();
-    if chars.len() < 9 {
-        return "*".repeat(chars.len());
-    }
-    let n = chars.len();
-    chars[..4]
-        .iter()
-        .chain(std::iter::repeat_n(&'*', n - 8))
-        .chain(&chars[n - 4..])
-        .collect()
-}
-
 /// Checks the common length rule, counting characters rather than bytes
 /// so that a stray CJK character is reported as one position.
 fn check_length(code: &str) -> Result<(), IdError> {
@@ -129,13 +112,4 @@ fn check_length(code: &str) -> Result<(), IdError> {
         return Err(IdError::Length { found });
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod mask_tests {
-    #[test]
-    fn masks_the_middle() {
-        assert_eq!(super::mask("320412198001011234"), "3204**********1234");
-        assert_eq!(super::mask("abc"), "***");
-    }
 }

@@ -75,9 +75,12 @@ fn seen(live: &Live, req: &ScreenRequest, outcome: &Outcome) -> Seen {
     let mut shown = Vec::new();
     for h in &outcome.hits {
         if let Ok(r) = snap.record(h.ordinal) {
-            let related = h.entry_key.rsplit(':').next().unwrap_or_default();
+            // The entry's own code, and the key it matched on (for a
+            // related party: the person's ID).
             shown.extend(
-                [r.code, related].into_iter().filter_map(access::person_id),
+                [r.code, h.entry_key.as_str()]
+                    .into_iter()
+                    .filter_map(access::person_id),
             );
         }
     }
