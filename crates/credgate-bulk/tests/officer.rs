@@ -393,3 +393,131 @@ fn blank_rows_are_skipped_not_errors() {
     let out = run(&s, &mut src);
     assert_eq!(out.rows.len(), 2, "{:?}", out.rows);
 }
+
+/// Row numbers and results of a run.
+fn run_rows(
+    s: &Screener,
+    source: &mut Source,
+) -> Vec<credgate_bulk::RowResult> {
+    let mut out = Vec::new();
+    credgate_bulk::run(
+        source,
+        s,
+        None,
+        None,
+        today(),
+        |rows| {
+            out.extend_from_slice(rows);
+            Ok(())
+        },
+        &|_| {},
+    )
+    .unwrap();
+    out
+}
+
+#[test]
+fn an_xls_workbook_is_read_with_its_sheets_title_rows_and_number_cells() {
+    let dir = tempfile::tempdir().unwrap();
+    let (s, _) = common::screener(dir.path(), 300);
+    let path = dir.path().join("投标人名单.xls");
+    std::fs::write(&path, common::bidders_xls()).unwrap();
+    let format = InputFormat::from_path(&path, Encoding::Auto);
+    assert_eq!(format, InputFormat::Xls);
+    assert_eq!(
+        InputFormat::sniff(&common::bidders_xls()),
+        Some(InputFormat::Xls)
+    );
+    let mut src =
+        credgate_bulk::open(&path, format, &Limits::default()).unwrap();
+    assert_eq!(src.sheet(), Some("投标人"));
+    assert_eq!(src.header_row(), 3);
+    let c = src.columns().clone();
+    assert_eq!((c.name, c.code, c.rep_code), (Some(1), Some(2), Some(3)));
+    let rows = run_rows(&s, &mut src);
+    let numbers: Vec<u64> = rows.iter().map(|r| r.row).collect();
+    assert_eq!(numbers, [4, 5, 7], "the sheet's rows; row 6 is blank");
+    assert_eq!(rows[0].fields[..3], ["1", "甲公司", "913213233634161900"]);
+    assert!(rows[0].warnings[0].contains("stored as a number"));
+    assert!(!rows[0].decision.is_empty(), "{:?}", rows[0]);
+    assert_eq!(rows[1].fields[2], "91350100M000100Y43");
+    assert!(rows[1].warnings.is_empty(), "{:?}", rows[1]);
+    assert!(rows.iter().all(|r| r.error.is_empty()), "{rows:?}");
+}
+
+#[test]
+fn an_ods_workbook_is_read_with_repeated_rows_and_number_cells() {
+    let dir = tempfile::tempdir().unwrap();
+    let (s, _) = common::screener(dir.path(), 300);
+    let path = dir.path().join("list.ods");
+    let rows = [
+        common::ods_row(&["2026年某项目投标人名单"]),
+        "<table:table-row><table:table-cell table:number-columns-repeated=\"3\"/></table:table-row>".to_string(),
+        common::ods_row(&["企业名称", "统一社会信用代码"]),
+        format!(
+            "<table:table-row>{}<table:table-cell office:value-type=\"float\" office:value=\"913213233634161900\"><text:p>9.13213E+17</text:p></table:table-cell></table:table-row>",
+            &common::ods_row(&["甲公司"])[17..common::ods_row(&["甲公司"]).len() - 18]
+        ),
+        "<table:table-row table:number-rows-repeated=\"2\"><table:table-cell table:number-columns-repeated=\"2\"/></table:table-row>".to_string(),
+        common::ods_row(&["乙公司"]),
+        // As LibreOffice writes the rest of a sheet.
+        "<table:table-row table:number-rows-repeated=\"1048000\"><table:table-cell table:number-columns-repeated=\"1024\"/></table:table-row>".to_string(),
+    ]
+    .concat();
+    common::raw_ods(&path, &[("投标人", &rows)]);
+    let head = std::fs::read(&path).unwrap();
+    assert_eq!(InputFormat::sniff(&head), Some(InputFormat::Ods));
+    let format = InputFormat::from_path(&path, Encoding::Auto);
+    assert_eq!(format, InputFormat::Ods);
+    let mut src =
+        credgate_bulk::open(&path, format, &Limits::default()).unwrap();
+    assert_eq!(src.header_row(), 3);
+    let rows = run_rows(&s, &mut src);
+    let numbers: Vec<u64> = rows.iter().map(|r| r.row).collect();
+    assert_eq!(numbers, [4, 7]);
+    assert_eq!(rows[0].fields, ["甲公司", "913213233634161900"]);
+    assert!(rows[0].warnings[0].contains("stored as a number"));
+    assert_eq!(rows[1].fields, ["乙公司", ""]);
+}
+
+#[test]
+fn xls_and_ods_files_are_bounded_before_calamine_reads_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let l = Limits::default();
+    let refused = |path: &Path, format| {
+        credgate_bulk::open(path, format, &l).unwrap_err().to_string()
+    };
+    // A cell at IV65536: a dense range of 16.7 million cells.
+    let path = dir.path().join("corner.xls");
+    let mut data = common::bidders_xls();
+    common::patch_xls_record(&mut data, 0x00FD, 10, &[0xFF, 0xFF, 0xFF, 0x00]);
+    std::fs::write(&path, &data).unwrap();
+    let e = refused(&path, InputFormat::Xls);
+    assert!(e.contains("max_legacy_cells"), "{e}");
+    // Declared dimensions of two billion rows (calamine reserves them).
+    let mut data = common::bidders_xls();
+    let huge = [0, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0x7F, 0, 0, 0xFF, 0];
+    common::patch_xls_record(&mut data, 0x0200, 14, &huge);
+    std::fs::write(&path, &data).unwrap();
+    let e = refused(&path, InputFormat::Xls);
+    assert!(e.contains("max_legacy_cells"), "{e}");
+    // Larger than max_legacy_bytes.
+    let small = Limits { max_legacy_bytes: 4096, ..Limits::default() };
+    let e = credgate_bulk::open(&path, InputFormat::Xls, &small)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("max_legacy_bytes = 4096"), "{e}");
+    // Not a compound file at all.
+    std::fs::write(&path, b"name\nx\n").unwrap();
+    let e = refused(&path, InputFormat::Xls);
+    assert!(e.contains("not an XLS file"), "{e}");
+    // ODS: a text cell repeated 1,000 columns × 1,000,000 rows.
+    let path = dir.path().join("repeat.ods");
+    let rows = format!(
+        "{}<table:table-row table:number-rows-repeated=\"1000000\"><table:table-cell office:value-type=\"string\" table:number-columns-repeated=\"1000\"><text:p>x</text:p></table:table-cell></table:table-row>",
+        common::ods_row(&["名称"])
+    );
+    common::raw_ods(&path, &[("S", &rows)]);
+    let e = refused(&path, InputFormat::Ods);
+    assert!(e.contains("max_legacy_cells"), "{e}");
+}

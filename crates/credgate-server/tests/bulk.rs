@@ -235,6 +235,48 @@ async fn bulk_answer_names_its_columns_and_takes_column_and_sheet_choices() {
     h.stop().await;
 }
 
+/// A real `.xls` (the was read as GBK text), under its own type
+/// and as `text/csv`: read as a workbook, title rows skipped.
+#[tokio::test]
+async fn an_xls_upload_is_read_as_a_workbook_whatever_its_declared_type() {
+    let mut h = Harness::start().await;
+    let xls = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../credgate-bulk/tests/data/bidders.xls"
+    ))
+    .unwrap();
+    for ct in ["application/vnd.ms-excel", "text/csv"] {
+        let r = upload(&h, "?format=ndjson", ct, xls.clone()).await;
+        assert_eq!(r.status(), 200, "{ct}");
+        assert_eq!(
+            r.headers()["x-credgate-sheet"].to_str().unwrap(),
+            "%E6%8A%95%E6%A0%87%E4%BA%BA"
+        );
+        assert_eq!(r.headers()["x-credgate-header-row"], "3");
+        let lines: Vec<Value> = r
+            .text()
+            .await
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let rows: Vec<u64> =
+            lines.iter().map(|l| l["row"].as_u64().unwrap()).collect();
+        assert_eq!(rows, [4, 5, 7], "{ct}");
+        assert_eq!(
+            lines[0]["input"]["统一社会信用代码"],
+            "913213233634161900"
+        );
+        assert!(
+            lines[0]["warnings"][0]
+                .as_str()
+                .unwrap()
+                .contains("stored as a number")
+        );
+    }
+    h.stop().await;
+}
+
 #[tokio::test]
 async fn bad_uploads_are_refused_before_streaming() {
     let mut h = Harness::start_with(
