@@ -11,17 +11,26 @@
 //! cell, batches are bounded in rows and bytes, and the legal
 //! representatives are grouped by hash.
 
+mod columns;
 mod input;
+mod legacy;
 mod limits;
 mod output;
 mod xlsx;
 
-pub use input::{ECHO_BYTES, InputFormat, Source, clip};
+pub use columns::{
+    CODE, ColumnOverrides, ColumnRef, Columns, NAME, REP_CODE, REP_NAME, Role,
+    UnusedColumn, normalise, role_of,
+};
+pub use input::{
+    ECHO_BYTES, HEADER_SCAN_ROWS, InputFormat, InputOptions, SheetRef, Source,
+    clip,
+};
 pub use limits::{DEFAULT_MEMORY_BYTES, Limits};
 pub use output::{ADDED_COLUMNS, OutputFormat, RowWriter, neutralise};
 
 use credgate_ident::IdKind;
-use credgate_screen::{Query, Screener};
+use credgate_screen::{Query, QueryError, ScreenError, Screener};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -33,15 +42,6 @@ pub const BATCH: usize = 4096;
 const MAX_SHARED: usize = 10;
 /// Characters of a bidder's label kept for `shared_legal_rep_with`.
 const LABEL_CHARS: usize = 60;
-
-/// Accepted headers of each column (first match wins, case-insensitive).
-pub const NAME: &[&str] =
-    &["name", "主体名称", "名称", "投标人名称", "供应商名称"];
-pub const CODE: &[&str] =
-    &["code", "统一社会信用代码", "证件号码", "统一社会信用代码/证件号码"];
-pub const REP_NAME: &[&str] = &["legal_rep_name", "法定代表人"];
-pub const REP_CODE: &[&str] =
-    &["legal_rep_code", "legal_rep_id_number", "法定代表人证件号码"];
 
 /// A bulk input that cannot be screened at all (a bad row is not one: it
 /// gets an error column instead).
@@ -57,6 +57,12 @@ pub enum BulkError {
     Empty,
     #[error("header: {0}")]
     Header(String),
+    /// A column chosen by the user that is not there.
+    #[error("column: {0}")]
+    Column(String),
+    /// A sheet chosen by the user that is not there.
+    #[error("sheet {0}")]
+    Sheet(String),
     /// A bound of [`Limits`], named by its field.
     #[error("{what} exceeds {limit} = {max}")]
     Limit { what: String, limit: &'static str, max: u64 },
@@ -66,57 +72,18 @@ pub enum BulkError {
     Output(String),
 }
 
-/// Where the columns are.
-#[derive(Debug, Clone, Default)]
-pub struct Columns {
-    pub name: Option<usize>,
-    pub code: Option<usize>,
-    pub rep_name: Option<usize>,
-    pub rep_code: Option<usize>,
-}
-
-fn position(headers: &[String], names: &[&str]) -> Option<usize> {
-    headers.iter().position(|h| {
-        let h = h.trim().trim_start_matches('\u{FEFF}');
-        names.iter().any(|n| n.eq_ignore_ascii_case(h))
-    })
-}
-
-impl Columns {
-    /// Finds the columns; a file with neither a name nor a code column
-    /// is refused, naming what was expected and what was found.
-    pub fn detect(headers: &[String]) -> Result<Columns, BulkError> {
-        let cols = Columns {
-            name: position(headers, NAME),
-            code: position(headers, CODE),
-            rep_name: position(headers, REP_NAME),
-            rep_code: position(headers, REP_CODE),
-        };
-        if cols.name.is_none() && cols.code.is_none() {
-            // The header is input: echo a bounded part of it.
-            return Err(BulkError::Header(format!(
-                "no name column ({}) and no code column ({}); found {}",
-                NAME.join(", "),
-                CODE.join(", "),
-                clip(&headers.join(", "))
-            )));
-        }
-        Ok(cols)
-    }
-
-    fn has_reps(&self) -> bool {
-        self.rep_name.is_some() || self.rep_code.is_some()
-    }
-}
-
-/// A row of the input: its 1-based number (header excluded), its cells as
-/// read (a CSV row may have more or fewer than the header), and why it
-/// could not be read, if it could not.
+/// A row of the input: its number as the spreadsheet shows it (1-based,
+/// title and header rows counted), its cells as read (a CSV row may have
+/// more or fewer than the header), and why it could not be read, if it
+/// could not.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct InputRow {
     pub row: u64,
     pub fields: Vec<String>,
     pub problem: Option<String>,
+    /// Positions of the cells stored as numbers (a workbook's number
+    /// cells: a code typed into one may have lost digits).
+    pub numbers: Vec<usize>,
 }
 
 impl InputRow {
@@ -248,6 +215,10 @@ pub struct RowResult {
     pub hits: Vec<String>,
     pub shared_legal_rep_with: String,
     pub error: String,
+    /// What the row's answer rests on that the officer should know: a
+    /// code that failed its check (the name was screened alone), a code
+    /// stored as a number.
+    pub warnings: Vec<String>,
 }
 
 /// Screens one row, judging entries in force on `today`.
@@ -286,15 +257,50 @@ pub fn screen_row(
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty())
     };
-    let query = Query {
-        code: get(cols.code),
-        name: get(cols.name),
-        legal_rep_code: get(cols.rep_code),
-        include_related: true,
-        ..Default::default()
-    };
+    let mut warnings = Vec::new();
+    let mut code = number_cell(input, cols.code, "code", &mut warnings);
+    let mut rep_code =
+        number_cell(input, cols.rep_code, "legal_rep_code", &mut warnings);
+    let name = get(cols.name);
     out.shared_legal_rep_with = shared.others(row, fields, cols);
-    match screener.screen(&query, scenario, today) {
+    // A code that fails its check is not the end of the row: the name is
+    // still screened (a listed company with one mistyped character in its
+    // code must not come out without a decision), and the answer says the
+    // code was not used. A code alone stays an error.
+    let outcome = loop {
+        let query = Query {
+            code: code.clone(),
+            name: name.clone(),
+            legal_rep_code: rep_code.clone(),
+            include_related: true,
+            ..Default::default()
+        };
+        match screener.screen(&query, scenario, today) {
+            Err(ScreenError::Query(QueryError::InvalidCode {
+                field,
+                error,
+            })) if field == "code" && name.is_some() => {
+                warnings.push(format!(
+                    "code: {error}; not screened, the name was screened \
+                     without it"
+                ));
+                code = None;
+            }
+            Err(ScreenError::Query(QueryError::InvalidCode {
+                field: "legal_rep_code",
+                error,
+            })) => {
+                warnings.push(format!(
+                    "legal_rep_code: {error}; the legal representative was \
+                     not screened"
+                ));
+                rep_code = None;
+            }
+            other => break other,
+        }
+    };
+    out.warnings = warnings;
+    match outcome {
         Ok(o) => {
             out.decision = o.verdict.decision.code().into();
             out.hit_count = o.hits.len();
@@ -313,9 +319,55 @@ pub fn screen_row(
                 })
                 .collect();
         }
+        Err(ScreenError::Query(QueryError::Empty))
+            if !out.warnings.is_empty() =>
+        {
+            out.error = format!(
+                "row {row}: no usable name or code ({})",
+                out.warnings.join("; ")
+            );
+        }
         Err(e) => out.error = format!("row {row}: {e}"),
     }
     out
+}
+
+/// Significant digits a spreadsheet keeps in a number (IEEE double as
+/// Excel shows it): a longer code typed into a number cell has lost its
+/// last digits.
+const NUMBER_DIGITS: usize = 15;
+
+/// The identifier in column `col` of `input`, with a warning when it is
+/// stored as a number: kept when it has at most [`NUMBER_DIGITS`] digits
+/// (exact), dropped when it has more (its last digits may have been
+/// changed: screening it would be a guess).
+fn number_cell(
+    input: &InputRow,
+    col: Option<usize>,
+    what: &str,
+    warnings: &mut Vec<String>,
+) -> Option<String> {
+    let i = col?;
+    let v = input.fields.get(i).map(|s| s.trim()).filter(|s| !s.is_empty())?;
+    if !input.numbers.contains(&i) {
+        return Some(v.to_string());
+    }
+    let digits = v.trim_start_matches(['-', '0']).len();
+    if digits > NUMBER_DIGITS {
+        warnings.push(format!(
+            "{what} {v} is stored as a number; Excel may have altered it \
+             (it keeps {NUMBER_DIGITS} digits), so it was not screened: \
+             store codes as text"
+        ));
+        None
+    } else {
+        warnings.push(format!(
+            "{what} {v} is stored as a number; Excel may have altered it \
+             (leading zeros, digits past {NUMBER_DIGITS}): store codes as \
+             text"
+        ));
+        Some(v.to_string())
+    }
 }
 
 /// Decisions counted over a run.
@@ -334,9 +386,17 @@ pub fn open(
     format: InputFormat,
     limits: &Limits,
 ) -> Result<Source, BulkError> {
-    let source = Source::open(path, format, limits)?;
-    Columns::detect(source.headers())?;
-    Ok(source)
+    Source::open(path, format, limits)
+}
+
+/// [`open`] with a sheet and columns chosen.
+pub fn open_with(
+    path: &Path,
+    format: InputFormat,
+    limits: &Limits,
+    options: &InputOptions,
+) -> Result<Source, BulkError> {
+    Source::open_with(path, format, limits, options)
 }
 
 /// Screens every row of `source`, handing results to `sink` in input
@@ -361,7 +421,7 @@ pub fn run(
     };
     let headers = source.headers().to_vec();
     let width = headers.len();
-    let cols = Columns::detect(&headers)?;
+    let cols = source.columns().clone();
     let shared = SharedReps::collect(source, &cols, &alive)?;
     let batch_bytes = source.limits().batch_bytes;
     let mut summary = Summary::default();

@@ -35,6 +35,17 @@ pub struct Limits {
     /// Uncompressed bytes of any other part but a worksheet (styles,
     /// workbook, relationships: read whole; worksheets are streamed).
     pub max_xlsx_part_bytes: u64,
+    /// Size of an XLS or ODS file. These are read whole (calamine has
+    /// no streaming reader for them), so they are bounded more tightly.
+    pub max_legacy_bytes: u64,
+    /// Cells an XLS or ODS reader would allocate over all sheets: each
+    /// sheet's span from first to last used cell (three times: the
+    /// values, the formulas and a copy), declared dimensions, repeated
+    /// rows and columns expanded. About 100 bytes each.
+    pub max_legacy_cells: u64,
+    /// Text an XLS or ODS reader would copy (a shared string once per
+    /// cell using it, a repeated cell once per repeat).
+    pub max_legacy_text_bytes: u64,
     /// Input bytes of the rows screened at once.
     pub batch_bytes: usize,
 }
@@ -62,6 +73,9 @@ impl Limits {
             max_shared_strings_bytes: m / 8,
             max_shared_strings: m / 512,
             max_xlsx_part_bytes: m / 64,
+            max_legacy_bytes: m / 64,
+            max_legacy_cells: m / 512,
+            max_legacy_text_bytes: m / 16,
             batch_bytes: (m / 32) as usize,
         }
     }

@@ -34,6 +34,7 @@ pub const ADDED_COLUMNS: &[&str] = &[
     "hits",
     "shared_legal_rep_with",
     "error",
+    "warnings",
 ];
 
 /// Output format of a bulk run.
@@ -106,6 +107,7 @@ impl<W: Write> RowWriter<W> {
                     r.hit_count.to_string()
                 };
                 let hits = r.hits.join(";");
+                let warnings = r.warnings.join("; ");
                 // Our own columns too: they quote the input (a label in
                 // shared_legal_rep_with, a value in an error).
                 let cells = r.fields.iter().map(String::as_str).chain([
@@ -115,6 +117,7 @@ impl<W: Write> RowWriter<W> {
                     &hits,
                     &r.shared_legal_rep_with,
                     &r.error,
+                    &warnings,
                 ]);
                 c.write_record(cells.map(|c| neutralise(c).into_owned()))
                     .map_err(out_err)
@@ -136,6 +139,7 @@ impl<W: Write> RowWriter<W> {
                     "shared_legal_rep_with": (!r.shared_legal_rep_with.is_empty())
                         .then_some(&r.shared_legal_rep_with),
                     "error": (!r.error.is_empty()).then_some(&r.error),
+                    "warnings": r.warnings,
                 });
                 serde_json::to_writer(&mut *w, &v).map_err(out_err)?;
                 w.write_all(b"\n").map_err(out_err)

@@ -138,7 +138,43 @@ struct Totals {
     cells: u64,
     strings: u64,
     uncompressed: u64,
+    /// What an ODS reader allocates (see [`Ods`]).
+    ods: Ods,
 }
+
+/// Cells and text bytes a reader that holds whole sheets would allocate.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Counts {
+    pub cells: u64,
+    pub text: u64,
+}
+
+/// An ODS `content.xml` as calamine expands it: a row repeated n times
+/// is n rows, a cell repeated n times n cells (each a copy of its text),
+/// capped as calamine caps them; every table becomes a dense range from
+/// its first to its last non-empty cell.
+#[derive(Debug, Default)]
+struct Ods {
+    counts: Counts,
+    /// Rows of the current table so far, and its non-empty cells' box
+    /// (first row, last row, first column, last column).
+    rows: u64,
+    bbox: Option<(u64, u64, u64, u64)>,
+    /// The current row element: its first row, repeats, next column,
+    /// first and end column of its non-empty cells, text of one copy.
+    row: u64,
+    repeat: u64,
+    col: u64,
+    first: Option<u64>,
+    end: u64,
+    text: u64,
+    /// The current cell: repeats, non-empty, its tag's length.
+    cell: Option<(u64, bool, u64)>,
+}
+
+/// calamine's caps on an ODS sheet.
+const ODS_ROWS: u64 = 1_048_576;
+const ODS_COLUMNS: u64 = 16_384;
 
 /// The tokeniser of one XML part.
 struct Scan<'a> {
@@ -363,6 +399,40 @@ impl<'a> Scan<'a> {
                 }
                 self.position(self.row, 0)?;
             }
+            b"table" => {
+                let o = &mut self.totals.ods;
+                o.rows = 0;
+                o.bbox = None;
+            }
+            b"table-row" => {
+                let n = attr(tag, b"table:number-rows-repeated")
+                    .and_then(parse_u64)
+                    .unwrap_or(1);
+                let o = &mut self.totals.ods;
+                o.repeat = n.min(ODS_ROWS.saturating_sub(o.rows));
+                o.row = o.rows;
+                o.rows += o.repeat;
+                o.col = 0;
+                o.first = None;
+                o.end = 0;
+                o.text = 0;
+            }
+            b"table-cell" | b"covered-table-cell" => {
+                let n = attr(tag, b"table:number-columns-repeated")
+                    .and_then(parse_u64)
+                    .unwrap_or(1);
+                let valued = attr(tag, b"office:value-type").is_some()
+                    || attr(tag, b"table:formula").is_some();
+                let o = &mut self.totals.ods;
+                let n = n.min(ODS_COLUMNS.saturating_sub(o.col));
+                // A cell with content may hold text: counted as not empty.
+                o.cell = Some((n, valued || !empty, tag.len() as u64));
+                self.owner = Owner::Cell(
+                    o.row.min(u32::MAX as u64) as u32,
+                    o.col.min(u32::MAX as u64) as u32,
+                );
+                self.text = 0;
+            }
             b"c" => {
                 self.totals.cells += 1;
                 if self.totals.cells > l.max_cells {
@@ -389,7 +459,48 @@ impl<'a> Scan<'a> {
     }
 
     fn end(&mut self, name: &[u8]) {
+        let o = &mut self.totals.ods;
         match name {
+            b"table-cell" | b"covered-table-cell" => {
+                self.owner = Owner::Nobody;
+                if let Some((n, full, tag)) = o.cell.take() {
+                    if full {
+                        o.first.get_or_insert(o.col);
+                        o.end = o.col + n;
+                        o.text = o
+                            .text
+                            .saturating_add(n * (self.text as u64 + tag));
+                    }
+                    o.col += n;
+                }
+            }
+            b"table-row" => {
+                // Parsed: one cell per column up to the last non-empty
+                // one; the text once, then once per repeat in the range.
+                o.counts.cells = o.counts.cells.saturating_add(o.end);
+                o.counts.text = o.counts.text.saturating_add(
+                    o.text.saturating_mul(o.repeat.saturating_add(1)),
+                );
+                if let Some(first) = o.first {
+                    let last_row = o.row + o.repeat.max(1) - 1;
+                    let b =
+                        o.bbox.get_or_insert((o.row, last_row, first, o.end));
+                    *b = (
+                        b.0.min(o.row),
+                        b.1.max(last_row),
+                        b.2.min(first),
+                        b.3.max(o.end),
+                    );
+                }
+            }
+            b"table" => {
+                if let Some((r0, r1, c0, c1)) = o.bbox.take() {
+                    // The range and the formulas' range, and a copy.
+                    let area = (r1 - r0 + 1).saturating_mul(c1 - c0);
+                    o.counts.cells =
+                        o.counts.cells.saturating_add(area.saturating_mul(3));
+                }
+            }
             b"c" | b"si" => self.owner = Owner::Nobody,
             b"row" => {
                 self.row += 1;
@@ -478,6 +589,14 @@ fn check_end_records(data: &[u8], l: &Limits) -> Result<(), BulkError> {
 
 /// The checks of the module comment; `Ok` means calamine may open it.
 pub(crate) fn check(path: &Path, l: &Limits) -> Result<(), BulkError> {
+    check_counting(path, l).map(|_| ())
+}
+
+/// [`check`], returning what an ODS reader would allocate (`legacy`).
+pub(crate) fn check_counting(
+    path: &Path,
+    l: &Limits,
+) -> Result<Counts, BulkError> {
     let io =
         |source| BulkError::Io { path: path.display().to_string(), source };
     let size = std::fs::metadata(path).map_err(io)?.len();
@@ -491,7 +610,7 @@ pub(crate) fn check(path: &Path, l: &Limits) -> Result<(), BulkError> {
     // At most `max_xlsx_bytes`, and freed before the reader opens it.
     let data = std::fs::read(path).map_err(io)?;
     if !data.starts_with(b"PK\x03\x04") {
-        return Err(bad("not an XLSX file (no ZIP signature)"));
+        return Err(bad("not an XLSX or ODS file (no ZIP signature)"));
     }
     check_end_records(&data, l)?;
     drop(data);
@@ -548,7 +667,7 @@ pub(crate) fn check(path: &Path, l: &Limits) -> Result<(), BulkError> {
         }
         totals.uncompressed += cap - reader.left;
     }
-    Ok(())
+    Ok(totals.ods.counts)
 }
 
 #[cfg(test)]

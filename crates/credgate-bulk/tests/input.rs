@@ -23,7 +23,7 @@ fn screen(
 ) -> Result<(Vec<String>, Vec<Vec<String>>), BulkError> {
     let path = dir.join(match format {
         InputFormat::Xlsx => "in.xlsx",
-        InputFormat::Csv(_) => "in.csv",
+        _ => "in.csv",
     });
     std::fs::write(&path, input).unwrap();
     let out = screen_path(s, &path, format, limits, OutputFormat::Csv)?;
@@ -83,12 +83,12 @@ fn ragged_rows_get_an_error_and_never_shift_columns() {
         &l,
     )
     .unwrap();
-    assert_eq!(h.len(), 2 + 6);
+    assert_eq!(h.len(), 2 + 7);
     assert_eq!(rows.len(), 3, "{rows:?}");
-    assert!(rows.iter().all(|r| r.len() == 8), "{rows:?}");
+    assert!(rows.iter().all(|r| r.len() == 9), "{rows:?}");
     assert_eq!(&rows[0][..2], ["good1", ""]);
     assert_eq!(rows[0][7], "", "{:?}", rows[0]);
-    assert!(rows[1][7].contains("row 2: 3 cells where the header has 2"));
+    assert!(rows[1][7].contains("row 3: 3 cells where the header has 2"));
     assert_eq!(rows[1][2], "", "a ragged row is not decided");
     assert_eq!(&rows[2][..2], ["good2", ""]);
     assert!(!rows[2][2].is_empty(), "rows after a ragged row are screened");
@@ -100,8 +100,8 @@ fn ragged_rows_get_an_error_and_never_shift_columns() {
         "name,code\nshort\nx,{code},clear,0,,,,\ny,{code}\n\"a,b\",{code}\n"
     );
     let (_, rows) = screen(&s, dir.path(), input.as_bytes(), CSV, &l).unwrap();
-    assert!(rows.iter().all(|r| r.len() == 8), "{rows:?}");
-    assert!(rows[0][7].contains("row 1: 1 cell where the header has 2"));
+    assert!(rows.iter().all(|r| r.len() == 9), "{rows:?}");
+    assert!(rows[0][7].contains("row 2: 1 cell where the header has 2"));
     assert_eq!(&rows[1][..3], ["x", code.as_str(), ""]);
     assert!(rows[1][7].contains("8 cells"), "{:?}", rows[1]);
     assert_eq!(rows[2][2], "block", "{:?}", rows[2]);
@@ -178,7 +178,7 @@ fn a_long_row_is_that_rows_error_and_too_many_rows_are_refused() {
     let input = format!("name\na\n\"{}\"\nb\n", "x".repeat(5_000));
     let (_, rows) = screen(&s, dir.path(), input.as_bytes(), CSV, &l).unwrap();
     assert_eq!(rows.len(), 3, "{rows:?}");
-    assert!(rows[1][6].contains("row 2: longer than 1000 bytes"));
+    assert!(rows[1][6].contains("row 3: longer than 1000 bytes"));
     assert_eq!(rows[2][0], "b");
     assert!(!rows[2][1].is_empty(), "screened after the long row");
     let e = screen(&s, dir.path(), b"name\na\nb\nc\nd\n", CSV, &l)
@@ -221,12 +221,12 @@ fn xlsx_rows_keep_the_header_positions() {
         .map(|r| r.unwrap().iter().map(String::from).collect())
         .collect();
     assert!(text.starts_with("name,code,decision,"), "{text}");
-    // Sheet row 4 is empty and skipped; rows are counted from the header.
+    // Sheet row 4 is empty and skipped; rows are the sheet's own.
     assert_eq!(rows.len(), 4, "{rows:?}");
     assert_eq!(rows[0][..3], ["甲公司", code.as_str(), "block"]);
     assert_eq!(rows[1][..3], ["", code.as_str(), "block"]);
-    assert!(rows[2][7].contains("row 4: cell E6 has a value outside"));
-    assert!(rows[3][7].contains("row 5: cell A7"), "{:?}", rows[3]);
+    assert!(rows[2][7].contains("row 6: cell E6 has a value outside"));
+    assert!(rows[3][7].contains("row 7: cell A7"), "{:?}", rows[3]);
 }
 
 #[test]

@@ -1,5 +1,5 @@
 //! A bulk job's memory stays under its bound (`Limits::memory_bytes`,
-//! 512 MiB by default) for hostile XLSX files: the peak resident set
+//! 512 MiB by default) for hostile XLSX, XLS and ODS files: the peak resident set
 //! (VmHWM) of a child process that opens each file and does nothing else
 //! is measured. The child runs under `ulimit -v` so that a regression
 //! fails here instead of taking the machine's memory (before the limits,
@@ -8,6 +8,7 @@
 mod common;
 
 use credgate_bulk::{InputFormat, Limits};
+use credgate_entries::Encoding;
 use std::io::Write;
 use std::path::Path;
 use std::process::Command;
@@ -18,11 +19,9 @@ const TEST: &str = "hostile_xlsx_files_stay_under_the_memory_bound";
 /// In the child: opens the file (the check and the header read) and
 /// reports the outcome and the peak resident set.
 fn child(path: &str) {
-    let outcome = match credgate_bulk::open(
-        Path::new(path),
-        InputFormat::Xlsx,
-        &Limits::default(),
-    ) {
+    let path = Path::new(path);
+    let format = InputFormat::from_path(path, Encoding::Auto);
+    let outcome = match credgate_bulk::open(path, format, &Limits::default()) {
         Ok(s) => format!("accepted: {} columns", s.headers().len()),
         Err(e) => format!("refused: {e}"),
     };
@@ -193,6 +192,31 @@ fn hostile_xlsx_files_stay_under_the_memory_bound() {
             w.write_all(xml.as_bytes()).unwrap()
         },
     );
+    files.push((path, ""));
+
+    // 5. XLS and ODS, read whole by calamine: a cell at IV65536 (a dense
+    //    range of 16.7 million cells), declared dimensions of two billion
+    //    rows, a text cell repeated a billion times; and the fixture.
+    let path = dir.path().join("corner.xls");
+    let mut data = common::bidders_xls();
+    common::patch_xls_record(&mut data, 0x00FD, 10, &[0xFF, 0xFF, 0xFF, 0]);
+    std::fs::write(&path, &data).unwrap();
+    files.push((path, "max_legacy_cells"));
+    let path = dir.path().join("dimensions.xls");
+    let mut data = common::bidders_xls();
+    let huge = [0, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0x7F, 0, 0, 0xFF, 0];
+    common::patch_xls_record(&mut data, 0x0200, 14, &huge);
+    std::fs::write(&path, &data).unwrap();
+    files.push((path, "max_legacy_cells"));
+    let path = dir.path().join("repeat.ods");
+    let rows = format!(
+        "{}<table:table-row table:number-rows-repeated=\"1000000\"><table:table-cell office:value-type=\"string\" table:number-columns-repeated=\"1000\"><text:p>x</text:p></table:table-cell></table:table-row>",
+        common::ods_row(&["名称"])
+    );
+    common::raw_ods(&path, &[("S", &rows)]);
+    files.push((path, "max_legacy_cells"));
+    let path = dir.path().join("bidders.xls");
+    std::fs::write(&path, common::bidders_xls()).unwrap();
     files.push((path, ""));
 
     for (path, limit) in &files {

@@ -267,6 +267,34 @@ pub struct BulkParams {
     pub scenario: Option<String>,
     /// `csv` (default) or `ndjson`.
     pub format: Option<String>,
+    /// Sheet of a workbook, by name or 1-based position; the first sheet
+    /// with a header when absent.
+    pub sheet: Option<String>,
+    /// The name column, by header text or 1-based position (overrides
+    /// detection; see `X-Credgate-Columns` in the answer).
+    pub name_column: Option<String>,
+    /// The code column (USCC or ID number), by header text or position.
+    pub code_column: Option<String>,
+    /// The legal representative's name column.
+    pub rep_name_column: Option<String>,
+    /// The legal representative's ID number column.
+    pub rep_code_column: Option<String>,
+}
+
+impl BulkParams {
+    fn input_options(&self) -> credgate_bulk::InputOptions {
+        use credgate_bulk::{ColumnOverrides, ColumnRef, SheetRef};
+        let column = |c: &Option<String>| c.as_deref().map(ColumnRef::parse);
+        credgate_bulk::InputOptions {
+            sheet: self.sheet.as_deref().map(SheetRef::parse),
+            columns: ColumnOverrides {
+                name: column(&self.name_column),
+                code: column(&self.code_column),
+                rep_name: column(&self.rep_name_column),
+                rep_code: column(&self.rep_code_column),
+            },
+        }
+    }
 }
 
 /// Forwards written bytes to the response body in chunks; a client that
@@ -308,8 +336,10 @@ impl std::io::Write for ChunkSender {
 }
 
 /// The bulk input format of a Content-Type: `text/csv` (a `charset`
-/// parameter choosing the encoding) or the XLSX MIME type. HTTP's names
-/// stay here; `credgate-bulk` knows formats, not MIME types.
+/// parameter choosing the encoding), the XLSX, XLS or ODS MIME type, or
+/// `application/octet-stream` (the file's first bytes decide: see
+/// [`sniffed`]). HTTP's names stay here; `credgate-bulk` knows formats,
+/// not MIME types.
 pub fn input_format(ct: &str) -> Option<InputFormat> {
     let mut parts = ct.split(';').map(str::trim);
     let mime = parts.next()?.to_ascii_lowercase();
@@ -324,8 +354,87 @@ pub fn input_format(ct: &str) -> Option<InputFormat> {
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" => {
             Some(InputFormat::Xlsx)
         }
+        "application/vnd.ms-excel" => Some(InputFormat::Xls),
+        "application/vnd.oasis.opendocument.spreadsheet" => {
+            Some(InputFormat::Ods)
+        }
+        // Decided by the file's first bytes once spooled.
+        "application/octet-stream" => Some(InputFormat::Xlsx),
         _ => None,
     }
+}
+
+/// The format of a spooled upload: a workbook's signature (a compound
+/// file, a ZIP) wins over the declared type, so that an `.xls` sent as
+/// `text/csv` or `application/octet-stream` is read as a workbook, not as
+/// GBK text.
+fn sniffed(path: &Path, declared: InputFormat) -> InputFormat {
+    use std::io::Read;
+    let mut head = [0u8; 96];
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| {
+            let mut n = 0;
+            while n < head.len() {
+                match f.read(&mut head[n..])? {
+                    0 => break,
+                    k => n += k,
+                }
+            }
+            Ok(n)
+        })
+        .unwrap_or(0);
+    InputFormat::sniff(&head[..n]).unwrap_or(declared)
+}
+
+/// Characters kept as they are in the `X-Credgate-*` headers (RFC 3986
+/// unreserved); every other byte of a header text is `%XX`-encoded, so
+/// that the value is ASCII and safe in a URL.
+fn pct(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+        {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The answer's headers that say how the upload was read:
+/// `X-Credgate-Columns` (`role=position:header`, comma-separated, the
+/// header percent-encoded), `X-Credgate-Header-Row`, `X-Credgate-Sheet`
+/// and `X-Credgate-Unused-Columns` (`position:header` of columns that
+/// look like names or ID numbers but were not used).
+fn reading_headers(
+    source: &credgate_bulk::Source,
+) -> Vec<(&'static str, String)> {
+    // A header of a spreadsheet may be long: each is cut for the answer.
+    let cut = |h: &str| pct(&h.chars().take(64).collect::<String>());
+    let used: Vec<String> = source
+        .columns()
+        .used(source.headers())
+        .into_iter()
+        .map(|(role, i, h)| format!("{}={}:{}", role.key(), i + 1, cut(h)))
+        .collect();
+    let mut out = vec![
+        ("x-credgate-columns", used.join(",")),
+        ("x-credgate-header-row", source.header_row().to_string()),
+    ];
+    if let Some(sheet) = source.sheet() {
+        out.push(("x-credgate-sheet", cut(sheet)));
+    }
+    let unused: Vec<String> = source
+        .unused_columns()
+        .iter()
+        .take(32)
+        .map(|u| format!("{}:{}", u.index + 1, cut(&u.header)))
+        .collect();
+    if !unused.is_empty() {
+        out.push(("x-credgate-unused-columns", unused.join(",")));
+    }
+    out
 }
 
 /// Prefix of spool files, so that emptying the spool directory at start
@@ -400,6 +509,7 @@ async fn prepare(
     state: &AppState,
     body: Body,
     format: InputFormat,
+    options: credgate_bulk::InputOptions,
     deadline: Instant,
 ) -> Result<(tempfile::NamedTempFile, credgate_bulk::Source), ApiError> {
     let work = async {
@@ -407,7 +517,8 @@ async fn prepare(
         let path = spool.path().to_path_buf();
         let limits = state.config.bulk_limits();
         let source = blocking("bulk", move || {
-            credgate_bulk::open(&path, format, &limits)
+            let format = sniffed(&path, format);
+            credgate_bulk::open_with(&path, format, &limits, &options)
         })
         .await?
         .map_err(invalid_upload)?;
@@ -428,22 +539,31 @@ async fn prepare(
 }
 
 /// Cross-compare a whole bidder list: a CSV (`text/csv`, UTF-8 or
-/// GBK/GB18030) or XLSX upload within the configured limits, streamed back
-/// as CSV or NDJSON with a decision per row and shared legal
-/// representatives flagged. At most `bulk_max_jobs` run at once.
+/// GBK/GB18030), XLSX, XLS or ODS upload within the configured limits,
+/// streamed back as CSV or NDJSON with a decision per row and shared legal
+/// representatives flagged; the headers of the answer say which columns
+/// were screened. At most `bulk_max_jobs` run at once.
 #[utoipa::path(
     post, path = "/v1/screen/bulk", tag = "screening",
     params(BulkParams),
     request_body(
-        description = "A bidder list: columns for name and/or code, optional legal_rep_name / legal_rep_code (English or Chinese headers); other columns are kept",
+        description = "A bidder list (CSV; or an XLSX, XLS or ODS workbook under its MIME type or application/octet-stream) with a name and/or code column (名称, 单位名称, 投标人名称, 统一社会信用代码, 证件号码, name, code, …) and optional legal representative columns (法定代表人, 法定代表人身份证号, …); the header may sit below title rows; other columns are kept",
         content(
             (String = "text/csv"),
             (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (Vec<u8> = "application/vnd.ms-excel"),
+            (Vec<u8> = "application/vnd.oasis.opendocument.spreadsheet"),
         ),
     ),
     responses(
-        (status = 200, description = "One row per input row, in input order: CSV (`format=csv`, the default) or one JSON object per line (`format=ndjson`)",
-            content((String = "text/csv"), (String = "application/x-ndjson"))),
+        (status = 200, description = "One row per non-blank input row, in input order: CSV (`format=csv`, the default) or one JSON object per line (`format=ndjson`)",
+            content((String = "text/csv"), (String = "application/x-ndjson")),
+            headers(
+                ("x-credgate-columns" = String, description = "Columns screened: `role=position:header`, comma-separated (roles name, code, legal_rep_name, legal_rep_code; header percent-encoded)"),
+                ("x-credgate-header-row" = String, description = "The header's row number in the sheet (1-based)"),
+                ("x-credgate-sheet" = String, description = "The sheet read (workbooks), percent-encoded"),
+                ("x-credgate-unused-columns" = String, description = "`position:header` of columns not screened that look like names or ID numbers"),
+            )),
         (status = 400, description = "Malformed query, or an upload that cannot be screened or is over a limit (`invalid_upload`)", body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
@@ -467,7 +587,7 @@ pub async fn bulk(
         .unwrap_or("");
     let format = input_format(ct).ok_or_else(|| {
         ApiError::unsupported_media_type(
-            "text/csv (charset utf-8, gbk or gb18030) or application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "text/csv (charset utf-8, gbk or gb18030), application/vnd.openxmlformats-officedocument.spreadsheetml.sheet, application/vnd.ms-excel, application/vnd.oasis.opendocument.spreadsheet or application/octet-stream",
         )
     })?;
     let out_format = match params.format.as_deref() {
@@ -501,7 +621,10 @@ pub async fn bulk(
             e.retry_after = Some(5);
             e
         })?;
-    let (spool, mut source) = prepare(&state, body, format, deadline).await?;
+    let (spool, mut source) =
+        prepare(&state, body, format, params.input_options(), deadline)
+            .await?;
+    let reading = reading_headers(&source);
 
     let (tx, mut rx) = tokio::sync::mpsc::channel(8);
     let scenario = params.scenario.clone();
@@ -553,11 +676,18 @@ pub async fn bulk(
         }
     });
     let stream = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
-    Ok((
+    let mut response = (
         [(header::CONTENT_TYPE, out_format.content_type())],
         Body::from_stream(stream),
     )
-        .into_response())
+        .into_response();
+    for (name, value) in reading {
+        // Percent-encoded: always a valid header value.
+        if let Ok(v) = header::HeaderValue::from_str(&value) {
+            response.headers_mut().insert(name, v);
+        }
+    }
+    Ok(response)
 }
 
 /// The live snapshot and the swap history.

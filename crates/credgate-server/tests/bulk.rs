@@ -75,6 +75,8 @@ async fn csv_upload_streams_back_every_row_with_flags() {
     assert!(
         r.headers()["content-type"].to_str().unwrap().starts_with("text/csv")
     );
+    let r_columns =
+        r.headers()["x-credgate-columns"].to_str().unwrap().to_string();
     let out = r.text().await.unwrap();
     let mut rd = csv::Reader::from_reader(out.as_bytes());
     let header: Vec<String> =
@@ -91,19 +93,30 @@ async fn csv_upload_streams_back_every_row_with_flags() {
             "input columns kept, in order"
         );
     }
-    // Rows 1 and 2 share a legal representative.
-    assert_eq!(&out[0][9], "row 2: ".to_string() + &rows[2][1]);
-    assert!(out[1][9].starts_with("row 1: "));
+    // Rows 2 and 3 (the spreadsheet's numbers) share a legal
+    // representative.
+    assert_eq!(&out[0][9], "row 3: ".to_string() + &rows[2][1]);
+    assert!(out[1][9].starts_with("row 2: "));
     assert_eq!(&out[2][9], "");
     // The listed entries are found by code.
     assert!(out[5][8].contains(":code:1.000"), "{:?}", &out[5]);
-    // The bad code gets an error, not a decision.
+    // The bad code is not screened, but the name is, with the code's
+    // problem as a warning.
     let last = out.last().unwrap();
-    assert_eq!(&last[5], "");
+    assert!(!last[5].is_empty(), "screened by name: {last:?}");
+    assert_eq!(&last[10], "");
     assert!(
-        last[10].contains("check_digit") && last[10].contains("expected '3'"),
+        last[11].contains("check_digit") && last[11].contains("expected '3'"),
         "{:?}",
         last
+    );
+    // The answer says which columns were screened.
+    assert_eq!(
+        r_columns,
+        "name=2:%E6%8A%95%E6%A0%87%E4%BA%BA%E5%90%8D%E7%A7%B0,\
+         code=3:%E7%BB%9F%E4%B8%80%E7%A4%BE%E4%BC%9A%E4%BF%A1%E7%94%A8%E4%BB%A3%E7%A0%81,\
+         legal_rep_name=4:%E6%B3%95%E5%AE%9A%E4%BB%A3%E8%A1%A8%E4%BA%BA,\
+         legal_rep_code=5:%E6%B3%95%E5%AE%9A%E4%BB%A3%E8%A1%A8%E4%BA%BA%E8%AF%81%E4%BB%B6%E5%8F%B7%E7%A0%81"
     );
     h.stop().await;
 }
@@ -128,13 +141,13 @@ async fn ndjson_output_and_xlsx_input() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(lines.len(), rows.len() - 1);
-    assert_eq!(lines[0]["row"], 1);
+    assert_eq!(lines[0]["row"], 2);
     assert_eq!(lines[0]["input"]["投标人名称"], rows[1][1].as_str());
     assert!(
         lines[0]["shared_legal_rep_with"]
             .as_str()
             .unwrap()
-            .starts_with("row 2")
+            .starts_with("row 3")
     );
 
     let mut book = rust_xlsxwriter::Workbook::new();
@@ -158,6 +171,109 @@ async fn ndjson_output_and_xlsx_input() {
     assert_eq!(recs.len(), rows.len() - 1);
     assert_eq!(&recs[3][1], rows[4][1].as_str());
     assert!(!recs[3][5].is_empty(), "decided: {:?}", recs[3]);
+    h.stop().await;
+}
+
+/// Issue 12: the answer says which columns were screened, and columns and
+/// sheet can be chosen in the query.
+#[tokio::test]
+async fn bulk_answer_names_its_columns_and_takes_column_and_sheet_choices() {
+    let mut h = Harness::start().await;
+    let text = "2026年某项目投标人名单,,,\n序号,单位,法人证件,代码\n\
+                1,甲公司,11010519491231002X,\n";
+    let r = upload(&h, "", "text/csv", text.as_bytes().to_vec()).await;
+    assert_eq!(r.status(), 400);
+    let b: Value = r.json().await.unwrap();
+    assert!(b["message"].as_str().unwrap().contains("no name column"));
+    // 单位 by header text (percent-encoded), the code by position.
+    let q = "?name_column=%E5%8D%95%E4%BD%8D&code_column=4";
+    let r = upload(&h, q, "text/csv", text.as_bytes().to_vec()).await;
+    assert_eq!(r.status(), 200);
+    let hv =
+        |k: &str| r.headers().get(k).map(|v| v.to_str().unwrap().to_string());
+    assert_eq!(
+        hv("x-credgate-columns").unwrap(),
+        "name=2:%E5%8D%95%E4%BD%8D,code=4:%E4%BB%A3%E7%A0%81"
+    );
+    assert_eq!(hv("x-credgate-header-row").unwrap(), "2");
+    assert_eq!(hv("x-credgate-sheet"), None);
+    // 法人证件 looks like an ID number column and was not used.
+    assert_eq!(
+        hv("x-credgate-unused-columns").unwrap(),
+        "3:%E6%B3%95%E4%BA%BA%E8%AF%81%E4%BB%B6"
+    );
+    let out = r.text().await.unwrap();
+    assert_eq!(out.lines().count(), 2, "{out}");
+    let r = upload(&h, "?code_column=9", "text/csv", text.as_bytes().to_vec())
+        .await;
+    assert_eq!(r.status(), 400);
+    let b: Value = r.json().await.unwrap();
+    assert!(b["message"].as_str().unwrap().contains("code column 9"));
+
+    // A workbook sent as application/octet-stream, its second sheet.
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let a = book.add_worksheet().set_name("说明").unwrap();
+    a.write_string(0, 0, "名称").unwrap();
+    a.write_string(1, 0, "甲公司").unwrap();
+    let b = book.add_worksheet().set_name("投标人").unwrap();
+    b.write_string(0, 0, "名称").unwrap();
+    b.write_string(1, 0, "乙公司").unwrap();
+    b.write_string(2, 0, "丙公司").unwrap();
+    let xlsx = book.save_to_buffer().unwrap();
+    let r =
+        upload(&h, "?sheet=2", "application/octet-stream", xlsx.clone()).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.headers()["x-credgate-sheet"].to_str().unwrap(),
+        "%E6%8A%95%E6%A0%87%E4%BA%BA"
+    );
+    assert_eq!(r.text().await.unwrap().lines().count(), 3);
+    // Sent as CSV, it is still read as the workbook it is.
+    let r = upload(&h, "", "text/csv", xlsx).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.text().await.unwrap().lines().count(), 2);
+    h.stop().await;
+}
+
+/// A real `.xls` (the issue's was read as GBK text), under its own type
+/// and as `text/csv`: read as a workbook, title rows skipped.
+#[tokio::test]
+async fn an_xls_upload_is_read_as_a_workbook_whatever_its_declared_type() {
+    let mut h = Harness::start().await;
+    let xls = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../credgate-bulk/tests/data/bidders.xls"
+    ))
+    .unwrap();
+    for ct in ["application/vnd.ms-excel", "text/csv"] {
+        let r = upload(&h, "?format=ndjson", ct, xls.clone()).await;
+        assert_eq!(r.status(), 200, "{ct}");
+        assert_eq!(
+            r.headers()["x-credgate-sheet"].to_str().unwrap(),
+            "%E6%8A%95%E6%A0%87%E4%BA%BA"
+        );
+        assert_eq!(r.headers()["x-credgate-header-row"], "3");
+        let lines: Vec<Value> = r
+            .text()
+            .await
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let rows: Vec<u64> =
+            lines.iter().map(|l| l["row"].as_u64().unwrap()).collect();
+        assert_eq!(rows, [4, 5, 7], "{ct}");
+        assert_eq!(
+            lines[0]["input"]["统一社会信用代码"],
+            "913213233634161900"
+        );
+        assert!(
+            lines[0]["warnings"][0]
+                .as_str()
+                .unwrap()
+                .contains("stored as a number")
+        );
+    }
     h.stop().await;
 }
 
@@ -214,7 +330,7 @@ async fn ragged_quoted_bom_crlf_rows_keep_the_header_positions() {
             .map(Result::unwrap)
             .collect();
     assert_eq!(rows.len(), 3, "{out}");
-    assert!(rows.iter().all(|r| r.len() == 8), "{out}");
+    assert!(rows.iter().all(|r| r.len() == 9), "{out}");
     assert!(rows[1][7].contains("3 cells where the header has 2"), "{out}");
     assert!(!rows[2][2].is_empty(), "screened after the ragged row: {out}");
     // BOM, CRLF, quotes and a newline inside a cell; a formula cell.

@@ -287,10 +287,12 @@ fn bulk_cli_flags_shared_legal_representatives() {
     let rows: Vec<&str> = out.lines().collect();
     assert_eq!(rows.len(), 4);
     assert!(rows[0].ends_with(
-        "decision,hit_count,top_score,hits,shared_legal_rep_with,error"
+        "decision,hit_count,top_score,hits,shared_legal_rep_with,error,\
+         warnings"
     ));
-    assert!(rows[1].contains("row 2: 乙公司"), "{}", rows[1]);
-    assert!(rows[2].contains("row 1: 甲公司"), "{}", rows[2]);
+    // Rows as the spreadsheet numbers them (the header is row 1).
+    assert!(rows[1].contains("row 3: 乙公司"), "{}", rows[1]);
+    assert!(rows[2].contains("row 2: 甲公司"), "{}", rows[2]);
     assert!(!rows[3].contains("row "), "{}", rows[3]);
     assert!(!dir.path().join("out.partial").exists());
 }
@@ -348,11 +350,104 @@ fn bulk_cli_reads_ragged_quoted_bom_crlf_rows_and_neutralises_formulas() {
     let rows: Vec<csv::StringRecord> =
         rd.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 4);
-    assert!(rows.iter().all(|r| r.len() == 8));
+    assert!(rows.iter().all(|r| r.len() == 9));
     assert!(rows[1][7].contains("3 cells where the header has 2"));
     assert_eq!(&rows[2][0], "甲 \"有限\"\n公司");
     assert!(!rows[2][2].is_empty(), "screened after the ragged row");
     assert_eq!(&rows[3][0], "'+cmd|'/C calc'!A0");
+}
+
+/// A snapshot of 300 generated entries under `dir`.
+fn small_snapshot(dir: &Path) -> std::path::PathBuf {
+    let entries = dir.join("e.csv");
+    let snap = dir.join("s.snapshot");
+    let p = |p: &Path| p.to_str().unwrap().to_string();
+    let ok = |args: &[&str]| assert!(credgate(args).status.success());
+    ok(&["gen", "--entries", "300", "--out", &p(&entries)]);
+    ok(&["build", "--input", &p(&entries), "--out", &p(&snap)]);
+    snap
+}
+
+#[test]
+fn bulk_cli_refuses_to_overwrite_its_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let snap = small_snapshot(dir.path());
+    let sub = dir.path().join("sub");
+    std::fs::create_dir(&sub).unwrap();
+    let input = sub.join("bidders.csv");
+    let text = "名称\n甲公司\n";
+    std::fs::write(&input, text).unwrap();
+    let link = dir.path().join("link.csv");
+    std::fs::hard_link(&input, &link).unwrap();
+    let p = |p: &Path| p.to_str().unwrap().to_string();
+    for output in
+        [p(&input), format!("{}/../sub/./bidders.csv", p(&sub)), p(&link)]
+    {
+        let o = credgate(&[
+            "bulk",
+            "--snapshot",
+            &p(&snap),
+            "--input",
+            &p(&input),
+            "--output",
+            &output,
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{output}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("is the input file"), "{output}: {err}");
+        assert_eq!(std::fs::read_to_string(&input).unwrap(), text);
+    }
+}
+
+#[test]
+fn bulk_cli_reports_the_columns_used_and_takes_overrides() {
+    let dir = tempfile::tempdir().unwrap();
+    let snap = small_snapshot(dir.path());
+    let input = dir.path().join("bidders.csv");
+    std::fs::write(
+        &input,
+        "2026年某项目投标人名单,,,\n序号,单位名称,法人证件,统一社会信用代码\n\
+         1,甲公司,11010519491231002X,91350100M000100Y44\n",
+    )
+    .unwrap();
+    let output = dir.path().join("out.csv");
+    let p = |p: &Path| p.to_str().unwrap().to_string();
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "bulk".to_string(),
+            "--snapshot".into(),
+            p(&snap),
+            "--input".into(),
+            p(&input),
+            "--output".into(),
+            p(&output),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = credgate(&args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    let err = run(&[]);
+    assert!(
+        err.contains(
+            "header in row 2: name = column 2 '单位名称', code = column 4 \
+             '统一社会信用代码'"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("no legal representative's ID number column"));
+    assert!(
+        err.contains("warning: column 3 '法人证件' was not used"),
+        "{err}"
+    );
+    // The name is screened although the code fails its check.
+    let out = std::fs::read_to_string(&output).unwrap();
+    let row = out.lines().nth(1).unwrap();
+    assert!(row.contains("check_digit"), "{row}");
+    let err = run(&["--rep-code-column", "法人证件", "--code-column", "4"]);
+    assert!(err.contains("legal_rep_code = column 3 '法人证件'"), "{err}");
+    assert!(!err.contains("warning"), "{err}");
 }
 
 fn golden() -> (std::path::PathBuf, std::path::PathBuf) {

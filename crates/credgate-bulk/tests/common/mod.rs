@@ -79,3 +79,69 @@ pub fn sheet_xml(cells: &[(&str, &str)]) -> String {
     s.push_str("</sheetData></worksheet>");
     s
 }
+
+/// The XLS fixture (written by `tests/data/make_bidders_xls.py`).
+pub fn bidders_xls() -> Vec<u8> {
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/bidders.xls"),
+    )
+    .unwrap()
+}
+
+/// Overwrites the start of the last BIFF record of type `typ` and
+/// length `len` in an XLS file's bytes.
+pub fn patch_xls_record(data: &mut [u8], typ: u16, len: u16, payload: &[u8]) {
+    let head = [typ.to_le_bytes(), len.to_le_bytes()].concat();
+    let p = (0..data.len() - 4)
+        .rfind(|&p| data[p..p + 4] == head[..])
+        .expect("the record");
+    data[p + 4..p + 4 + payload.len()].copy_from_slice(payload);
+}
+
+/// An ODS workbook whose `content.xml` has these tables' XML (rows).
+pub fn raw_ods(path: &Path, tables: &[(&str, &str)]) {
+    let mut z = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    let stored = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Stored);
+    z.start_file("mimetype", stored).unwrap();
+    z.write_all(b"application/vnd.oasis.opendocument.spreadsheet").unwrap();
+    let o = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    z.start_file("META-INF/manifest.xml", o).unwrap();
+    z.write_all(
+        br#"<?xml version="1.0" encoding="UTF-8"?>
+<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2"><manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>"#,
+    )
+    .unwrap();
+    z.start_file("content.xml", o).unwrap();
+    z.write_all(
+        br#"<?xml version="1.0" encoding="UTF-8"?>
+<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body><office:spreadsheet>"#,
+    )
+    .unwrap();
+    for (name, rows) in tables {
+        write!(z, "<table:table table:name=\"{name}\">{rows}</table:table>")
+            .unwrap();
+    }
+    z.write_all(
+        b"</office:spreadsheet></office:body></office:document-content>",
+    )
+    .unwrap();
+    z.finish().unwrap();
+}
+
+/// An ODS row of string cells (empty strings are empty cells).
+pub fn ods_row(cells: &[&str]) -> String {
+    let mut s = String::from("<table:table-row>");
+    for c in cells {
+        if c.is_empty() {
+            s.push_str("<table:table-cell/>");
+        } else {
+            s.push_str(&format!(
+                "<table:table-cell office:value-type=\"string\"><text:p>{c}</text:p></table:table-cell>"
+            ));
+        }
+    }
+    s.push_str("</table:table-row>");
+    s
+}

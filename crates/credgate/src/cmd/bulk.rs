@@ -4,9 +4,12 @@
 use super::check::ScreenArgs;
 use crate::progress;
 use anyhow::Context;
-use credgate_bulk::{InputFormat, Limits, OutputFormat, RowWriter};
+use credgate_bulk::{
+    ColumnOverrides, ColumnRef, InputFormat, InputOptions, Limits,
+    OutputFormat, RowWriter, SheetRef, Source,
+};
 use credgate_entries::Encoding;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -14,15 +17,33 @@ use std::time::Instant;
 pub struct Args {
     #[command(flatten)]
     screen: ScreenArgs,
-    /// Bidder list: CSV or XLSX with `name` and/or `code` columns (or 主体名称
-    /// / 名称, 统一社会信用代码 / 证件号码); other columns are kept. Optional
-    /// legal_rep_name / legal_rep_code (法定代表人 / 法定代表人证件号码) flag
-    /// bidders sharing a legal representative.
+    /// Bidder list: CSV, XLSX, XLS or ODS (by extension) with a name
+    /// and/or code column (名称, 单位名称, 企业名称, 投标人名称, 统一社会信用代码,
+    /// 证件号码, name, code, …); other columns are kept. Optional legal
+    /// representative columns (法定代表人, 法定代表人身份证号, …) are screened
+    /// and flag bidders sharing one. The header may sit below title rows.
     #[arg(long)]
     input: PathBuf,
+    /// Sheet of a workbook, by name or 1-based position; the first sheet
+    /// with a header when omitted.
+    #[arg(long)]
+    sheet: Option<String>,
+    /// The name column, by header text or 1-based position (overrides
+    /// detection).
+    #[arg(long)]
+    name_column: Option<String>,
+    /// The code column (USCC or ID number), by header text or position.
+    #[arg(long)]
+    code_column: Option<String>,
+    /// The legal representative's name column, by header or position.
+    #[arg(long)]
+    rep_name_column: Option<String>,
+    /// The legal representative's ID number column, by header or position.
+    #[arg(long)]
+    rep_code_column: Option<String>,
     /// Output: the input columns plus decision, hit_count, top_score, hits,
-    /// shared_legal_rep_with, error. CSV (UTF-8), or NDJSON when the name
-    /// ends in .ndjson or .jsonl.
+    /// shared_legal_rep_with, error, warnings. CSV (UTF-8), or NDJSON when
+    /// the name ends in .ndjson or .jsonl. Never the input file itself.
     #[arg(long)]
     output: PathBuf,
     /// CSV input encoding: auto, utf-8, gbk or gb18030.
@@ -49,12 +70,34 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         _ => OutputFormat::Csv,
     };
     let limits = Limits::with_memory(args.memory_mib << 20);
-    let mut source = credgate_bulk::open(&args.input, format, &limits)
-        .with_context(|| format!("reading {}", args.input.display()))?;
-    let headers = source.headers().to_vec();
     // Written beside the output and renamed when complete: a failed run
     // never leaves a truncated file under the output's name.
     let tmp = args.output.with_extension("partial");
+    for out in [&args.output, &tmp] {
+        if same_file(&args.input, out) {
+            anyhow::bail!(
+                "--output {} is the input file {}: the officer's list would \
+                 be overwritten; write the report to another file",
+                out.display(),
+                args.input.display()
+            );
+        }
+    }
+    let column = |c: &Option<String>| c.as_deref().map(ColumnRef::parse);
+    let options = InputOptions {
+        sheet: args.sheet.as_deref().map(SheetRef::parse),
+        columns: ColumnOverrides {
+            name: column(&args.name_column),
+            code: column(&args.code_column),
+            rep_name: column(&args.rep_name_column),
+            rep_code: column(&args.rep_code_column),
+        },
+    };
+    let mut source =
+        credgate_bulk::open_with(&args.input, format, &limits, &options)
+            .with_context(|| format!("reading {}", args.input.display()))?;
+    report_columns(&source);
+    let headers = source.headers().to_vec();
     let file = std::fs::File::create(&tmp)
         .with_context(|| format!("writing {}", tmp.display()))?;
     let mut writer =
@@ -87,4 +130,64 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .join(", ")
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Whether `a` and `b` are one file: the same canonical path, or (for
+/// hard links) the same device and inode. `b` need not exist.
+fn same_file(a: &Path, b: &Path) -> bool {
+    let canonical = |p: &Path| {
+        p.canonicalize().ok().or_else(|| {
+            // Not there yet: its directory's canonical path and its name.
+            let dir = match p.parent() {
+                Some(d) if !d.as_os_str().is_empty() => d,
+                _ => Path::new("."),
+            };
+            Some(dir.canonicalize().ok()?.join(p.file_name()?))
+        })
+    };
+    if let (Some(x), Some(y)) = (canonical(a), canonical(b)) {
+        if x == y {
+            return true;
+        }
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let (Ok(x), Ok(y)) = (std::fs::metadata(a), std::fs::metadata(b)) {
+            return x.dev() == y.dev() && x.ino() == y.ino();
+        }
+    }
+    false
+}
+
+/// Says on stderr which columns are screened, and which columns were left
+/// out though they look like names or ID numbers: a column ignored
+/// without a word once let a listed legal representative pass as clear.
+fn report_columns(source: &Source) {
+    let at = match source.sheet() {
+        Some(s) => format!("sheet '{s}', "),
+        None => String::new(),
+    };
+    let used: Vec<String> = source
+        .columns()
+        .used(source.headers())
+        .into_iter()
+        .map(|(role, i, h)| format!("{} = column {} '{h}'", role.key(), i + 1))
+        .collect();
+    eprintln!(
+        "{at}header in row {}: {}",
+        source.header_row(),
+        used.join(", ")
+    );
+    for role in credgate_bulk::Role::ALL {
+        if source.columns().get(role).is_none() {
+            eprintln!("no {} column: not screened", role.describe());
+        }
+    }
+    for u in source.unused_columns() {
+        eprintln!(
+            "warning: {u} (--name-column, --code-column, --rep-name-column, \
+             --rep-code-column)"
+        );
+    }
 }
