@@ -27,10 +27,14 @@ pub use input::{
     clip,
 };
 pub use limits::{DEFAULT_MEMORY_BYTES, Limits};
-pub use output::{ADDED_COLUMNS, OutputFormat, RowWriter, neutralise};
+pub use output::{
+    ADDED_COLUMNS, CsvEncoding, Lang, OutputFormat, OutputOptions, ReportMeta,
+    RowWriter, neutralise,
+};
 
 use credgate_ident::IdKind;
-use credgate_screen::{Query, QueryError, ScreenError, Screener};
+use credgate_model::ListKind;
+use credgate_screen::{Outcome, Query, QueryError, ScreenError, Screener};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -137,7 +141,17 @@ fn hash(key: &str) -> u128 {
 /// pass only counts them, so memory grows with the rows (32 bytes each)
 /// and the shared groups, not with the cells' lengths.
 #[derive(Debug, Default)]
-pub struct SharedReps(HashMap<u128, Vec<(u64, String)>>);
+pub struct SharedReps(HashMap<u128, SharedGroup>);
+
+/// Bidders sharing one legal representative.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SharedGroup {
+    /// Matched by the representative's ID number; `false`: by name only
+    /// (two different people may share a name: 王伟 is common).
+    pub by_id: bool,
+    /// (row, label) of each bidder, in row order.
+    pub rows: Vec<(u64, String)>,
+}
 
 impl SharedReps {
     /// Two passes over `source`'s rows (rows that cannot be screened are
@@ -163,7 +177,7 @@ impl SharedReps {
             }
         }
         counts.retain(|_, n| *n > 1);
-        let mut map: HashMap<u128, Vec<(u64, String)>> = HashMap::new();
+        let mut map: HashMap<u128, SharedGroup> = HashMap::new();
         if counts.is_empty() {
             return Ok(SharedReps(map));
         }
@@ -172,31 +186,40 @@ impl SharedReps {
                 alive()?;
             }
             let Some(fields) = r.usable(width) else { continue };
-            let Some(key) = rep_key(fields, cols).map(|k| hash(&k)) else {
+            let Some(key) = rep_key(fields, cols) else {
                 continue;
             };
+            let by_id = key.starts_with("id:");
+            let key = hash(&key);
             if counts.contains_key(&key) {
-                let v = map.entry(key).or_default();
-                if v.len() <= MAX_SHARED {
-                    v.push((r.row, label(fields, cols)));
+                let g = map.entry(key).or_default();
+                g.by_id = by_id;
+                if g.rows.len() <= MAX_SHARED {
+                    g.rows.push((r.row, label(fields, cols)));
                 }
             }
         }
         Ok(SharedReps(map))
     }
 
-    /// The other bidders sharing `row`'s legal representative.
-    fn others(&self, row: u64, fields: &[String], cols: &Columns) -> String {
-        rep_key(fields, cols)
-            .and_then(|k| self.0.get(&hash(&k)))
-            .map(|v| {
-                v.iter()
-                    .filter(|(r, _)| *r != row)
-                    .map(|(r, label)| format!("row {r}: {label}"))
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            })
-            .unwrap_or_default()
+    /// The other bidders sharing `row`'s legal representative, and
+    /// whether by ID number.
+    fn others(
+        &self,
+        row: u64,
+        fields: &[String],
+        cols: &Columns,
+    ) -> Option<(bool, Vec<(u64, String)>)> {
+        let g = rep_key(fields, cols).and_then(|k| self.0.get(&hash(&k)))?;
+        let rows = g.rows.iter().filter(|(r, _)| *r != row).cloned().collect();
+        Some((g.by_id, rows))
+    }
+
+    /// Every group, by first row.
+    pub fn groups(&self) -> Vec<&SharedGroup> {
+        let mut v: Vec<&SharedGroup> = self.0.values().collect();
+        v.sort_by_key(|g| g.rows.first().map(|r| r.0));
+        v
     }
 }
 
@@ -213,7 +236,13 @@ pub struct RowResult {
     pub top_score: Option<f32>,
     /// `entry_id:kind:score`, best first.
     pub hits: Vec<String>,
+    /// The hits explained, best first: what an officer files.
+    pub details: Vec<HitDetail>,
+    /// Other bidders with this row's legal representative, as
+    /// `row N: label; …`.
     pub shared_legal_rep_with: String,
+    /// Whether those share it by ID number (`false`: by name only).
+    pub shared_by_id: Option<bool>,
     pub error: String,
     /// What the row's answer rests on that the officer should know: a
     /// code that failed its check (the name was screened alone), a code
@@ -262,7 +291,14 @@ pub fn screen_row(
     let mut rep_code =
         number_cell(input, cols.rep_code, "legal_rep_code", &mut warnings);
     let name = get(cols.name);
-    out.shared_legal_rep_with = shared.others(row, fields, cols);
+    if let Some((by_id, others)) = shared.others(row, fields, cols) {
+        out.shared_by_id = Some(by_id);
+        out.shared_legal_rep_with = others
+            .iter()
+            .map(|(r, label)| format!("row {r}: {label}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+    }
     // A code that fails its check is not the end of the row: the name is
     // still screened (a listed company with one mistyped character in its
     // code must not come out without a decision), and the answer says the
@@ -318,6 +354,7 @@ pub fn screen_row(
                     ))
                 })
                 .collect();
+            out.details = details(&screener.snapshot, &o);
         }
         Err(ScreenError::Query(QueryError::Empty))
             if !out.warnings.is_empty() =>
@@ -330,6 +367,75 @@ pub fn screen_row(
         Err(e) => out.error = format!("row {row}: {e}"),
     }
     out
+}
+
+/// One hit as an officer files it: the entry and the measures that apply
+/// (or would, once a `review` is confirmed), with their legal basis.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HitDetail {
+    pub entry_id: String,
+    pub name: String,
+    pub list: ListKind,
+    pub category_zh: String,
+    pub authority: String,
+    pub document_number: String,
+    pub listed_on: String,
+    pub valid_until: String,
+    /// `code`, `name_exact`, `name_fuzzy` or `related_party`.
+    pub kind: &'static str,
+    pub score: f32,
+    pub measures: Vec<MeasureLine>,
+}
+
+/// A measure of a hit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MeasureLine {
+    pub effect: credgate_screen::Effect,
+    pub text: String,
+    pub basis: String,
+    /// Applies only if the reviewer confirms the hit.
+    pub if_confirmed: bool,
+}
+
+fn details(snap: &credgate_index::Snapshot, o: &Outcome) -> Vec<HitDetail> {
+    o.hits
+        .iter()
+        .filter_map(|h| {
+            let r = snap.record(h.ordinal).ok()?;
+            let measures = o
+                .verdict
+                .measures
+                .iter()
+                .map(|m| (m, false))
+                .chain(o.verdict.if_confirmed.iter().map(|m| (m, true)))
+                .filter(|(m, _)| m.ordinal == h.ordinal)
+                .map(|(m, if_confirmed)| MeasureLine {
+                    effect: m.measure.effect,
+                    text: m.measure.text.clone(),
+                    basis: m.measure.basis.clone(),
+                    if_confirmed,
+                })
+                .collect();
+            Some(HitDetail {
+                entry_id: r.entry_id.into(),
+                name: r.name.into(),
+                list: r.list,
+                category_zh: credgate_model::Category::by_id(r.category)
+                    .map(|c| c.name_zh.to_string())
+                    .unwrap_or_default(),
+                authority: snap.string(r.authority).into(),
+                document_number: r.document_number.into(),
+                listed_on: r.listed_on.to_string(),
+                valid_until: r
+                    .valid_until
+                    .map(|d| d.to_string())
+                    .unwrap_or_default(),
+                kind: h.kind.code(),
+                score: h.score,
+                measures,
+            })
+        })
+        .collect()
 }
 
 /// Significant digits a spreadsheet keeps in a number (IEEE double as
@@ -376,6 +482,8 @@ pub struct Summary {
     pub rows: u64,
     /// Decision → rows; rows that could not be screened count as `error`.
     pub decisions: BTreeMap<String, u64>,
+    /// Bidders sharing a legal representative, by first row.
+    pub shared: Vec<SharedGroup>,
 }
 
 /// Opens `path`, checks it against `limits` and finds its columns: an
@@ -454,5 +562,6 @@ pub fn run(
         sink(&results)?;
         progress(summary.rows);
     }
+    summary.shared = shared.groups().into_iter().cloned().collect();
     Ok(summary)
 }

@@ -11,7 +11,10 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use credgate_bulk::{BulkError, InputFormat, OutputFormat, RowWriter};
+use credgate_bulk::{
+    BulkError, CsvEncoding, InputFormat, Lang, OutputFormat, OutputOptions,
+    ReportMeta, RowWriter,
+};
 use credgate_entries::Encoding;
 use credgate_screen::{MatchKind, Outcome, QueryField};
 use futures_util::StreamExt;
@@ -265,8 +268,16 @@ pub async fn batch(
 pub struct BulkParams {
     /// Scenario of every row; all scenarios when absent.
     pub scenario: Option<String>,
-    /// `csv` (default) or `ndjson`.
+    /// `csv` (default), `xlsx` (a workbook: cover, bidders, hits with
+    /// measures and legal basis, shared legal representatives) or
+    /// `ndjson`.
     pub format: Option<String>,
+    /// `zh` (default: Chinese headers and decision words, for officers) or
+    /// `en` (English names and codes, for programs).
+    pub lang: Option<String>,
+    /// CSV answer encoding: `utf-8-bom` (default with `lang=zh`, what
+    /// Excel reads), `utf-8` (default with `lang=en`) or `gbk`.
+    pub output_encoding: Option<String>,
     /// Sheet of a workbook, by name or 1-based position; the first sheet
     /// with a header when absent.
     pub sheet: Option<String>,
@@ -590,22 +601,38 @@ pub async fn bulk(
             "text/csv (charset utf-8, gbk or gb18030), application/vnd.openxmlformats-officedocument.spreadsheetml.sheet, application/vnd.ms-excel, application/vnd.oasis.opendocument.spreadsheet or application/octet-stream",
         )
     })?;
+    let bad = |field: &'static str, value: &str, expected: &str| {
+        ApiError::bad_request(
+            "invalid_request",
+            format!(
+                "{field}: '{}' is not one of {expected}",
+                credgate_bulk::clip(value)
+            ),
+        )
+        .field(field)
+    };
     let out_format = match params.format.as_deref() {
-        None | Some("csv") => OutputFormat::Csv,
-        Some("ndjson") => OutputFormat::Ndjson,
-        Some(other) => {
-            return Err(ApiError::bad_request(
-                "invalid_request",
-                format!(
-                    "format: '{}' is neither csv nor ndjson",
-                    credgate_bulk::clip(other)
-                ),
-            )
-            .field("format"));
-        }
+        None => OutputFormat::Csv,
+        Some(f) => OutputFormat::parse(f)
+            .ok_or_else(|| bad("format", f, "csv, xlsx, ndjson"))?,
+    };
+    let lang = match params.lang.as_deref() {
+        None => Lang::Zh,
+        Some(l) => Lang::parse(l).ok_or_else(|| bad("lang", l, "zh, en"))?,
+    };
+    let out_encoding = match params.output_encoding.as_deref() {
+        None if lang == Lang::Zh => CsvEncoding::Utf8Bom,
+        None => CsvEncoding::Utf8,
+        Some(e) => CsvEncoding::parse(e).ok_or_else(|| {
+            bad("output_encoding", e, "utf-8-bom, utf-8, gbk")
+        })?,
     };
     let live = live(&state)?;
-    live.screener.check_scenario(params.scenario.as_deref())?;
+    let scenario_shown = live
+        .screener
+        .resolve_scenario(params.scenario.as_deref())?
+        .and_then(|id| live.screener.catalogue.scenario(id))
+        .map(|s| format!("{} ({})", s.name_zh, s.id));
     // Held until the job ends, in the blocking task below.
     let permit =
         state.bulk_jobs.clone().try_acquire_owned().map_err(|_| {
@@ -625,6 +652,23 @@ pub async fn bulk(
         prepare(&state, body, format, params.input_options(), deadline)
             .await?;
     let reading = reading_headers(&source);
+    let now = state.clock.now().with_timezone(&credgate_screen::clock::CHINA);
+    let snap = &live.screener.snapshot;
+    let output = OutputOptions {
+        format: Some(out_format),
+        lang,
+        encoding: out_encoding,
+        meta: ReportMeta {
+            check_id: String::new(),
+            checked_at: now
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+            snapshot_version: live.version.clone(),
+            snapshot_built_at: view::rfc3339(snap.header().built_at),
+            scenario: scenario_shown,
+            source: String::new(),
+        },
+        name_column: source.columns().name,
+    };
 
     let (tx, mut rx) = tokio::sync::mpsc::channel(8);
     let scenario = params.scenario.clone();
@@ -639,7 +683,8 @@ pub async fn bulk(
             runtime: tokio::runtime::Handle::current(),
         };
         let result = (|| {
-            let mut w = RowWriter::new(sender, out_format, source.headers())?;
+            let mut w =
+                RowWriter::with_options(sender, &output, source.headers())?;
             let summary = credgate_bulk::run(
                 &mut source,
                 &live.screener,
@@ -656,7 +701,7 @@ pub async fn bulk(
                 },
                 &|_| {},
             )?;
-            w.finish()?;
+            w.finish_with(&summary)?;
             Ok::<_, BulkError>(summary)
         })();
         match result {

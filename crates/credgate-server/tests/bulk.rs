@@ -70,7 +70,8 @@ async fn csv_upload_streams_back_every_row_with_flags() {
     let mut h = Harness::start().await;
     let (text, rows) = bidders(&h, 300);
     let r =
-        upload(&h, "?scenario=bidding", "text/csv", text.into_bytes()).await;
+        upload(&h, "?scenario=bidding&lang=en", "text/csv", text.into_bytes())
+            .await;
     assert_eq!(r.status(), 200);
     assert!(
         r.headers()["content-type"].to_str().unwrap().starts_with("text/csv")
@@ -95,8 +96,9 @@ async fn csv_upload_streams_back_every_row_with_flags() {
     }
     // Rows 2 and 3 (the spreadsheet's numbers) share a legal
     // representative.
-    assert_eq!(&out[0][9], "row 3: ".to_string() + &rows[2][1]);
-    assert!(out[1][9].starts_with("row 2: "));
+    assert!(out[0][9].starts_with("by "), "{:?}", out[0]);
+    assert!(out[0][9].ends_with(&("row 3: ".to_string() + &rows[2][1])));
+    assert!(out[1][9].contains("row 2: "));
     assert_eq!(&out[2][9], "");
     // The listed entries are found by code.
     assert!(out[5][8].contains(":code:1.000"), "{:?}", &out[5]);
@@ -620,5 +622,82 @@ async fn a_client_that_stops_reading_frees_the_job_at_its_time_limit() {
     }
     assert!(freed, "the stalled job never released its slot");
     drop(stalled);
+    h.stop().await;
+}
+
+/// The officer's default: Chinese headers and decision words, a BOM for
+/// Excel; `format=xlsx` is a real workbook with its four sheets.
+#[tokio::test]
+async fn officers_get_chinese_csv_with_a_bom_or_an_xlsx_report() {
+    let mut h = Harness::start().await;
+    let (text, rows) = bidders(&h, 30);
+    let r = upload(
+        &h,
+        "?scenario=政府采购",
+        "text/csv",
+        text.clone().into_bytes(),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let bytes = r.bytes().await.unwrap();
+    let body = std::str::from_utf8(
+        bytes.strip_prefix(b"\xEF\xBB\xBF").expect("a BOM"),
+    )
+    .unwrap();
+    let header = body.lines().next().unwrap();
+    assert!(
+        header.ends_with(
+            "核查结论,命中数,最高匹配度,命中条目,共用法定代表人,错误,提示信息"
+        ),
+        "{header}"
+    );
+    let words = ["禁止", "限制", "人工核查", "提示", "激励", "未发现"];
+    let mut rd = csv::Reader::from_reader(body.as_bytes());
+    for rec in rd.records() {
+        let rec = rec.unwrap();
+        assert!(rec[5].is_empty() || words.contains(&&rec[5]), "{rec:?}");
+    }
+
+    let r = upload(
+        &h,
+        "?format=xlsx&scenario=bidding",
+        "text/csv",
+        text.into_bytes(),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.headers()["content-type"],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    let bytes = r.bytes().await.unwrap();
+    let mut wb: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec()))
+            .expect("a real XLSX");
+    use calamine::Reader;
+    assert_eq!(
+        wb.sheet_names(),
+        ["封面", "核查结果", "命中明细", "共用法定代表人"]
+    );
+    let bidders = wb.worksheet_range("核查结果").unwrap();
+    assert_eq!(bidders.height(), rows.len(), "header and one row per bidder");
+    let cover = wb.worksheet_range("封面").unwrap();
+    let cover: Vec<Vec<String>> = cover
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect();
+    assert!(
+        cover.iter().any(|r| r[0] == "名单版本" && r[1] == "first.snapshot"),
+        "{cover:?}"
+    );
+    assert!(
+        cover
+            .iter()
+            .any(|r| r[0] == "业务场景" && r[1] == "招标投标 (bidding)"),
+        "{cover:?}"
+    );
+    let r = upload(&h, "?format=pdf", "text/csv", b"name\nx\n".to_vec()).await;
+    assert_eq!(r.status(), 400);
+    assert_eq!(r.json::<Value>().await.unwrap()["field"], "format");
     h.stop().await;
 }

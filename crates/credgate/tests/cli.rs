@@ -284,16 +284,18 @@ fn bulk_cli_flags_shared_legal_representatives() {
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let out = std::fs::read_to_string(&output).unwrap();
+    // The officer's report: a BOM for Excel, Chinese headers.
+    let out = out.strip_prefix('\u{FEFF}').expect("a UTF-8 BOM");
     let rows: Vec<&str> = out.lines().collect();
     assert_eq!(rows.len(), 4);
     assert!(rows[0].ends_with(
-        "decision,hit_count,top_score,hits,shared_legal_rep_with,error,\
-         warnings"
+        "核查结论,命中数,最高匹配度,命中条目,共用法定代表人,错误,提示信息"
     ));
-    // Rows as the spreadsheet numbers them (the header is row 1).
-    assert!(rows[1].contains("row 3: 乙公司"), "{}", rows[1]);
-    assert!(rows[2].contains("row 2: 甲公司"), "{}", rows[2]);
-    assert!(!rows[3].contains("row "), "{}", rows[3]);
+    // Rows as the spreadsheet numbers them (the header is row 1), and by
+    // what the bidders share a representative.
+    assert!(rows[1].contains("按身份证号：第3行 乙公司"), "{}", rows[1]);
+    assert!(rows[2].contains("按身份证号：第2行 甲公司"), "{}", rows[2]);
+    assert!(!rows[3].contains("第"), "{}", rows[3]);
     assert!(!dir.path().join("out.partial").exists());
 }
 

@@ -5,8 +5,9 @@ use super::check::ScreenArgs;
 use crate::progress;
 use anyhow::Context;
 use credgate_bulk::{
-    ColumnOverrides, ColumnRef, InputFormat, InputOptions, Limits,
-    OutputFormat, RowWriter, SheetRef, Source,
+    ColumnOverrides, ColumnRef, CsvEncoding, InputFormat, InputOptions, Lang,
+    Limits, OutputFormat, OutputOptions, ReportMeta, RowWriter, SheetRef,
+    Source,
 };
 use credgate_entries::Encoding;
 use std::path::{Path, PathBuf};
@@ -41,11 +42,25 @@ pub struct Args {
     /// The legal representative's ID number column, by header or position.
     #[arg(long)]
     rep_code_column: Option<String>,
-    /// Output: the input columns plus decision, hit_count, top_score, hits,
-    /// shared_legal_rep_with, error, warnings. CSV (UTF-8), or NDJSON when
-    /// the name ends in .ndjson or .jsonl. Never the input file itself.
+    /// The report: the input columns plus the decision (核查结论), hits,
+    /// bidders sharing a legal representative, errors and warnings. An
+    /// XLSX workbook when the name ends in .xlsx (cover, bidders, hits with
+    /// measures and legal basis, shared legal representatives), NDJSON for
+    /// .ndjson or .jsonl, CSV otherwise. Never the input file itself.
     #[arg(long)]
     output: PathBuf,
+    /// Report format: csv, xlsx or ndjson (default: from --output's
+    /// extension).
+    #[arg(long)]
+    format: Option<String>,
+    /// Report language: zh (Chinese headers and decision words, for
+    /// officers) or en (English names and codes, for programs).
+    #[arg(long, default_value = "zh")]
+    lang: String,
+    /// CSV report encoding: utf-8-bom (what Excel reads), utf-8 or gbk.
+    /// Default: utf-8-bom with --lang zh, utf-8 with --lang en.
+    #[arg(long)]
+    output_encoding: Option<String>,
     /// CSV input encoding: auto, utf-8, gbk or gb18030.
     #[arg(long, default_value = "auto")]
     encoding: String,
@@ -65,9 +80,28 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         )
     })?;
     let format = InputFormat::from_path(&args.input, encoding);
-    let out_format = match args.output.extension().and_then(|e| e.to_str()) {
-        Some("ndjson" | "jsonl") => OutputFormat::Ndjson,
-        _ => OutputFormat::Csv,
+    let out_format = match &args.format {
+        Some(f) => OutputFormat::parse(f).with_context(|| {
+            format!("--format: '{f}' is not one of csv, xlsx, ndjson")
+        })?,
+        None => args
+            .output
+            .extension()
+            .and_then(|e| e.to_str())
+            .and_then(OutputFormat::parse)
+            .unwrap_or(OutputFormat::Csv),
+    };
+    let lang = Lang::parse(&args.lang).with_context(|| {
+        format!("--lang: '{}' is neither zh nor en", args.lang)
+    })?;
+    let out_encoding = match &args.output_encoding {
+        Some(e) => CsvEncoding::parse(e).with_context(|| {
+            format!(
+                "--output-encoding: '{e}' is not one of utf-8-bom, utf-8, gbk"
+            )
+        })?,
+        None if lang == Lang::Zh => CsvEncoding::Utf8Bom,
+        None => CsvEncoding::Utf8,
     };
     let limits = Limits::with_memory(args.memory_mib << 20);
     // Written beside the output and renamed when complete: a failed run
@@ -100,8 +134,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let headers = source.headers().to_vec();
     let file = std::fs::File::create(&tmp)
         .with_context(|| format!("writing {}", tmp.display()))?;
-    let mut writer =
-        RowWriter::new(std::io::BufWriter::new(file), out_format, &headers)?;
+    let options = OutputOptions {
+        format: Some(out_format),
+        lang,
+        encoding: out_encoding,
+        meta: report_meta(&args, &screener),
+        name_column: source.columns().name,
+    };
+    let mut writer = RowWriter::with_options(
+        std::io::BufWriter::new(file),
+        &options,
+        &headers,
+    )?;
     let pb = progress::bar(None, "screening rows");
     let summary = credgate_bulk::run(
         &mut source,
@@ -114,7 +158,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     )
     .with_context(|| format!("screening {}", args.input.display()))?;
     pb.finish_and_clear();
-    writer.finish()?;
+    writer.finish_with(&summary)?;
     std::fs::rename(&tmp, &args.output)?;
     let secs = started.elapsed().as_secs_f64();
     eprintln!(
@@ -130,6 +174,48 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .join(", ")
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// What the report's cover says: the check, the snapshot, the scenario.
+fn report_meta(
+    args: &Args,
+    screener: &credgate_screen::Screener,
+) -> ReportMeta {
+    let now = chrono::Utc::now().with_timezone(&credgate_screen::clock::CHINA);
+    let header = screener.snapshot.header();
+    let scenario = args.screen.scenario.as_deref().and_then(|s| {
+        let s = screener.catalogue.find_scenario(s)?;
+        Some(format!("{} ({})", s.name_zh, s.id))
+    });
+    ReportMeta {
+        check_id: format!(
+            "cli-{}-{:08x}",
+            now.format("%Y%m%d%H%M%S"),
+            rand::random::<u32>()
+        ),
+        checked_at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+        snapshot_version: args
+            .screen
+            .snapshot
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        snapshot_built_at: chrono::DateTime::from_timestamp(
+            header.built_at,
+            0,
+        )
+        .map(|t| {
+            t.with_timezone(&credgate_screen::clock::CHINA)
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+        })
+        .unwrap_or_default(),
+        scenario,
+        source: args
+            .input
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+    }
 }
 
 /// Whether `a` and `b` are one file: the same canonical path, or (for
