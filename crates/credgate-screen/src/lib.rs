@@ -85,6 +85,35 @@ impl Screener {
         self.resolve_scenario(scenario).map(|_| ())
     }
 
+    /// [`Screener::screen`], except that a code that fails its check is
+    /// not the end when the query has a name: the name is screened alone
+    /// and the code's problem comes back as a warning, so that one wrong
+    /// character in a listed company's code cannot hide the company. A
+    /// code alone stays an error.
+    pub fn screen_or_name(
+        &self,
+        q: &Query,
+        scenario: Option<&str>,
+        today: chrono::NaiveDate,
+    ) -> Result<(Outcome, Option<String>), ScreenError> {
+        match self.screen(q, scenario, today) {
+            Err(ScreenError::Query(QueryError::InvalidCode {
+                field: "code",
+                error,
+            })) if q.name.as_deref().is_some_and(|n| !n.trim().is_empty()) => {
+                let by_name = Query { code: None, ..q.clone() };
+                let outcome = self.screen(&by_name, scenario, today)?;
+                Ok((
+                    outcome,
+                    Some(format!(
+                        "code: {error}; the name was screened alone"
+                    )),
+                ))
+            }
+            other => other.map(|o| (o, None)),
+        }
+    }
+
     /// Screens one query; `scenario` selects the measures (all scenarios
     /// when `None`); entries are judged in force on `today`, China's date
     /// of the request ([`Clock::today`]).

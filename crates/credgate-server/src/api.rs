@@ -98,19 +98,23 @@ fn screen_one(
 ) -> Result<(ScreenResponse, view::Disclosed, Seen), ApiError> {
     let started = Instant::now();
     let query = req.query()?;
-    let outcome =
-        live.screener.screen(&query, req.scenario.as_deref(), today)?;
+    let (outcome, warning) = live.screener.screen_or_name(
+        &query,
+        req.scenario.as_deref(),
+        today,
+    )?;
     let took = started.elapsed();
     let decision = outcome.verdict.decision.code();
     metrics::histogram!("credgate_screen_duration_seconds", "decision" => decision)
         .record(took.as_secs_f64());
-    let (resp, disclosed) = view::response(
+    let (mut resp, disclosed) = view::response(
         &live.screener.snapshot,
         &live.version,
         &outcome,
         pii,
         took.as_micros() as u64,
     );
+    resp.warnings.extend(warning);
     Ok((resp, disclosed, seen(live, req, &outcome)))
 }
 

@@ -250,6 +250,9 @@ pub struct ScreenResponse {
     /// objection). Empty otherwise.
     pub measures_if_confirmed: Vec<MeasureView>,
     pub hits: Vec<HitView>,
+    /// What the answer rests on that the clerk should know, e.g. a code
+    /// that failed its check while the name was screened alone.
+    pub warnings: Vec<String>,
     pub snapshot: SnapshotRef,
     /// Time spent screening, in microseconds.
     pub took_us: u64,
@@ -435,6 +438,7 @@ pub fn response(
         measures,
         measures_if_confirmed,
         hits,
+        warnings: Vec::new(),
         snapshot: snapshot_ref(snap, version),
         took_us,
     };

@@ -641,3 +641,41 @@ async fn the_openapi_document_is_a_usable_contract() {
     assert_eq!(r.status(), 200);
     h.stop().await;
 }
+
+/// One wrong character in a listed company's code must not hide the
+/// company: its name is screened, and the answer says why the code was
+/// left out. A bad code alone stays a 400.
+#[tokio::test]
+async fn a_bad_code_with_a_name_screens_the_name_and_warns() {
+    let mut h = Harness::start().await;
+    let e = black_org(&h);
+    let mut wrong: Vec<char> = e.code.chars().collect();
+    wrong[17] = if wrong[17] == '0' { '1' } else { '0' };
+    let wrong: String = wrong.into_iter().collect();
+    let (s, b) = h
+        .post_json(
+            "/v1/screen",
+            SCREEN,
+            json!({"code": wrong, "name": e.name}),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["decision"], "review", "a name alone: {b}");
+    assert!(
+        b["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["entry_id"] == e.entry_id.as_str())
+    );
+    let w = b["warnings"][0].as_str().unwrap();
+    assert!(
+        w.starts_with("code: check_digit")
+            && w.contains("name was screened alone"),
+        "{w}"
+    );
+    let (s, b) =
+        h.post_json("/v1/screen", SCREEN, json!({"code": wrong})).await;
+    assert_eq!((s, b["field"].as_str()), (400, Some("code")), "{b}");
+    h.stop().await;
+}

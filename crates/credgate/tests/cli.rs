@@ -522,3 +522,21 @@ fn check_judges_validity_on_the_given_day() {
     assert_eq!(check(Some("2025-07-01")), 0, "the day after");
     assert_eq!(check(None), 0, "today");
 }
+
+#[test]
+fn errors_say_the_os_error_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope.csv");
+    let out = dir.path().join("x.snapshot");
+    let o = credgate(&[
+        "build",
+        "--input",
+        missing.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
+    assert!(err.contains("nope.csv"), "{err}");
+}

@@ -112,7 +112,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let started = Instant::now();
     let today = args.screen.today();
-    let outcome = match screener.screen(
+    let (outcome, warning) = match screener.screen_or_name(
         &query,
         args.screen.scenario.as_deref(),
         today,
@@ -134,14 +134,19 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let (resp, _) =
+        let (mut resp, _) =
             view::response(snap, &version, &outcome, show, took as u64);
+        resp.warnings.extend(warning);
         println!("{}", serde_json::to_string(&resp)?);
         return Ok(ExitCode::SUCCESS);
     }
+    if let Some(w) = &warning {
+        eprintln!("warning: {w}");
+    }
     println!(
-        "decision: {}{}{}",
+        "decision: {} {}{}{}",
         outcome.verdict.decision.code(),
+        outcome.verdict.decision.name_zh(),
         outcome
             .scenario
             .as_deref()
