@@ -632,6 +632,12 @@ impl Checks {
         if !cfg.enabled {
             return Ok(Checks::disabled());
         }
+        if let Some(what) = cfg.problem() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("[checks] {what}"),
+            ));
+        }
         describe_metrics();
         let hasher = PiiHasher::load_or_create(secret)?;
         std::fs::create_dir_all(dir)?;
@@ -1072,18 +1078,12 @@ impl Writer {
             }
             let stall = shared.stall.lock().expect("stall lock");
             if !pending.is_empty() {
-                match self.write(&pending) {
+                match self.write(&mut pending) {
                     Ok(()) => {
                         if self.shared.failed.swap(false, Ordering::Relaxed) {
                             tracing::info!("check records are written again");
                         }
                         failures = 0;
-                        let n: u64 =
-                            pending.iter().map(|(l, _)| l.count).sum();
-                        metrics::counter!("credgate_checks_recorded_total")
-                            .increment(n);
-                        // Dropping the permits makes room in the queue.
-                        pending.clear();
                     }
                     Err(e) => {
                         self.failed(&e, "writing");
@@ -1139,42 +1139,76 @@ impl Writer {
         self.last_sync = Instant::now();
     }
 
+    /// Appends `pending` in as few writes as the file limits allow,
+    /// removing from it what was written (a retry writes the rest).
     fn write(
         &mut self,
-        pending: &[(Lines, tokio::sync::OwnedSemaphorePermit)],
+        pending: &mut Vec<(Lines, tokio::sync::OwnedSemaphorePermit)>,
     ) -> std::io::Result<()> {
-        let len: u64 = pending.iter().map(|(l, _)| l.bytes.len() as u64).sum();
-        self.rotate(len)?;
-        let a = self.active.as_mut().expect("rotate opened a file");
-        {
+        let mut buf = Vec::new();
+        // Messages [0, done) are written; [done, next) are in `buf`.
+        let mut done = 0;
+        let mut result = Ok(());
+        for (next, (l, _)) in pending.iter().enumerate() {
+            let len = l.bytes.len() as u64;
+            if self.must_rotate(len) {
+                result = self.append(&mut buf).and_then(|()| {
+                    done = next;
+                    self.rotate()
+                });
+                if result.is_err() {
+                    break;
+                }
+            }
             let mut files = self.shared.files.lock().expect("files lock");
             let info = files.last_mut().expect("the open file is listed");
-            for (l, _) in pending {
-                info.extend(&l.min, &l.max);
-            }
+            info.extend(&l.min, &l.max);
             info.bytes += len;
-        }
-        a.bytes += len;
-        let mut buf = Vec::with_capacity(len as usize);
-        for (l, _) in pending {
+            drop(files);
+            if let Some(a) = &mut self.active {
+                a.bytes += len;
+            }
             buf.extend_from_slice(&l.bytes);
         }
-        a.file.write_all(&buf)?;
+        if result.is_ok() {
+            result = self.append(&mut buf);
+            if result.is_ok() {
+                done = pending.len();
+            }
+        }
+        let n: u64 = pending[..done].iter().map(|(l, _)| l.count).sum();
+        metrics::counter!("credgate_checks_recorded_total").increment(n);
+        // Dropping their permits makes room in the queue.
+        pending.drain(..done);
+        result
+    }
+
+    /// Writes `buf` to the open file and empties it.
+    fn append(&mut self, buf: &mut Vec<u8>) -> std::io::Result<()> {
+        if buf.is_empty() {
+            return Ok(());
+        }
+        let a = self.active.as_mut().expect("a file is open");
+        a.file.write_all(buf)?;
+        buf.clear();
         self.unsynced = true;
         Ok(())
     }
 
-    /// Opens a new file when there is none, the China day changed, or
-    /// `len` more bytes would pass `max_file_bytes`.
-    fn rotate(&mut self, len: u64) -> std::io::Result<()> {
+    /// No file is open, the China day changed, or `len` more bytes would
+    /// pass `max_file_bytes` (a file holds at least one request's lines,
+    /// so one larger than that makes a larger file).
+    fn must_rotate(&self, len: u64) -> bool {
         let today = self.clock.today();
-        let full = |a: &Active| {
+        self.active.as_ref().is_none_or(|a| {
             a.day != today
                 || (a.bytes > 0 && a.bytes + len > self.cfg.max_file_bytes)
-        };
-        if self.active.as_ref().is_some_and(|a| !full(a)) {
-            return Ok(());
-        }
+        })
+    }
+
+    /// Seals the open file and opens a new one for today.
+    fn rotate(&mut self) -> std::io::Result<()> {
+        let today = self.clock.today();
         self.seal();
         let dir = &self.shared.dir;
         let mut files = self.shared.files.lock().expect("files lock");
@@ -1256,19 +1290,22 @@ impl Writer {
     }
 
     /// Removes files past the retention, then the oldest beyond the disk
-    /// budget (never the open one).
+    /// budget (never the open one). The open file may grow to
+    /// `max_file_bytes`, so the others keep within the budget less that.
     fn prune(&self, today: NaiveDate) {
         let cutoff = today - chrono::Days::new(self.cfg.retention_days.into());
         let open = self.active.is_some();
         let mut files = self.shared.files.lock().expect("files lock");
         let closed = files.len() - usize::from(open);
+        let budget =
+            self.cfg.max_total_bytes.saturating_sub(self.cfg.max_file_bytes);
         let mut remove = Vec::new();
-        let mut total: u64 = files.iter().map(|f| f.bytes).sum();
+        let mut total: u64 = files.iter().take(closed).map(|f| f.bytes).sum();
         for (i, f) in files.iter().enumerate().take(closed) {
             if f.day < cutoff {
                 remove.push((i, "retention"));
                 total -= f.bytes;
-            } else if total > self.cfg.max_total_bytes {
+            } else if total > budget {
                 remove.push((i, "disk_budget"));
                 total -= f.bytes;
             }
@@ -1284,7 +1321,9 @@ impl Writer {
                 tracing::error!(file = %f.path.display(), day = %f.day, max_total_bytes = self.cfg.max_total_bytes, "check records removed before their retention to stay within the disk budget");
             }
         }
-        metrics::gauge!("credgate_checks_disk_bytes").set(total as f64);
+        let open_bytes = files.last().filter(|_| open).map_or(0, |f| f.bytes);
+        metrics::gauge!("credgate_checks_disk_bytes")
+            .set((total + open_bytes) as f64);
         drop(files);
         if !remove.is_empty() {
             sync_dir(&self.shared.dir);
