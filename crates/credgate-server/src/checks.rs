@@ -33,8 +33,10 @@
 //!
 //! **Writing** never blocks a handler on disk I/O: a handler serialises
 //! its lines and puts them on a queue bounded in bytes (`queue_bytes`);
-//! one writer thread appends what has queued in one `write`, and syncs
-//! (`fdatasync`) at most every `flush_interval_ms` (group commit).
+//! one writer thread gathers for 10 ms, appends what has queued in one
+//! `write`, and syncs (`fdatasync`) at most every `flush_interval_ms`
+//! (group commit). It polls rather than being woken per record: a
+//! wake-up per check cost 18% of throughput (BENCHMARKS.md).
 //! **Invariant: no record, no answer.** An answer leaves only once its
 //! lines are queued; a queue still full after `enqueue_timeout_ms`, or a
 //! writer whose last write failed, refuses the request with 503
@@ -54,7 +56,7 @@
 
 use crate::access::{Caller, person_id};
 use crate::view::{ScreenRequest, ScreenResponse};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
 use credgate_screen::Clock;
 use credgate_screen::clock::CHINA;
 use serde::{Deserialize, Serialize};
@@ -330,6 +332,11 @@ impl Stamp {
     }
 }
 
+/// The wall-clock time in China (UTC+8, no daylight saving) at `t`.
+fn china_time(t: DateTime<Utc>) -> chrono::NaiveDateTime {
+    t.with_timezone(&CHINA).naive_local()
+}
+
 /// Bits of the per-millisecond sequence.
 const SEQ_BITS: u32 = 20;
 
@@ -366,10 +373,22 @@ impl IdGen {
         let v = step(prev);
         let ms = (v >> SEQ_BITS) as i64;
         let seq = v & ((1 << SEQ_BITS) - 1);
-        let t = DateTime::from_timestamp_millis(ms)
-            .unwrap_or_default()
-            .with_timezone(&CHINA);
-        format!("{}-{seq:05x}-{}", t.format("%Y%m%d-%H%M%S%3f"), self.instance)
+        let t = china_time(
+            DateTime::from_timestamp_millis(ms).unwrap_or_default(),
+        );
+        // Fields, not a strftime pattern: parsing one per request showed
+        // in the profile.
+        format!(
+            "{:04}{:02}{:02}-{:02}{:02}{:02}{:03}-{seq:05x}-{}",
+            t.year(),
+            t.month(),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second(),
+            ms.rem_euclid(1000),
+            self.instance
+        )
     }
 }
 
@@ -686,9 +705,19 @@ impl Checks {
     pub fn stamp(&self, now: DateTime<Utc>) -> Stamp {
         Stamp {
             id: self.ids.next(now),
-            at: now
-                .with_timezone(&CHINA)
-                .to_rfc3339_opts(chrono::SecondsFormat::Millis, false),
+            at: {
+                let t = china_time(now);
+                format!(
+                    "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}+08:00",
+                    t.year(),
+                    t.month(),
+                    t.day(),
+                    t.hour(),
+                    t.minute(),
+                    t.second(),
+                    now.timestamp_subsec_millis().min(999)
+                )
+            },
         }
     }
 
@@ -1025,6 +1054,9 @@ struct Writer {
 
 /// How long a failed write waits before it is tried again.
 const RETRY: Duration = Duration::from_millis(500);
+/// How long the writer lets records gather before it writes them; also
+/// the longest a lookup waits for the records queued before it.
+const GATHER: Duration = Duration::from_millis(10);
 /// Bytes gathered into one write at most.
 const GROUP_BYTES: usize = 4 << 20;
 
@@ -1051,13 +1083,9 @@ impl Writer {
                 Msg::Stop => true,
             };
             if pending.is_empty() && !stopping {
-                match rx.recv_timeout(flush) {
-                    Ok(m) => stopping |= take(m, &mut pending),
-                    Err(mpsc::RecvTimeoutError::Timeout) => {}
-                    Err(mpsc::RecvTimeoutError::Disconnected) => {
-                        stopping = true
-                    }
-                }
+                // Polled, not woken per message: a wake-up per check cost
+                // more CPU than the record itself (see BENCHMARKS.md).
+                std::thread::sleep(GATHER);
             }
             let mut gathered: usize =
                 pending.iter().map(|(l, _)| l.bytes.len()).sum();

@@ -382,7 +382,9 @@ mod tests {
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../../docs/credgate.example.toml");
         let c = Config::from_file(&path).unwrap();
-        assert_eq!(c.keys.len(), 3);
+        assert_eq!(c.keys.len(), 4);
+        assert_eq!(c.keys[3].roles, [Role::Auditor]);
+        assert_eq!(c.checks.retention_days, 1_095);
         assert_eq!(c.batch_max_items, 10_000);
     }
 
