@@ -29,8 +29,26 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// Every role screens but `auditor`, which only reads records.
     pub fn can_screen(&self) -> bool {
-        !self.roles.is_empty()
+        self.roles.iter().any(|r| *r != Role::Auditor)
+    }
+
+    /// 403 for a key that may not screen.
+    pub fn require_screening(&self) -> Result<(), ApiError> {
+        if self.can_screen() {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(
+                "this API key has only the auditor role, which reads check \
+                 records and does not screen",
+            ))
+        }
+    }
+
+    /// Reads the check records of every key, not only its own.
+    pub fn reads_all_checks(&self) -> bool {
+        self.roles.iter().any(|r| matches!(r, Role::Auditor | Role::Admin))
     }
 
     pub fn sees_pii(&self) -> bool {

@@ -2,6 +2,11 @@
 
 use crate::AppState;
 use crate::access::{self, Caller};
+use crate::checks::{
+    Answered, AnsweredBatch, AnsweredBulk, AnsweredSubject, Asked, AskedBatch,
+    AskedBulk, AskedRow, CHECK_ID_HEADER, CheckKind, CheckRecord, Checks,
+    Lines, Matched, NotRecorded, SNAPSHOT_HEADER, Stamp,
+};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::snapshots::{Live, StoreStatus, SwapError, Ticket};
@@ -9,14 +14,14 @@ use crate::view::{self, Pii, ScreenRequest, ScreenResponse};
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use credgate_bulk::{
     BulkError, CsvEncoding, InputFormat, Lang, OutputFormat, OutputOptions,
     ReportMeta, RowWriter,
 };
 use credgate_entries::Encoding;
-use credgate_screen::{MatchKind, Outcome, QueryField};
+use credgate_screen::{MatchKind, Outcome, QueryField, china_date};
 use futures_util::StreamExt;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -133,16 +138,81 @@ fn audit(
     })
 }
 
+/// 503 `check_not_recorded`: no record, no answer.
+fn not_recorded(e: NotRecorded) -> ApiError {
+    let mut err = ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "check_not_recorded",
+        format!(
+            "{e}: the record of this check cannot be kept, so its answer \
+             is withheld; retry later"
+        ),
+    );
+    err.retry_after = Some(1);
+    err
+}
+
+/// A header value: visible ASCII as is, other bytes percent-encoded (a
+/// snapshot's file name may be Chinese).
+fn header_value(s: &str) -> HeaderValue {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_graphic() && b != b'%' {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    HeaderValue::from_str(&out).expect("visible ASCII")
+}
+
+/// `body` with the check id and snapshot version headers.
+fn checked(
+    stamp: &Stamp,
+    snapshot: &str,
+    body: impl IntoResponse,
+) -> Response {
+    let mut r = body.into_response();
+    let h = r.headers_mut();
+    h.insert(CHECK_ID_HEADER, header_value(&stamp.id));
+    h.insert(SNAPSHOT_HEADER, header_value(snapshot));
+    r
+}
+
+/// A screening answer's record line.
+fn subject_record(
+    checks: &Checks,
+    stamp: &Stamp,
+    kind: CheckKind,
+    caller: &Caller,
+    snapshot: &str,
+    req: &ScreenRequest,
+    resp: &ScreenResponse,
+) -> Option<CheckRecord> {
+    let hasher = checks.hasher()?;
+    Some(CheckRecord {
+        check_id: resp.check_id.clone().unwrap_or_default(),
+        asked: Some(Asked::Subject(hasher.asked(req, caller.sees_pii()))),
+        answered: Some(Answered::Subject(AnsweredSubject::of(resp))),
+        ..Checks::record_of(stamp, kind, caller, snapshot)
+    })
+}
+
 /// Screen one subject.
 #[utoipa::path(
     post, path = "/v1/screen", tag = "screening",
     request_body = ScreenRequest,
     responses(
-        (status = 200, description = "Decision, measures and explained hits", body = ScreenResponse),
+        (status = 200, description = "Decision, measures and explained hits", body = ScreenResponse,
+            headers(
+                ("X-Credgate-Check-Id" = String, description = "The check's id (also `check_id`)"),
+                ("X-Credgate-Snapshot" = String, description = "The snapshot version answered from (percent-encoded beyond visible ASCII)"),
+            )),
         (status = 400, description = "Invalid identifier, unknown scenario or malformed body", body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
-        (status = 429, body = ErrorBody), (status = 503, body = ErrorBody),
+        (status = 429, body = ErrorBody),
+        (status = 503, description = "No snapshot, or `check_not_recorded`: the check's record cannot be kept, so the answer is withheld", body = ErrorBody),
     ),
     security(("api_key" = []), ("bearer" = []))
 )]
@@ -150,17 +220,36 @@ pub async fn screen(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(req): ApiJson<ScreenRequest>,
-) -> Result<Json<ScreenResponse>, ApiError> {
+) -> Result<Response, ApiError> {
+    caller.require_screening()?;
     let live = live(&state)?;
     const ENDPOINT: &str = "/v1/screen";
     caller
         .screening(ENDPOINT, person_ids(&req).into_iter().map(|(_, id)| id))?;
-    let today = state.clock.today();
-    let (resp, disclosed, seen) =
-        screen_one(&live, &req, today, caller.pii())?;
+    // One instant: the date screened on and the check's time agree.
+    let now = state.clock.now();
+    let (mut resp, disclosed, seen) =
+        screen_one(&live, &req, china_date(now), caller.pii())?;
     caller.screened(ENDPOINT, seen.shown, seen.misses)?;
+    let stamp = state.checks.stamp(now);
+    resp.check_id = Some(stamp.id.clone());
+    resp.checked_at = Some(stamp.at.clone());
+    let record = subject_record(
+        &state.checks,
+        &stamp,
+        CheckKind::Screen,
+        &caller,
+        &live.version,
+        &req,
+        &resp,
+    );
+    if let Some(record) = record {
+        let mut lines = Lines::default();
+        lines.push(&record);
+        state.checks.record(lines).await.map_err(not_recorded)?;
+    }
     audit(&state, &caller, ENDPOINT, &disclosed)?;
-    Ok(Json(resp))
+    Ok(checked(&stamp, &live.version, Json(resp)))
 }
 
 /// Many subjects in one request.
@@ -197,11 +286,15 @@ pub struct BatchResponse {
     post, path = "/v1/screen/batch", tag = "screening",
     request_body = BatchRequest,
     responses(
-        (status = 200, body = BatchResponse),
+        (status = 200, description = "Item `i`'s check id is `BATCH_ID.i`", body = BatchResponse,
+            headers(
+                ("X-Credgate-Check-Id" = String, description = "The batch's check id"),
+                ("X-Credgate-Snapshot" = String, description = "The snapshot version answered from"),
+            )),
         (status = 400, description = "Malformed body or too many items", body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 413, body = ErrorBody),
         (status = 415, body = ErrorBody), (status = 429, body = ErrorBody),
-        (status = 503, body = ErrorBody),
+        (status = 503, description = "No snapshot, or `check_not_recorded`", body = ErrorBody),
     ),
     security(("api_key" = []), ("bearer" = []))
 )]
@@ -209,7 +302,8 @@ pub async fn batch(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(req): ApiJson<BatchRequest>,
-) -> Result<Json<BatchResponse>, ApiError> {
+) -> Result<Response, ApiError> {
+    caller.require_screening()?;
     let max = state.config.batch_max_items;
     if req.items.len() > max {
         return Err(ApiError::bad_request(
@@ -230,7 +324,10 @@ pub async fn batch(
         .map_err(|e| ApiError::from(e).field("scenario"))?;
     let pii = caller.pii();
     // One date for the whole batch: its items are one question.
-    let today = state.clock.today();
+    let now = state.clock.now();
+    let today = china_date(now);
+    let stamp = state.checks.stamp(now);
+    let version = live.version.clone();
     let mut items = req.items;
     if let Some(scenario) = &req.scenario {
         for item in items.iter_mut().filter(|i| i.scenario.is_none()) {
@@ -239,11 +336,30 @@ pub async fn batch(
     }
     let ids: Vec<Option<String>> =
         items.iter().map(|i| i.id.clone()).collect();
-    let answers = blocking("batch", move || {
-        items
+    let (checks, who, batch_stamp) =
+        (state.checks.clone(), caller.clone(), stamp.clone());
+    let scenario = req.scenario.clone();
+    let (answers, lines) = blocking("batch", move || {
+        let mut answers = items
             .par_iter()
             .map(|item| screen_one(&live, item, today, pii))
-            .collect::<Vec<_>>()
+            .collect::<Vec<_>>();
+        for (i, a) in answers.iter_mut().enumerate() {
+            if let Ok((r, _, _)) = a {
+                r.check_id = Some(batch_stamp.item(i as u64));
+                r.checked_at = Some(batch_stamp.at.clone());
+            }
+        }
+        let lines = batch_lines(
+            &checks,
+            &batch_stamp,
+            &who,
+            &live.version,
+            scenario,
+            &items,
+            &answers,
+        );
+        (answers, lines)
     })
     .await?;
     let mut disclosed = Vec::new();
@@ -262,8 +378,54 @@ pub async fn batch(
         })
         .collect();
     caller.screened(ENDPOINT, seen.shown, seen.misses)?;
+    state.checks.record(lines).await.map_err(not_recorded)?;
     audit(&state, &caller, ENDPOINT, &disclosed)?;
-    Ok(Json(BatchResponse { results }))
+    Ok(checked(&stamp, &version, Json(BatchResponse { results })))
+}
+
+type Answer = Result<(ScreenResponse, view::Disclosed, Seen), ApiError>;
+
+/// A batch's record lines: the batch, then each item screened (an item
+/// answered an error was not checked).
+fn batch_lines(
+    checks: &Checks,
+    stamp: &Stamp,
+    caller: &Caller,
+    snapshot: &str,
+    scenario: Option<String>,
+    items: &[ScreenRequest],
+    answers: &[Answer],
+) -> Lines {
+    let mut lines = Lines::default();
+    if !checks.enabled() {
+        return lines;
+    }
+    let screened = answers.iter().filter(|a| a.is_ok()).count() as u64;
+    lines.push(&CheckRecord {
+        asked: Some(Asked::Batch(AskedBatch {
+            items: items.len() as u64,
+            scenario,
+        })),
+        answered: Some(Answered::Batch(AnsweredBatch {
+            items: items.len() as u64,
+            screened,
+        })),
+        ..Checks::record_of(stamp, CheckKind::Batch, caller, snapshot)
+    });
+    for (i, (item, a)) in items.iter().zip(answers).enumerate() {
+        let Ok((r, _, _)) = a else { continue };
+        let kind = CheckKind::BatchItem;
+        if let Some(record) =
+            subject_record(checks, stamp, kind, caller, snapshot, item, r)
+        {
+            lines.push(&CheckRecord {
+                part_of: Some(stamp.id.clone()),
+                item: Some(i as u64),
+                ..record
+            });
+        }
+    }
+    lines
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -571,19 +733,21 @@ async fn prepare(
         ),
     ),
     responses(
-        (status = 200, description = "One row per non-blank input row, in input order: CSV (`format=csv`, the default) or one JSON object per line (`format=ndjson`)",
-            content((String = "text/csv"), (String = "application/x-ndjson")),
+        (status = 200, description = "One row per non-blank input row, in input order: CSV (`format=csv`, the default), an XLSX workbook (`format=xlsx`) or one JSON object per line (`format=ndjson`); row `N`'s check id is `JOB_ID.N` (its spreadsheet row) and the job's outcome `JOB_ID.end`",
+            content((String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "application/x-ndjson")),
             headers(
                 ("x-credgate-columns" = String, description = "Columns screened: `role=position:header`, comma-separated (roles name, code, legal_rep_name, legal_rep_code; header percent-encoded)"),
                 ("x-credgate-header-row" = String, description = "The header's row number in the sheet (1-based)"),
                 ("x-credgate-sheet" = String, description = "The sheet read (workbooks), percent-encoded"),
                 ("x-credgate-unused-columns" = String, description = "`position:header` of columns not screened that look like names or ID numbers"),
+                ("X-Credgate-Check-Id" = String, description = "The job's check id"),
+                ("X-Credgate-Snapshot" = String, description = "The snapshot version answered from"),
             )),
         (status = 400, description = "Malformed query, or an upload that cannot be screened or is over a limit (`invalid_upload`)", body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
         (status = 429, body = ErrorBody),
-        (status = 503, description = "No snapshot, `bulk_busy` (all bulk slots taken) or `timeout`", body = ErrorBody),
+        (status = 503, description = "No snapshot, `bulk_busy` (all bulk slots taken), `timeout` or `check_not_recorded`", body = ErrorBody),
     ),
     security(("api_key" = []), ("bearer" = []))
 )]
@@ -594,6 +758,7 @@ pub async fn bulk(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
+    caller.require_screening()?;
     let deadline =
         Instant::now() + Duration::from_secs(state.config.bulk_timeout_secs);
     let ct = headers
@@ -656,16 +821,21 @@ pub async fn bulk(
         prepare(&state, body, format, params.input_options(), deadline)
             .await?;
     let reading = reading_headers(&source);
-    let now = state.clock.now().with_timezone(&credgate_screen::clock::CHINA);
+    let (tx, mut rx) = tokio::sync::mpsc::channel(8);
+    let scenario = params.scenario.clone();
+    // One reading of the clock: the screening date, the check's id and
+    // time, and the report's cover agree.
+    let now = state.clock.now();
+    let today = china_date(now);
+    let stamp = state.checks.stamp(now);
     let snap = &live.screener.snapshot;
     let output = OutputOptions {
         format: Some(out_format),
         lang,
         encoding: out_encoding,
         meta: ReportMeta {
-            check_id: String::new(),
-            checked_at: now
-                .to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+            check_id: stamp.id.clone(),
+            checked_at: stamp.at.clone(),
             snapshot_version: live.version.clone(),
             snapshot_built_at: view::rfc3339(snap.header().built_at),
             scenario: scenario_shown,
@@ -673,19 +843,35 @@ pub async fn bulk(
         },
         name_column: source.columns().name,
     };
-
-    let (tx, mut rx) = tokio::sync::mpsc::channel(8);
-    let scenario = params.scenario.clone();
-    let today = state.clock.today();
+    let version = live.version.clone();
+    // The job is on record before its first row is answered.
+    let job = CheckRecord {
+        asked: Some(Asked::Bulk(AskedBulk {
+            content_type: ct.to_string(),
+            format: params.format.clone().unwrap_or_else(|| "csv".into()),
+            upload_bytes: spool.as_file().metadata().map_or(0, |m| m.len()),
+            scenario: scenario.clone(),
+            header: source.headers().to_vec(),
+        })),
+        ..Checks::record_of(&stamp, CheckKind::BulkJob, &caller, &version)
+    };
+    if state.checks.enabled() {
+        let mut lines = Lines::default();
+        lines.push(&job);
+        state.checks.record(lines).await.map_err(not_recorded)?;
+    }
+    let (checks, job_stamp) = (state.checks.clone(), stamp.clone());
     tokio::task::spawn_blocking(move || {
         // The spool file is removed and the slot freed when the job ends.
         let _held = (spool, permit);
+        let runtime = tokio::runtime::Handle::current();
         let sender = ChunkSender {
             buf: Vec::new(),
             tx: tx.clone(),
             deadline: deadline.into(),
-            runtime: tokio::runtime::Handle::current(),
+            runtime: runtime.clone(),
         };
+        let mut written = 0u64;
         let result = (|| {
             let mut w =
                 RowWriter::with_options(sender, &output, source.headers())?;
@@ -700,7 +886,22 @@ pub async fn bulk(
                     caller
                         .charge_bulk_rows(rows)
                         .map_err(|e| BulkError::Output(e.body.message))?;
+                    // No record, no answer: the rows are queued first.
+                    let lines = row_lines(
+                        &checks,
+                        &job_stamp,
+                        &caller,
+                        &job.snapshot,
+                        scenario.as_deref(),
+                        rows,
+                    );
+                    checks.record_blocking(lines, &runtime).map_err(|e| {
+                        BulkError::Output(format!(
+                            "{e}: the rows' check records cannot be kept"
+                        ))
+                    })?;
                     rows.iter().try_for_each(|r| w.write(r))?;
+                    written += rows.len() as u64;
                     w.flush()
                 },
                 &|_| {},
@@ -708,6 +909,40 @@ pub async fn bulk(
             w.finish_with(&summary)?;
             Ok::<_, BulkError>(summary)
         })();
+        let outcome = match &result {
+            Ok(s) => AnsweredBulk {
+                rows: s.rows,
+                decisions: s.decisions.clone(),
+                completed: true,
+                error: None,
+            },
+            Err(e) => AnsweredBulk {
+                rows: written,
+                decisions: Default::default(),
+                completed: false,
+                error: Some(e.to_string()),
+            },
+        };
+        if checks.enabled() {
+            let mut lines = Lines::default();
+            lines.push(&CheckRecord {
+                check_id: format!("{}.end", job_stamp.id),
+                part_of: Some(job_stamp.id.clone()),
+                asked: None,
+                answered: Some(Answered::Bulk(outcome)),
+                ..Checks::record_of(
+                    &job_stamp,
+                    CheckKind::BulkEnd,
+                    &caller,
+                    &job.snapshot,
+                )
+            });
+            // The answer has gone: a lost summary is logged, the rows are
+            // on record.
+            if let Err(e) = checks.record_blocking(lines, &runtime) {
+                tracing::error!(error = %e, job = %job_stamp.id, "a bulk job's summary could not be recorded");
+            }
+        }
         match result {
             Ok(s) => {
                 metrics::counter!("credgate_bulk_rows_total")
@@ -725,11 +960,14 @@ pub async fn bulk(
         }
     });
     let stream = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
-    let mut response = (
-        [(header::CONTENT_TYPE, out_format.content_type())],
-        Body::from_stream(stream),
-    )
-        .into_response();
+    let mut response = checked(
+        &stamp,
+        &version,
+        (
+            [(header::CONTENT_TYPE, out_format.content_type())],
+            Body::from_stream(stream),
+        ),
+    );
     for (name, value) in reading {
         // Percent-encoded: always a valid header value.
         if let Ok(v) = header::HeaderValue::from_str(&value) {
@@ -737,6 +975,105 @@ pub async fn bulk(
         }
     }
     Ok(response)
+}
+
+/// A batch of bulk rows' record lines, each `JOB_ID.ROW`.
+fn row_lines(
+    checks: &Checks,
+    job: &Stamp,
+    caller: &Caller,
+    snapshot: &str,
+    scenario: Option<&str>,
+    rows: &[credgate_bulk::RowResult],
+) -> Lines {
+    let mut lines = Lines::default();
+    let Some(hasher) = checks.hasher() else { return lines };
+    let show = caller.sees_pii();
+    for r in rows {
+        let error = (!r.error.is_empty()).then(|| r.error.clone());
+        lines.push(&CheckRecord {
+            check_id: job.item(r.row),
+            part_of: Some(job.id.clone()),
+            item: Some(r.row),
+            asked: Some(Asked::Row(AskedRow {
+                fields: r
+                    .fields
+                    .iter()
+                    .map(|f| hasher.field(f, show))
+                    .collect(),
+            })),
+            answered: Some(Answered::Subject(AnsweredSubject {
+                decision: r.decision.clone(),
+                scenario: scenario.map(str::to_string),
+                conflict: None,
+                matched: r.hits.iter().filter_map(|h| matched(h)).collect(),
+                error,
+            })),
+            ..Checks::record_of(job, CheckKind::BulkRow, caller, snapshot)
+        });
+    }
+    lines
+}
+
+/// A bulk row's hit, `entry_id:kind:score`.
+fn matched(hit: &str) -> Option<Matched> {
+    let mut parts = hit.rsplitn(3, ':');
+    let score = parts.next()?.parse().ok()?;
+    let kind = parts.next()?.to_string();
+    let entry_id = parts.next()?.to_string();
+    Some(Matched { entry_id, kind, score })
+}
+
+/// The record of a check: to the key that made it, and to `auditor` and
+/// `admin` keys. Anyone else gets 404, as for an id never issued, so ids
+/// cannot be probed. A bulk job's record carries its outcome once the
+/// job has ended; its rows are `JOB_ID.ROW`.
+#[utoipa::path(
+    get, path = "/v1/checks/{id}", tag = "records",
+    params(("id" = String, Path, description = "A check id: `X-Credgate-Check-Id`, `check_id`, or `BATCH_OR_JOB_ID.N`")),
+    responses(
+        (status = 200, description = "The record, as written", body = CheckRecord),
+        (status = 401, body = ErrorBody),
+        (status = 404, description = "No such record for this key (or recording is off)", body = ErrorBody),
+        (status = 429, body = ErrorBody),
+        (status = 503, description = "`checks_unavailable`: the record cannot be read now", body = ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
+pub async fn check(
+    State(state): State<AppState>,
+    caller: Caller,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let unavailable = |e: NotRecorded| {
+        let mut err = ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "checks_unavailable",
+            format!("{e}: check records cannot be read now; retry later"),
+        );
+        err.retry_after = Some(1);
+        err
+    };
+    let missing = || {
+        ApiError::not_found("no check with this id is on record for this key")
+            .field("id")
+    };
+    let mut record = state
+        .checks
+        .find(&id)
+        .await
+        .map_err(unavailable)?
+        .ok_or_else(missing)?;
+    if record["key"] != caller.name.as_str() && !caller.reads_all_checks() {
+        return Err(missing());
+    }
+    if record["kind"] == "bulk_job" {
+        let end = state.checks.find(&format!("{id}.end")).await;
+        if let Some(end) = end.map_err(unavailable)? {
+            record["answered"] = end["answered"].clone();
+        }
+    }
+    Ok(Json(record))
 }
 
 /// The live snapshot and the swap history.

@@ -15,8 +15,12 @@ pub enum Role {
     Screen,
     /// Screening with full personal ID numbers (each read is audited).
     ScreenPii,
-    /// Snapshot administration (reload, activate); also screens.
+    /// Snapshot administration (reload, activate); also screens and
+    /// reads every check record.
     Admin,
+    /// Reads every key's check records (`GET /v1/checks/{id}`); does not
+    /// screen.
+    Auditor,
 }
 
 /// One API key, stored as the SHA-256 of the key (hex). Keys are random
@@ -125,6 +129,8 @@ pub struct Config {
     pub bulk_row_cost: f64,
     /// When a key's person-ID queries look like enumeration.
     pub enumeration: EnumerationConfig,
+    /// The record of checks (`<data_dir>/checks`).
+    pub checks: crate::checks::ChecksConfig,
 }
 
 /// The enumeration detector, per key, over a sliding window. A key
@@ -194,6 +200,7 @@ impl Default for Config {
             pii_visible_chars: 4,
             bulk_row_cost: 0.1,
             enumeration: EnumerationConfig::default(),
+            checks: crate::checks::ChecksConfig::default(),
         }
     }
 }
@@ -310,6 +317,9 @@ impl Config {
                     .into(),
             });
         }
+        if let Some(what) = self.checks.problem() {
+            return Err(ConfigError::Setting { name: "checks", what });
+        }
         for (index, k) in self.keys.iter().enumerate() {
             let bad = |what: &str| ConfigError::Key {
                 index,
@@ -325,7 +335,8 @@ impl Config {
             }
             if k.roles.is_empty() {
                 return Err(bad(
-                    "roles: give at least one of screen, screen_pii, admin",
+                    "roles: give at least one of screen, screen_pii, admin, \
+                     auditor",
                 ));
             }
             if k.rate_per_second == 0 || k.burst == 0 {
@@ -369,6 +380,17 @@ impl Config {
         }
     }
 
+    /// Where check records are written.
+    pub fn checks_dir(&self) -> PathBuf {
+        self.checks.dir.clone().unwrap_or_else(|| self.data_dir.join("checks"))
+    }
+
+    /// The secret that salts hashed ID numbers in check records: in the
+    /// data directory, apart from the records it protects.
+    pub fn checks_secret(&self) -> PathBuf {
+        self.data_dir.join("checks-secret")
+    }
+
     pub fn audit_log(&self) -> PathBuf {
         self.audit_log
             .clone()
@@ -385,7 +407,9 @@ mod tests {
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../../docs/credgate.example.toml");
         let c = Config::from_file(&path).unwrap();
-        assert_eq!(c.keys.len(), 3);
+        assert_eq!(c.keys.len(), 4);
+        assert_eq!(c.keys[3].roles, [Role::Auditor]);
+        assert_eq!(c.checks.retention_days, 1_095);
         assert_eq!(c.batch_max_items, 10_000);
     }
 
@@ -432,6 +456,12 @@ mod tests {
             toml::from_str("[enumeration]\nwindow_secs = 0").unwrap();
         let err = c.check().unwrap_err().to_string();
         assert!(err.contains("enumeration: window_secs"), "{err}");
+        let c: Config = toml::from_str(
+            "[checks]\nmax_file_bytes = 100\nmax_total_bytes = 150",
+        )
+        .unwrap();
+        let err = c.check().unwrap_err().to_string();
+        assert!(err.contains("checks: max_total_bytes (150)"), "{err}");
         let mut c = Config::default();
         let err = c
             .apply_env(|v| (v == "CREDGATE_LISTEN").then(|| "nowhere".into()))

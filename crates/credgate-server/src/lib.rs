@@ -11,6 +11,7 @@
 
 pub mod access;
 pub mod api;
+pub mod checks;
 pub mod config;
 pub mod error;
 mod extract;
@@ -48,6 +49,8 @@ pub struct AppState {
     /// Where every screening request takes its date (China's date, per
     /// request); tests set it.
     pub clock: Arc<dyn Clock>,
+    /// Check ids and the record of checks.
+    pub checks: Arc<checks::Checks>,
 }
 
 #[derive(OpenApi)]
@@ -58,8 +61,10 @@ pub struct AppState {
     ),
     paths(
         api::screen, api::batch, api::bulk, api::snapshot, api::healthz,
-        api::readyz, api::metrics, api::reload, api::activate
+        api::readyz, api::metrics, api::reload, api::activate,
+        api::check
     ),
+    components(schemas(checks::CheckRecord)),
     modifiers(&SecurityAddon)
 )]
 #[derive(Debug)]
@@ -279,6 +284,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/v1/screen", post(api::screen))
         .route("/v1/screen/batch", post(api::batch))
         .route("/v1/snapshot", get(api::snapshot))
+        .route("/v1/checks/{id}", get(api::check))
         .route("/admin/v1/snapshots/reload", post(api::reload))
         .route("/admin/v1/snapshots/activate", post(api::activate))
         .route("/healthz", get(api::healthz))
@@ -394,6 +400,14 @@ impl Server {
         let audit = AuditLog::open(&config.audit_log()).map_err(io(
             format!("opening {}", config.audit_log().display()),
         ))?;
+        let checks_dir = config.checks_dir();
+        let checks = checks::Checks::open(
+            &config.checks,
+            &checks_dir,
+            &config.checks_secret(),
+            clock.clone(),
+        )
+        .map_err(io(format!("opening {}", checks_dir.display())))?;
         let listener = tokio::net::TcpListener::bind(config.listen.as_str())
             .await
             .map_err(|source| StartError::Bind {
@@ -413,6 +427,7 @@ impl Server {
             audit,
             metrics,
             clock,
+            checks: Arc::new(checks),
         };
         Ok(Server { addr, state, listener })
     }
@@ -456,10 +471,13 @@ impl Server {
                 self.state.config.keep_alive_idle_ms,
             ),
         };
+        let checks = self.state.checks.clone();
         let app = router_with(self.state, extra);
         let result = serve::serve(self.listener, app, limits, shutdown).await;
         watcher.abort();
         upkeep.abort();
+        // The last records written and synced before the process ends.
+        let _ = tokio::task::spawn_blocking(move || checks.close()).await;
         tracing::info!("stopped: in-flight requests drained");
         result
     }

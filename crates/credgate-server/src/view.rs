@@ -116,6 +116,19 @@ pub enum DecisionCode {
     Clear,
 }
 
+impl DecisionCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DecisionCode::Block => "block",
+            DecisionCode::Restrict => "restrict",
+            DecisionCode::Review => "review",
+            DecisionCode::Warn => "warn",
+            DecisionCode::Incentive => "incentive",
+            DecisionCode::Clear => "clear",
+        }
+    }
+}
+
 impl From<Decision> for DecisionCode {
     fn from(d: Decision) -> DecisionCode {
         match d {
@@ -160,6 +173,17 @@ pub enum MatchKindCode {
     RelatedParty,
     NameExact,
     NameFuzzy,
+}
+
+impl MatchKindCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MatchKindCode::Code => "code",
+            MatchKindCode::RelatedParty => "related_party",
+            MatchKindCode::NameExact => "name_exact",
+            MatchKindCode::NameFuzzy => "name_fuzzy",
+        }
+    }
 }
 
 impl From<MatchKind> for MatchKindCode {
@@ -256,6 +280,17 @@ pub struct ScreenResponse {
     pub snapshot: SnapshotRef,
     /// Time spent screening, in microseconds.
     pub took_us: u64,
+    /// The check's id, to keep on file (核查留痕): also in the
+    /// `X-Credgate-Check-Id` header; a batch item's is `BATCH_ID.INDEX`.
+    /// Always set by the API; absent from `credgate check --json`, which
+    /// records nothing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "20261101-120000123-00000-3fa9c1")]
+    pub check_id: Option<String>,
+    /// When the check was made: RFC 3339, China time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "2026-11-01T12:00:00.123+08:00")]
+    pub checked_at: Option<String>,
 }
 
 /// How personal ID numbers appear in an answer.
@@ -441,6 +476,8 @@ pub fn response(
         warnings: Vec::new(),
         snapshot: snapshot_ref(snap, version),
         took_us,
+        check_id: None,
+        checked_at: None,
     };
     (r, disclosed)
 }

@@ -670,6 +670,8 @@ async fn officers_get_chinese_csv_with_a_bom_or_an_xlsx_report() {
         r.headers()["content-type"],
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     );
+    let check_id =
+        r.headers()["x-credgate-check-id"].to_str().unwrap().to_string();
     let bytes = r.bytes().await.unwrap();
     let mut wb: calamine::Xlsx<_> =
         calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec()))
@@ -695,6 +697,11 @@ async fn officers_get_chinese_csv_with_a_bom_or_an_xlsx_report() {
             .iter()
             .any(|r| r[0] == "业务场景" && r[1] == "招标投标 (bidding)"),
         "{cover:?}"
+    );
+    // The report names the check on record.
+    assert!(
+        cover.iter().any(|r| r[0] == "核查编号" && r[1] == check_id),
+        "{check_id} {cover:?}"
     );
     let r = upload(&h, "?format=pdf", "text/csv", b"name\nx\n".to_vec()).await;
     assert_eq!(r.status(), 400);

@@ -180,3 +180,59 @@ async fn a_suspected_enumeration_is_counted() {
     assert!(!m.contains("portal"), "a key name in the metrics");
     h.stop().await;
 }
+
+#[tokio::test]
+async fn check_records_are_counted_and_a_withheld_answer_too() {
+    let _only = RECORDER.lock().await;
+    let mut h = Harness::start_with(
+        |c| {
+            c.checks.queue_bytes = 2048;
+            c.checks.enqueue_timeout_ms = 20;
+        },
+        axum::Router::new(),
+    )
+    .await;
+    let body = json!({"name": "南京恒瑞科技有限公司"});
+    let before = scrape(&h).await;
+    let recorded = |m: &str| sum(m, "credgate_checks_recorded_total", &[]);
+    let refused = |m: &str| {
+        sum(m, "credgate_checks_refused_total", &["reason=\"queue_full\""])
+    };
+    assert!(
+        before.contains(
+            "credgate_checks_refused_total{reason=\"writer_failed\"} "
+        ),
+        "exists before its first event"
+    );
+    let (status, answer) =
+        h.post_json("/v1/screen", SCREEN, body.clone()).await;
+    assert_eq!(status, 200);
+    // A lookup waits until the record is written.
+    let id = answer["check_id"].as_str().unwrap();
+    let r = h.get(&format!("/v1/checks/{id}"), Some(SCREEN)).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(recorded(&scrape(&h).await), recorded(&before) + 1.0);
+
+    // A stalled writer: the queue fills and answers are withheld.
+    let checks = h.checks.clone();
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let (held, holding) = std::sync::mpsc::channel::<()>();
+    let staller = std::thread::spawn(move || {
+        let _stalled = checks.stall();
+        held.send(()).unwrap();
+        let _ = released.recv();
+    });
+    holding.recv().unwrap();
+    let mut withheld = 0;
+    for _ in 0..30 {
+        let (status, _) =
+            h.post_json("/v1/screen", SCREEN, body.clone()).await;
+        withheld += u32::from(status == 503);
+    }
+    release.send(()).unwrap();
+    staller.join().unwrap();
+    assert!(withheld > 0);
+    let after = scrape(&h).await;
+    assert_eq!(refused(&after), refused(&before) + f64::from(withheld));
+    h.stop().await;
+}

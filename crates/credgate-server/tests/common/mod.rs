@@ -101,6 +101,8 @@ pub struct Harness {
     pub accepted_dir: PathBuf,
     pub store: std::sync::Arc<credgate_server::snapshots::Store>,
     pub audit_log: PathBuf,
+    /// Check ids and the record of checks.
+    pub checks: Arc<credgate_server::checks::Checks>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     pub task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
@@ -149,6 +151,7 @@ impl Harness {
         let server =
             Server::start_with_clock(config, clock.clone()).await.unwrap();
         let store = server.state.store.clone();
+        let checks = server.state.checks.clone();
         let base = format!("http://{}", server.addr);
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(server.run_with(extra, async {
@@ -164,6 +167,7 @@ impl Harness {
             accepted_dir,
             store,
             audit_log,
+            checks,
             shutdown: Some(tx),
             task: Some(task),
         }
