@@ -13,6 +13,11 @@
 //! - `incentive`: an identifier hit on the red list and nothing negative;
 //! - `clear`: nothing of the above.
 //!
+//! The hits decided on exclude the name hits the query's identifier says
+//! are other subjects (`identity.rs`): a listed company with a similar
+//! name and another valid USCC gives no `review` and no
+//! measures-if-confirmed.
+//!
 //! Related-party hits: a person screened who is the legal representative,
 //! principal or actual controller of a listed organisation gets that
 //! organisation's measures marked `extends_to_related`; an organisation

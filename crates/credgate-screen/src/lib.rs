@@ -3,17 +3,21 @@
 //! [`Screener::screen`] takes a [`Query`] (identifier, name, related
 //! party) and a scenario, finds the explained hits in a snapshot
 //! ([`matcher`]) and turns them into a [`Decision`] with the measures of
-//! the catalogue that apply ([`decision`]).
+//! the catalogue that apply ([`decision`]). When the query carries a
+//! valid identifier, name hits on entries with another identifier are
+//! other subjects: reported apart, out of the decision ([`identity`]).
 
 pub mod catalogue;
 pub mod clock;
 pub mod decision;
+pub mod identity;
 pub mod matcher;
 pub mod score;
 
 pub use catalogue::{Catalogue, CatalogueError, Effect, Measure};
 pub use clock::{Clock, SystemClock, TestClock, china_date};
 pub use decision::{AppliedMeasure, Decision, Verdict};
+pub use identity::IdentityCheck;
 pub use matcher::{
     EntryField, Hit, Link, MatchKind, MatchOptions, Query, QueryError,
     QueryField, Relation,
@@ -36,7 +40,12 @@ pub enum ScreenError {
 pub struct Outcome {
     pub verdict: Verdict,
     pub scenario: Option<String>,
+    /// The hits the decision rests on, best first.
     pub hits: Vec<Hit>,
+    /// Name hits on entries whose identifier says they are another
+    /// subject (each with its [`IdentityCheck`]): shown to the clerk,
+    /// left out of the decision.
+    pub similar: Vec<Hit>,
 }
 
 /// A snapshot and a catalogue, ready to screen.
@@ -124,9 +133,19 @@ impl Screener {
         today: chrono::NaiveDate,
     ) -> Result<Outcome, ScreenError> {
         let scenario = self.resolve_scenario(scenario)?;
-        let hits = matcher::find(&self.snapshot, q, &self.options, today)?;
+        let (hits, similar): (Vec<Hit>, Vec<Hit>) =
+            matcher::find(&self.snapshot, q, &self.options, today)?
+                .into_iter()
+                .partition(|h| {
+                    !h.identity.is_some_and(IdentityCheck::other_subject)
+                });
         let verdict =
             decision::decide(&self.snapshot, &hits, &self.catalogue, scenario);
-        Ok(Outcome { verdict, scenario: scenario.map(str::to_string), hits })
+        Ok(Outcome {
+            verdict,
+            scenario: scenario.map(str::to_string),
+            hits,
+            similar,
+        })
     }
 }

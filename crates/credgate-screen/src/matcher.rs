@@ -1,5 +1,6 @@
 //! Finding the entries a query matches, each hit explained.
 
+use crate::identity::{self, IdentityCheck};
 use crate::score;
 use chrono::NaiveDate;
 use credgate_ident::{IdError, IdKind, Validated};
@@ -132,6 +133,10 @@ pub struct Hit {
     pub identifier: Option<IdKind>,
     /// Set exactly on related-party hits.
     pub link: Option<Link>,
+    /// For a name hit when the query carries a valid identifier: what
+    /// the identifiers say (`identity.rs`). A hit judged another subject
+    /// goes to the outcome's `similar`, out of the decision.
+    pub identity: Option<IdentityCheck>,
 }
 
 impl Hit {
@@ -230,6 +235,9 @@ pub fn validate_code(
 
 /// Screens a query against a snapshot: every hit, explained, best first;
 /// entries are judged in force on `today` (China's date: see `clock.rs`).
+/// With a valid identifier in the query, each name hit carries what the
+/// identifiers say (`Hit::identity`), and the hits on other subjects come
+/// last, best first among themselves.
 pub fn find(
     snap: &Snapshot,
     q: &Query,
@@ -292,6 +300,7 @@ pub fn find(
                     entry_key: r.code.to_string(),
                     identifier: Some(v.kind),
                     link: None,
+                    identity: None,
                 },
                 &r,
             );
@@ -316,6 +325,7 @@ pub fn find(
                     entry_key: key.clone(),
                     identifier: None,
                     link: None,
+                    identity: None,
                 },
                 &r,
             );
@@ -338,6 +348,7 @@ pub fn find(
                         role: PartyRole::LegalRepresentative,
                         relation: Relation::PartyIsListed,
                     }),
+                    identity: None,
                 },
                 &r,
             );
@@ -368,8 +379,33 @@ pub fn find(
             .then(a.kind.cmp(&b.kind))
             .then(a.ordinal.cmp(&b.ordinal))
     });
+    if let Some(v) = &code {
+        judge_names(snap, v, &mut hits);
+    }
+    // Same subjects and open identities first, then the other subjects:
+    // each kept up to `max_hits`, so that a crowd of similar names cannot
+    // push out a hit that decides.
+    let (mut hits, mut others): (Vec<Hit>, Vec<Hit>) = hits
+        .into_iter()
+        .partition(|h| !h.identity.is_some_and(IdentityCheck::other_subject));
     hits.truncate(opts.max_hits);
+    others.truncate(opts.max_hits);
+    hits.append(&mut others);
     Ok(hits)
+}
+
+/// Sets what the query's identifier says about each name hit.
+fn judge_names(snap: &Snapshot, v: &Validated, hits: &mut [Hit]) {
+    for h in hits.iter_mut().filter(|h| h.query_field == QueryField::Name) {
+        let Ok(r) = snap.record(h.ordinal) else { continue };
+        h.identity = identity::judge(
+            v,
+            r.code,
+            r.secondary_ids,
+            h.kind == MatchKind::NameExact,
+            r.subject_kind == SubjectKind::Organisation,
+        );
+    }
 }
 
 /// Related parties of an identifier query: a person's organisations, and
@@ -404,6 +440,7 @@ fn related(
                         role,
                         relation: Relation::SubjectIsParty,
                     }),
+                    identity: None,
                 };
                 push(hit, &r);
             }
@@ -443,6 +480,7 @@ fn related(
                             role,
                             relation: Relation::PartyIsListed,
                         }),
+                        identity: None,
                     };
                     push(hit, &r);
                 }
@@ -539,6 +577,7 @@ fn names(
             entry_key: r.name_key.to_string(),
             identifier: None,
             link: None,
+            identity: None,
         });
     }
 }

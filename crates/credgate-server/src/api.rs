@@ -81,7 +81,8 @@ fn seen(live: &Live, req: &ScreenRequest, outcome: &Outcome) -> Seen {
         })
         .count() as u32;
     let mut shown = Vec::new();
-    for h in &outcome.hits {
+    // Similar entries are shown too (masked or not).
+    for h in outcome.hits.iter().chain(&outcome.similar) {
         if let Ok(r) = snap.record(h.ordinal) {
             // The entry's own code, and the key it matched on (for a
             // related party: the person's ID).

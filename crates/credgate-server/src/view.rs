@@ -6,8 +6,8 @@ use credgate_ident::IdKind;
 use credgate_index::Snapshot;
 use credgate_model::{Category, EntryStatus, ListKind, SubjectKind};
 use credgate_screen::{
-    Decision, Effect, EntryField, Hit, Link, MatchKind, Outcome, Query,
-    QueryField, Relation,
+    Decision, Effect, EntryField, Hit, IdentityCheck, Link, MatchKind,
+    Outcome, Query, QueryField, Relation,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -197,6 +197,115 @@ impl From<MatchKind> for MatchKindCode {
     }
 }
 
+/// What the query's identifier says about a name hit
+/// (docs/identity.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum IdentityReason {
+    /// The entry's valid USCC or resident ID differs from the code
+    /// given: another subject (in `similar`).
+    IdentifierDiffers,
+    /// The entry has no USCC and its organisation code differs from
+    /// characters 9–17 of the USCC given: another subject (in
+    /// `similar`).
+    OrganisationCodeDiffers,
+    /// The entry has no identifier of the kind given: identity open.
+    NoIdentifier,
+    /// The entry has only an old business registration number, which a
+    /// USCC replaced without embedding it: identity open.
+    RegistrationNumberOnly,
+    /// The entry's organisation code is the one characters 9–17 of the
+    /// USCC given embed, though the USCCs differ: likely the same
+    /// organisation.
+    OrganisationCodeAgrees,
+    /// The codes differ but the organisation names are identical after
+    /// normalisation: a re-registration or a data error.
+    SameNameOtherIdentifier,
+}
+
+impl From<IdentityCheck> for IdentityReason {
+    fn from(c: IdentityCheck) -> IdentityReason {
+        match c {
+            IdentityCheck::IdentifierDiffers => {
+                IdentityReason::IdentifierDiffers
+            }
+            IdentityCheck::OrganisationCodeDiffers => {
+                IdentityReason::OrganisationCodeDiffers
+            }
+            IdentityCheck::NoIdentifier => IdentityReason::NoIdentifier,
+            IdentityCheck::RegistrationNumberOnly => {
+                IdentityReason::RegistrationNumberOnly
+            }
+            IdentityCheck::OrganisationCodeAgrees => {
+                IdentityReason::OrganisationCodeAgrees
+            }
+            IdentityCheck::SameNameOtherIdentifier => {
+                IdentityReason::SameNameOtherIdentifier
+            }
+        }
+    }
+}
+
+/// Why a name hit is another subject, or why its identity is open.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct IdentityView {
+    #[schema(inline, example = "identifier_differs")]
+    pub reason: IdentityReason,
+    /// The reason in a sentence, for the clerk.
+    #[schema(
+        example = "The entry's USCC differs from the code given: another \
+                   organisation with a similar name. Not part of the \
+                   decision."
+    )]
+    pub explanation: String,
+}
+
+/// The sentence explaining an identity check; `person`: the entry is a
+/// person.
+pub fn identity_explanation(c: IdentityCheck, person: bool) -> String {
+    let (id, subject) = if person {
+        ("resident ID", "person")
+    } else {
+        ("USCC", "organisation")
+    };
+    match c {
+        IdentityCheck::IdentifierDiffers => format!(
+            "The entry's {id} differs from the code given: another \
+             {subject} with a similar name. Not part of the decision."
+        ),
+        IdentityCheck::OrganisationCodeDiffers => {
+            "The entry has no USCC, and its organisation code (组织机构代码) \
+             differs from the one the USCC given embeds (characters 9-17): \
+             another organisation. Not part of the decision."
+                .into()
+        }
+        IdentityCheck::NoIdentifier => format!(
+            "The entry ({}) carries no identifier of the kind given to \
+             compare: identity is open, check by hand.",
+            if person { "a person" } else { "an organisation" }
+        ),
+        IdentityCheck::RegistrationNumberOnly => {
+            "The entry carries only an old business registration number \
+             (工商注册号), which a USCC replaces without embedding it: \
+             identity is open, check by hand."
+                .into()
+        }
+        IdentityCheck::OrganisationCodeAgrees => {
+            "The entry's organisation code (组织机构代码) is the one \
+             characters 9-17 of the USCC given embed, though the USCCs \
+             differ: most likely the same organisation (a re-issued code \
+             or a data error)."
+                .into()
+        }
+        IdentityCheck::SameNameOtherIdentifier => {
+            "The name is identical to the entry's after normalisation \
+             although the codes differ: a re-registration or a data error \
+             is worth a look."
+                .into()
+        }
+    }
+}
+
 /// A measure that applies.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct MeasureView {
@@ -254,6 +363,11 @@ pub struct HitView {
     pub status: String,
     pub disputed: bool,
     pub severity: Option<String>,
+    /// For a name hit when the request carries a valid USCC or resident
+    /// ID: what the identifiers say. Always set in `similar`; in `hits`
+    /// only where identity is open (why the hit is still for review).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity: Option<IdentityView>,
 }
 
 /// The answer to one screening request.
@@ -274,6 +388,15 @@ pub struct ScreenResponse {
     /// objection). Empty otherwise.
     pub measures_if_confirmed: Vec<MeasureView>,
     pub hits: Vec<HitView>,
+    /// Name hits on entries that the request's identifier shows to be
+    /// other subjects: a listed organisation with a similar name and
+    /// another valid USCC (`identity.reason` = `identifier_differs`), or
+    /// without a USCC and with another organisation code
+    /// (`organisation_code_differs`); likewise a person with another
+    /// resident ID. Shown for information; they take no part in the
+    /// decision or in `measures_if_confirmed`. Empty without a valid
+    /// code in the request.
+    pub similar: Vec<HitView>,
     /// What the answer rests on that the clerk should know, e.g. a code
     /// that failed its check while the name was screened alone.
     pub warnings: Vec<String>,
@@ -432,6 +555,10 @@ fn hit(
         status: r.status.code().into(),
         disputed: r.status == EntryStatus::Disputed,
         severity: r.severity.map(|s| s.code().into()),
+        identity: h.identity.map(|c| IdentityView {
+            reason: c.into(),
+            explanation: identity_explanation(c, person),
+        }),
     })
 }
 
@@ -465,6 +592,11 @@ pub fn response(
         .iter()
         .filter_map(|h| hit(snap, h, how, &mut disclosed))
         .collect();
+    let similar = o
+        .similar
+        .iter()
+        .filter_map(|h| hit(snap, h, how, &mut disclosed))
+        .collect();
     let r = ScreenResponse {
         decision: o.verdict.decision.into(),
         decision_zh: o.verdict.decision.name_zh().into(),
@@ -473,6 +605,7 @@ pub fn response(
         measures,
         measures_if_confirmed,
         hits,
+        similar,
         warnings: Vec::new(),
         snapshot: snapshot_ref(snap, version),
         took_us,

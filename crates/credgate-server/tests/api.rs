@@ -123,6 +123,61 @@ async fn name_only_hits_are_review_and_disputed_entries_show_as_disputed() {
     h.stop().await;
 }
 
+/// Issue 9, item 1: a name near a listed company's, sent with a valid
+/// code that no entry carries, is another company — not `review`; the
+/// listed company comes in `similar`, explained.
+#[tokio::test]
+async fn a_valid_code_no_entry_carries_makes_similar_names_other_subjects() {
+    let mut h = Harness::start().await;
+    let e = black_org(&h);
+    // One character of the name changed, as the issue's 恒瑞 for 恒丰:
+    // the first variant that the name alone sends to review on `e`.
+    let chars: Vec<char> = e.name.chars().collect();
+    let mut variant = None;
+    for i in 2..chars.len().saturating_sub(4) {
+        let mut c = chars.clone();
+        c[i] = if c[i] == '丰' { '瑞' } else { '丰' };
+        let name: String = c.into_iter().collect();
+        let (_, body) =
+            h.post_json("/v1/screen", SCREEN, json!({"name": name})).await;
+        let on_e = body["hits"].as_array().unwrap().iter().any(|x| {
+            x["entry_id"] == e.entry_id.as_str() && x["kind"] == "name_fuzzy"
+        });
+        if body["decision"] == "review" && on_e {
+            variant = Some(name);
+            break;
+        }
+    }
+    let name = variant.unwrap_or_else(|| panic!("no variant of {}", e.name));
+    let code = (0..)
+        .map(|n| {
+            credgate_ident::generate::uscc(
+                "91",
+                320105,
+                &credgate_ident::generate::org_body_ma(n),
+            )
+            .unwrap()
+        })
+        .find(|c| h.entries.iter().all(|e| &e.code != c))
+        .unwrap();
+    let (status, body) = h
+        .post_json("/v1/screen", SCREEN, json!({"name": name, "code": code}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["decision"], "clear", "{body}");
+    assert_eq!(body["hits"], json!([]), "{body}");
+    assert_eq!(body["measures_if_confirmed"], json!([]), "{body}");
+    let similar = body["similar"].as_array().unwrap();
+    let s = similar
+        .iter()
+        .find(|x| x["entry_id"] == e.entry_id.as_str())
+        .unwrap_or_else(|| panic!("{body}"));
+    assert_eq!(s["identity"]["reason"], "identifier_differs", "{s}");
+    assert!(s["identity"]["explanation"].as_str().unwrap().contains("USCC"));
+    assert_eq!(s["code"], e.code.as_str());
+    h.stop().await;
+}
+
 #[tokio::test]
 async fn personal_ids_are_masked_unless_entitled_and_every_disclosure_is_audited()
  {

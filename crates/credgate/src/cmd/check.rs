@@ -200,6 +200,28 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             view::query_field(h.query_field),
             view::entry_field(h.entry_field),
         );
+        if let Some(c) = h.identity {
+            println!("    identity open: {}", c.code());
+        }
+    }
+    // Other subjects by their identifier: shown, not decided on.
+    for h in &outcome.similar {
+        let Ok(r) = snap.record(h.ordinal) else { continue };
+        let code = if r.subject_kind == SubjectKind::Person {
+            pii(r.code, show)
+        } else {
+            r.code.into()
+        };
+        println!(
+            "similar: {} {} {} score {:.3} — {} {} [{}]",
+            r.entry_id,
+            r.list.code(),
+            h.kind.code(),
+            h.score,
+            r.name,
+            code,
+            h.identity.map_or("", |c| c.code()),
+        );
     }
     println!("({} µs)", took);
     Ok(ExitCode::SUCCESS)
