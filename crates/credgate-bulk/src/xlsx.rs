@@ -337,6 +337,21 @@ impl<'a> Scan<'a> {
                 let Some(r) = attr(tag, b"ref") else { return Ok(()) };
                 let shown = String::from_utf8_lossy(r);
                 let shown: String = shown.chars().take(40).collect();
+                // A range that ends before it starts made calamine's
+                // `get_dimension` subtract past zero (a panic in debug
+                // builds, ~1.8e19 cells in release; found by fuzzing,
+                // tafia/calamine#692).
+                let corners: Vec<_> =
+                    r.split(|b| *b == b':').filter_map(parse_ref).collect();
+                if let [(r0, c0), (r1, c1)] = corners[..] {
+                    if r1 < r0 || c1 < c0 {
+                        return Err(bad(format!(
+                            "{}: declared dimensions {shown} end before \
+                             they start",
+                            self.part
+                        )));
+                    }
+                }
                 for corner in r.split(|b| *b == b':') {
                     let Some((row, col)) = parse_ref(corner) else {
                         continue;
@@ -719,6 +734,9 @@ mod tests {
         assert!(e.contains("DOCTYPE"), "{e}");
         let e = err(r#"<dimension ref="A1:XFD1048576"/>"#);
         assert!(e.contains("16384 columns") && e.contains("max_columns"));
+        let e = err(r#"<dimension ref="A9:D3"/>"#);
+        assert!(e.contains("A9:D3 end before they start"), "{e}");
+        assert!(scan(r#"<dimension ref="B2:D9"/>"#, &l).is_ok());
         // A cell without `r` is placed after the one before it.
         let many = format!("<row>{}</row>", "<c/>".repeat(1_025));
         assert!(err(&many).contains("cell AMK1 exceeds max_columns"));
