@@ -586,6 +586,26 @@ const BIDDERS: usize = 1;
 const HITS: usize = 2;
 const SHARED: usize = 3;
 
+/// Characters Excel holds in one cell; the XLSX writer refuses more.
+const XLSX_MAX_CHARS: usize = 32_767;
+
+/// `v` as an XLSX cell: cut to Excel's limit and ending in `…` when
+/// longer. Input cells may be longer (up to `max_cell_bytes`), and a
+/// remark of 40,000 characters must not cost the officer the whole
+/// report; the CSV and NDJSON reports keep such a cell whole.
+fn xlsx_text(v: &str) -> Cow<'_, str> {
+    match v.char_indices().nth(XLSX_MAX_CHARS) {
+        None => Cow::Borrowed(v),
+        Some(_) => {
+            let cut = v
+                .char_indices()
+                .nth(XLSX_MAX_CHARS - 1)
+                .map_or(v.len(), |(i, _)| i);
+            Cow::Owned(format!("{}…", &v[..cut]))
+        }
+    }
+}
+
 fn xlsx_err(e: rust_xlsxwriter::XlsxError) -> BulkError {
     BulkError::Output(format!("writing the XLSX report: {e}"))
 }
@@ -624,7 +644,7 @@ impl XlsxReport {
             .chain(added.iter().copied());
         for (c, h) in bidder_headers.enumerate() {
             bidders
-                .write_string_with_format(0, c as u16, h, &bold)
+                .write_string_with_format(0, c as u16, xlsx_text(h), &bold)
                 .map_err(xlsx_err)?;
         }
         let hit_headers: &[&str] = if zh {
@@ -709,7 +729,7 @@ impl XlsxReport {
         for (c, v) in cells.enumerate() {
             if !v.is_empty() {
                 bidders
-                    .write_string(row, c as u16 + 1, v)
+                    .write_string(row, c as u16 + 1, xlsx_text(v))
                     .map_err(xlsx_err)?;
             }
         }
@@ -764,7 +784,7 @@ impl XlsxReport {
             ];
             for (c, v) in cells.iter().enumerate() {
                 if !v.is_empty() {
-                    hits.write_string(self.hit_row, c as u16, *v)
+                    hits.write_string(self.hit_row, c as u16, xlsx_text(v))
                         .map_err(xlsx_err)?;
                 }
             }
@@ -806,7 +826,9 @@ impl XlsxReport {
                     .map_err(xlsx_err)?;
                 sheet.write_string(row, 1, basis).map_err(xlsx_err)?;
                 sheet.write_number(row, 2, *r as f64).map_err(xlsx_err)?;
-                sheet.write_string(row, 3, label).map_err(xlsx_err)?;
+                sheet
+                    .write_string(row, 3, xlsx_text(label))
+                    .map_err(xlsx_err)?;
                 row += 1;
             }
         }
@@ -871,7 +893,7 @@ impl XlsxReport {
             cover
                 .write_string_with_format(r, 0, k, &bold)
                 .map_err(xlsx_err)?;
-            cover.write_string(r, 1, v).map_err(xlsx_err)?;
+            cover.write_string(r, 1, xlsx_text(v)).map_err(xlsx_err)?;
         }
         cover.set_column_width(0, 16).map_err(xlsx_err)?;
         cover.set_column_width(1, 40).map_err(xlsx_err)?;

@@ -521,3 +521,38 @@ fn xls_and_ods_files_are_bounded_before_calamine_reads_them() {
     let e = refused(&path, InputFormat::Ods);
     assert!(e.contains("max_legacy_cells"), "{e}");
 }
+
+#[test]
+fn an_xlsx_report_cuts_a_cell_past_excels_limit_instead_of_failing() {
+    use calamine::Reader;
+    let dir = tempfile::tempdir().unwrap();
+    let (s, entries) = common::screener(dir.path(), 200);
+    let e = black_org(&entries);
+    // Within max_cell_bytes (128 KiB by default), past Excel's 32,767
+    // characters: the XLSX writer refused it and the whole report failed.
+    let remark = "备".repeat(40_000);
+    let text =
+        format!("名称,备注\n{},{remark}\n南京某某科技有限公司,x\n", e.name);
+    let mut source = open_csv(dir.path(), &text, &InputOptions::default());
+    let mut w =
+        RowWriter::new(Vec::new(), OutputFormat::Xlsx, source.headers())
+            .unwrap();
+    let summary = credgate_bulk::run(
+        &mut source,
+        &s,
+        None,
+        None,
+        today(),
+        |rows| rows.iter().try_for_each(|r| w.write(r)),
+        &|_| {},
+    )
+    .unwrap();
+    let bytes = w.finish_with(&summary).expect("the report is written");
+    let mut wb: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    let sheet = wb.worksheet_range_at(1).unwrap().unwrap();
+    let cell = sheet.get((1, 2)).unwrap().to_string();
+    assert_eq!(cell.chars().count(), 32_767, "cut to Excel's limit");
+    assert!(cell.ends_with('…') && cell.starts_with("备备"), "marked cut");
+    assert_eq!(sheet.get((2, 1)).unwrap().to_string(), "南京某某科技有限公司");
+}

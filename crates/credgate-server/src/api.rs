@@ -1039,7 +1039,7 @@ fn matched(hit: &str) -> Option<Matched> {
         (status = 429, body = ErrorBody),
         (status = 503, description = "`checks_unavailable`: the record cannot be read now", body = ErrorBody),
     ),
-    security(("api_key" = []))
+    security(("api_key" = []), ("bearer" = []))
 )]
 pub async fn check(
     State(state): State<AppState>,

@@ -486,12 +486,28 @@ impl PiiHasher {
         format!("sha256:{}", hex(&h.finalize()))
     }
 
-    /// `v` as stored: a resident ID number hashed unless `show`.
+    /// `v` as stored: a resident ID number hashed unless `show`. So is
+    /// one that fails its check but has the shape of one (18 characters,
+    /// a birth year in 7-10) and is not a valid USCC: a mistyped number
+    /// is now screened (its name is), and its other 17 characters still
+    /// name the person.
     pub fn field(&self, v: &str, show: bool) -> String {
-        match person_id(v) {
-            Some(id) if !show => self.hash(&id),
-            _ => v.to_string(),
+        if show {
+            return v.to_string();
         }
+        if let Some(id) = person_id(v) {
+            return self.hash(&id);
+        }
+        let cleaned = credgate_ident::clean(v);
+        let uscc = credgate_ident::validate_as(
+            &cleaned,
+            credgate_ident::IdKind::Uscc,
+        )
+        .is_ok();
+        if !uscc && credgate_ident::resident_id::looks_like(&cleaned) {
+            return self.hash(&cleaned);
+        }
+        v.to_string()
     }
 
     fn opt(&self, v: &Option<String>, show: bool) -> Option<String> {

@@ -684,6 +684,24 @@ async fn the_openapi_document_is_a_usable_contract() {
     let schemes = &doc["components"]["securitySchemes"];
     assert_eq!(schemes["bearer"]["scheme"], "bearer");
     assert_eq!(schemes["api_key"]["name"], "X-API-Key");
+    // Every endpoint that takes a key offers both schemes (the server
+    // accepts either everywhere).
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            let Some(security) = op["security"].as_array() else {
+                continue;
+            };
+            if security.is_empty() {
+                continue;
+            }
+            for scheme in ["api_key", "bearer"] {
+                assert!(
+                    security.iter().any(|s| s.get(scheme).is_some()),
+                    "{method} {path}: no {scheme} in {security:?}"
+                );
+            }
+        }
+    }
     // A bearer key works as the scheme says.
     let r = h
         .client

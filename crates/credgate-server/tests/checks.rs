@@ -297,6 +297,52 @@ async fn resident_ids_are_hashed_for_masked_keys_and_kept_for_pii_keys() {
     h.stop().await;
 }
 
+/// `code` with its check character changed: no longer valid, yet its
+/// other 17 characters name the person.
+fn mistyped(code: &str) -> String {
+    let last = code.chars().last().unwrap();
+    let other = if last == '0' { '1' } else { '0' };
+    format!("{}{other}", &code[..17])
+}
+
+#[tokio::test]
+async fn a_resident_id_failing_its_check_is_hashed_for_masked_keys_too() {
+    let mut h = start(ChecksConfig::default()).await;
+    let p = listed_person(&h);
+    let bad = mistyped(&p.code);
+    // A bad code with a name is screened (by the name), so it is on
+    // record: it was stored as typed.
+    let a = screen(&h, SCREEN, json!({"name": p.name, "code": bad})).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let (_, rec) = record(&h, SCREEN, a.check_id.as_ref().unwrap()).await;
+    let code = rec["asked"]["code"].as_str().unwrap();
+    assert!(code.starts_with("sha256:"), "hashed: {rec}");
+    // In a bulk row as well (a legal representative's mistyped number).
+    let csv = format!("名称,法定代表人身份证号\n某某科技有限公司,{bad}\n");
+    let r = h
+        .client
+        .post(h.url("/v1/screen/bulk?format=ndjson"))
+        .header("X-API-Key", SCREEN)
+        .header("Content-Type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let job = r.headers()["x-credgate-check-id"].to_str().unwrap().to_string();
+    r.text().await.unwrap();
+    let (_, row) = record(&h, SCREEN, &format!("{job}.2")).await;
+    let field = row["asked"]["fields"][1].as_str().unwrap();
+    assert!(field.starts_with("sha256:"), "hashed: {row}");
+    // On disk, nowhere in clear.
+    let text: String = files(&checks_dir(&h))
+        .iter()
+        .map(|(n, _)| std::fs::read_to_string(checks_dir(&h).join(n)).unwrap())
+        .collect();
+    assert!(!text.contains(&p.code[..17]), "{text}");
+    h.stop().await;
+}
+
 #[tokio::test]
 async fn a_bulk_job_is_on_record_and_each_row_references_it() {
     let mut h = start(ChecksConfig::default()).await;
