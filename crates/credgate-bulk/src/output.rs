@@ -726,12 +726,22 @@ impl XlsxReport {
         let cells = r.fields.iter().map(String::as_str).chain([
             decision, &count, &score, hits_cell, shared, &r.error, warnings,
         ]);
+        // Our own counts are numbers (Excel would flag "number stored as
+        // text"); everything else, input above all, is a string.
+        let count_col = r.fields.len();
         for (c, v) in cells.enumerate() {
-            if !v.is_empty() {
-                bidders
-                    .write_string(row, c as u16 + 1, xlsx_text(v))
-                    .map_err(xlsx_err)?;
+            if v.is_empty() {
+                continue;
             }
+            let col = c as u16 + 1;
+            let number = (c == count_col + 1 || c == count_col + 2)
+                .then(|| v.parse::<f64>().ok())
+                .flatten();
+            match number {
+                Some(n) => bidders.write_number(row, col, n),
+                None => bidders.write_string(row, col, xlsx_text(v)),
+            }
+            .map_err(xlsx_err)?;
         }
         self.bidder_row += 1;
         let bidder = self

@@ -94,32 +94,48 @@ impl Screener {
         self.resolve_scenario(scenario).map(|_| ())
     }
 
-    /// [`Screener::screen`], except that a code that fails its check is
-    /// not the end when the query has a name: the name is screened alone
-    /// and the code's problem comes back as a warning, so that one wrong
-    /// character in a listed company's code cannot hide the company. A
-    /// code alone stays an error.
+    /// [`Screener::screen`], except that an identifier that fails its
+    /// check is not the end while something else is left to screen: a
+    /// bad `code` next to a name is dropped and the name screened alone (so
+    /// that one wrong character in a listed company's code cannot hide the
+    /// company); a bad `legal_rep_code` is dropped and the subject screened
+    /// without it. Each dropped identifier comes back as a warning. A code
+    /// alone stays an error.
     pub fn screen_or_name(
         &self,
         q: &Query,
         scenario: Option<&str>,
         today: chrono::NaiveDate,
-    ) -> Result<(Outcome, Option<String>), ScreenError> {
-        match self.screen(q, scenario, today) {
-            Err(ScreenError::Query(QueryError::InvalidCode {
-                field: "code",
-                error,
-            })) if q.name.as_deref().is_some_and(|n| !n.trim().is_empty()) => {
-                let by_name = Query { code: None, ..q.clone() };
-                let outcome = self.screen(&by_name, scenario, today)?;
-                Ok((
-                    outcome,
-                    Some(format!(
+    ) -> Result<(Outcome, Vec<String>), ScreenError> {
+        let mut q = q.clone();
+        let mut warnings = Vec::new();
+        loop {
+            match self.screen(&q, scenario, today) {
+                Err(ScreenError::Query(QueryError::InvalidCode {
+                    field: "code",
+                    error,
+                })) if q
+                    .name
+                    .as_deref()
+                    .is_some_and(|n| !n.trim().is_empty()) =>
+                {
+                    warnings.push(format!(
                         "code: {error}; the name was screened alone"
-                    )),
-                ))
+                    ));
+                    q.code = None;
+                }
+                Err(ScreenError::Query(QueryError::InvalidCode {
+                    field: "legal_rep_code",
+                    error,
+                })) => {
+                    warnings.push(format!(
+                        "legal_rep_code: {error}; the legal representative \
+                         was not screened"
+                    ));
+                    q.legal_rep_code = None;
+                }
+                other => return other.map(|o| (o, warnings)),
             }
-            other => other.map(|o| (o, None)),
         }
     }
 

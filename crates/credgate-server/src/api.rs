@@ -104,7 +104,7 @@ fn screen_one(
 ) -> Result<(ScreenResponse, view::Disclosed, Seen), ApiError> {
     let started = Instant::now();
     let query = req.query()?;
-    let (outcome, warning) = live.screener.screen_or_name(
+    let (outcome, warnings) = live.screener.screen_or_name(
         &query,
         req.scenario.as_deref(),
         today,
@@ -120,7 +120,7 @@ fn screen_one(
         pii,
         took.as_micros() as u64,
     );
-    resp.warnings.extend(warning);
+    resp.warnings.extend(warnings);
     Ok((resp, disclosed, seen(live, req, &outcome)))
 }
 
@@ -838,7 +838,15 @@ pub async fn bulk(
             check_id: stamp.id.clone(),
             checked_at: stamp.at.clone(),
             snapshot_version: live.version.clone(),
-            snapshot_built_at: view::rfc3339(snap.header().built_at),
+            snapshot_built_at: chrono::DateTime::from_timestamp(
+                snap.header().built_at,
+                0,
+            )
+            .map(|t| {
+                t.with_timezone(&credgate_screen::clock::CHINA)
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+            })
+            .unwrap_or_default(),
             scenario: scenario_shown,
             source: String::new(),
         },
@@ -862,9 +870,13 @@ pub async fn bulk(
         state.checks.record(lines).await.map_err(not_recorded)?;
     }
     let (checks, job_stamp) = (state.checks.clone(), stamp.clone());
+    // Set when the job fails: the body then ends with an error even if
+    // the error itself could not be queued, never as a complete file.
+    let failed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let job_failed = failed.clone();
     tokio::task::spawn_blocking(move || {
         // The spool file is removed and the slot freed when the job ends.
-        let _held = (spool, permit);
+        let held = (spool, permit);
         let runtime = tokio::runtime::Handle::current();
         let sender = ChunkSender {
             buf: Vec::new(),
@@ -953,14 +965,43 @@ pub async fn bulk(
             Err(e) => {
                 tracing::warn!(error = %e, "bulk upload stopped");
                 // The status line is sent: end the body with an error so
-                // the client sees a broken transfer, not a short file. A
-                // client that stopped reading has a full channel: dropping
-                // the sender ends the body all the same.
-                let _ = tx.try_send(Err(std::io::Error::other(e.to_string())));
+                // the client sees a broken transfer, not a short file. The
+                // error waits behind what the channel holds, for a while:
+                // dropping it would end the body as if it were complete.
+                // A client that reads nothing for that long gets its
+                // connection dropped with the job either way.
+                job_failed.store(true, std::sync::atomic::Ordering::SeqCst);
+                // The slot and the spool file are free before the wait.
+                drop(held);
+                let error = Err(std::io::Error::other(e.to_string()));
+                let _ = tokio::runtime::Handle::current().block_on(
+                    tokio::time::timeout(
+                        std::time::Duration::from_secs(5),
+                        tx.send(error),
+                    ),
+                );
             }
         }
     });
-    let stream = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
+    let mut reported = false;
+    let stream =
+        futures_util::stream::poll_fn(move |cx| match rx.poll_recv(cx) {
+            std::task::Poll::Ready(None)
+                if !reported
+                    && failed.load(std::sync::atomic::Ordering::SeqCst) =>
+            {
+                reported = true;
+                std::task::Poll::Ready(Some(Err(std::io::Error::other(
+                    "the bulk job stopped before its last row",
+                ))))
+            }
+            other => {
+                if matches!(other, std::task::Poll::Ready(Some(Err(_)))) {
+                    reported = true;
+                }
+                other
+            }
+        });
     let mut response = checked(
         &stamp,
         &version,
@@ -1074,7 +1115,34 @@ pub async fn check(
             record["answered"] = end["answered"].clone();
         }
     }
+    // A record made by a `screen_pii` key keeps ID numbers in clear; a
+    // reader without that role (an auditor, an admin) sees them hashed,
+    // as a masked key's record stores them.
+    if !caller.sees_pii() {
+        if let Some(hasher) = state.checks.hasher() {
+            hash_ids(&mut record, hasher);
+        }
+    }
     Ok(Json(record))
+}
+
+/// Every string in `v` that is a personal ID number, hashed.
+fn hash_ids(v: &mut serde_json::Value, hasher: &crate::checks::PiiHasher) {
+    match v {
+        serde_json::Value::String(s) => {
+            let hashed = hasher.field(s, false);
+            if hashed != *s {
+                *s = hashed;
+            }
+        }
+        serde_json::Value::Array(a) => {
+            a.iter_mut().for_each(|x| hash_ids(x, hasher));
+        }
+        serde_json::Value::Object(o) => {
+            o.values_mut().for_each(|x| hash_ids(x, hasher));
+        }
+        _ => {}
+    }
 }
 
 /// The live snapshot and the swap history.

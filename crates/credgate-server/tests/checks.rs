@@ -277,9 +277,14 @@ async fn resident_ids_are_hashed_for_masked_keys_and_kept_for_pii_keys() {
     let (_, rec2) =
         record(&h, AUDITOR, again.check_id.as_ref().unwrap()).await;
     assert_eq!(rec2["asked"]["code"].as_str(), Some(hashed));
+    // The screen_pii key's record keeps the number (it saw it); a reader
+    // without screen_pii, an auditor, gets it hashed all the same.
     let (_, rec3) =
         record(&h, AUDITOR, shown.check_id.as_ref().unwrap()).await;
-    assert_eq!(rec3["asked"]["code"], p.code.as_str(), "screen_pii saw it");
+    assert_eq!(rec3["asked"]["code"].as_str(), Some(hashed), "{rec3}");
+    assert!(!rec3.to_string().contains(p.code.as_str()), "{rec3}");
+    let (_, rec4) = record(&h, PII, shown.check_id.as_ref().unwrap()).await;
+    assert_eq!(rec4["asked"]["code"], p.code.as_str(), "its maker saw it");
 
     // On disk: the number only in the pii key's record.
     let text: String = files(&checks_dir(&h))

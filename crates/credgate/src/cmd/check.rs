@@ -112,7 +112,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let started = Instant::now();
     let today = args.screen.today();
-    let (outcome, warning) = match screener.screen_or_name(
+    let (outcome, warnings) = match screener.screen_or_name(
         &query,
         args.screen.scenario.as_deref(),
         today,
@@ -136,11 +136,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .unwrap_or_default();
         let (mut resp, _) =
             view::response(snap, &version, &outcome, show, took as u64);
-        resp.warnings.extend(warning);
+        resp.warnings.extend(warnings);
         println!("{}", serde_json::to_string(&resp)?);
         return Ok(ExitCode::SUCCESS);
     }
-    if let Some(w) = &warning {
+    for w in &warnings {
         eprintln!("warning: {w}");
     }
     println!(
