@@ -83,6 +83,7 @@ impl OrgName {
             .chars()
             .filter(|&c| is_key_char(c) || c == '(' || c == ')')
             .collect();
+        let text = drop_stray_parens(&text);
         let mut out = OrgName::default();
         let (parent, branch) = split_branch(&text);
         out.branch = canonical_branch(branch);
@@ -191,6 +192,39 @@ fn strip_legal_form(text: &str) -> (&str, &'static str) {
         }
     }
     (text, "")
+}
+
+/// Drops parentheses that match nothing or enclose nothing. They carry no
+/// identity, and a stray one at the end hid the legal form: 恒瑞股份有限公司（
+/// was keyed as a person's name, 恒瑞股份有限公司, which itself parses as
+/// an organisation (key 恒瑞股份公司), so `match_key` was not idempotent and
+/// the two spellings did not match (found by the `names` fuzz target).
+fn drop_stray_parens(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    // Key characters before each position, to tell an empty group.
+    let mut before = Vec::with_capacity(chars.len() + 1);
+    before.push(0usize);
+    for &c in &chars {
+        let last = *before.last().expect("starts with 0");
+        before.push(last + usize::from(c != '(' && c != ')'));
+    }
+    let mut keep = vec![true; chars.len()];
+    let mut open = Vec::new();
+    for (i, &c) in chars.iter().enumerate() {
+        match c {
+            '(' => open.push(i),
+            ')' => match open.pop() {
+                Some(o) if before[i] > before[o + 1] => {}
+                Some(o) => (keep[o], keep[i]) = (false, false),
+                None => keep[i] = false,
+            },
+            _ => {}
+        }
+    }
+    for o in open {
+        keep[o] = false;
+    }
+    chars.iter().zip(keep).filter(|(_, k)| *k).map(|(c, _)| c).collect()
 }
 
 /// Splits text into (text outside, parenthesised group) pieces. An

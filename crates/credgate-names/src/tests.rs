@@ -77,6 +77,27 @@ fn legal_form_variants() {
     }
 }
 
+/// Found by the `names` fuzz target: a stray or empty bracket after the
+/// legal form hid it, so the name was keyed as a person's and
+/// `match_key` was not idempotent.
+#[test]
+fn stray_brackets_do_not_hide_the_legal_form() {
+    for a in [
+        "南京恒瑞科技股份有限公司(",
+        "南京恒瑞科技股份有限公司（（",
+        "南京恒瑞科技股份有限公司()",
+        "南京恒瑞科技股份有限公司)",
+        "南京恒瑞科技股份有限公司【】",
+        "(南京恒瑞科技股份有限公司",
+    ] {
+        same(a, "南京恒瑞科技股份有限公司");
+    }
+    let found = "John S mmth-J股份有限公司\u{c}({\u{2}\0";
+    assert_eq!(match_key(found), "johnsmmthj股份公司");
+    let k = match_key(found);
+    assert_eq!(match_key(&k), k);
+}
+
 #[test]
 fn traditional_characters() {
     for (a, b) in [
