@@ -34,6 +34,42 @@ impl ShardedMap {
     }
 }
 
+/// Visits every node a lookup can reach, so that `verify` refuses a
+/// malformed FST instead of a query panicking on it: the fst crate checks
+/// only an FST's header and footer when it opens one, and decodes nodes
+/// with slice indexing that panics on a bad address (found by the
+/// `snapshot` fuzz target, with the checksums repaired as a crafted file
+/// would have them). Hence the `catch_unwind`: the panic is the fst
+/// crate's only way of saying "malformed".
+fn check_fst(fst: &fst::raw::Fst<SectionBytes>) -> Result<(), String> {
+    let walk = || {
+        let len = fst.as_bytes().len();
+        let mut seen = vec![0u64; len / 64 + 1];
+        let mut stack = vec![fst.root().addr()];
+        while let Some(addr) = stack.pop() {
+            if addr >= len {
+                return Err(format!("node address {addr} past the end"));
+            }
+            if seen[addr / 64] & (1 << (addr % 64)) != 0 {
+                continue;
+            }
+            seen[addr / 64] |= 1 << (addr % 64);
+            let node = fst.node(addr);
+            // Lookups in large nodes go through an index that iterating
+            // the transitions does not read.
+            if node.len() > 32 {
+                for b in 0..=u8::MAX {
+                    node.find_input(b);
+                }
+            }
+            stack.extend(node.transitions().map(|t| t.addr));
+        }
+        Ok(())
+    };
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(walk))
+        .unwrap_or_else(|_| Err("malformed FST".into()))
+}
+
 impl AsRef<[u8]> for SectionBytes {
     fn as_ref(&self) -> &[u8] {
         &self.map[self.range.clone()]
@@ -182,6 +218,15 @@ impl Snapshot {
                     "section {} checksum mismatch",
                     s.name()
                 )));
+            }
+        }
+        for (s, map) in [
+            (Section::NameFst, &self.name_fst),
+            (Section::SecondaryFst, &self.secondary_fst),
+        ] {
+            for fst in &map.fsts {
+                check_fst(fst.as_fst())
+                    .map_err(|e| corrupt(format!("{}: {e}", s.name())))?;
             }
         }
         let mut last = None;
