@@ -98,6 +98,17 @@ fn stray_brackets_do_not_hide_the_legal_form() {
     assert_eq!(match_key(&k), k);
 }
 
+/// Found by the `names` fuzz target: combining marks that NFKC reorders
+/// once the space between them is gone made `match_key` not idempotent.
+#[test]
+fn combining_marks_leave_the_key() {
+    let found = "\u{FC5F}\u{FC5F}心分";
+    let k = match_key(found);
+    assert_eq!(match_key(&k), k);
+    assert_eq!(k, "心分");
+    same("José Ltd", "jose\u{301} ltd");
+}
+
 #[test]
 fn traditional_characters() {
     for (a, b) in [
