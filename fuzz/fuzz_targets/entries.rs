@@ -31,14 +31,23 @@ fn read(bytes: Vec<u8>, format: Format, encoding: Encoding) -> Vec<Entry> {
     good
 }
 
+/// JSON Lines holds every entry; CSV may refuse one it cannot hold (two
+/// parties of one role, say), and what it accepts must come back equal.
 fn round_trip(entries: &[Entry], format: Format) {
     let mut w = EntryWriter::new(Vec::new(), format).expect("writer");
+    let mut written = Vec::new();
     for e in entries {
-        w.write(e).expect("writing to memory");
+        match w.write(e) {
+            Ok(()) => written.push(e.clone()),
+            Err(err) if format == Format::Csv => {
+                assert!(err.to_string().contains("write JSON Lines"), "{err}")
+            }
+            Err(err) => panic!("JSON Lines refused an entry: {err}"),
+        }
     }
     let bytes = w.into_inner().expect("writing to memory");
     let back = read(bytes, format, Encoding::Utf8);
-    assert_eq!(back, entries, "{format:?} round trip");
+    assert_eq!(back, written, "{format:?} round trip");
 }
 
 fuzz_target!(|data: &[u8]| {
