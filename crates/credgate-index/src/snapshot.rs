@@ -169,8 +169,12 @@ impl Snapshot {
             HashIndex::open(section(s))
                 .map_err(|e| corrupt(format!("{}: {e}", s.name())))?;
         }
-        let n = header.entry_count as usize;
-        if section(Section::RecordOffsets).len() != n * 4 {
+        // Ordinals are u32; a larger count once overflowed `n * 4` (found
+        // by the `snapshot` fuzz target).
+        let offsets_len = u32::try_from(header.entry_count)
+            .ok()
+            .and_then(|n| (n as usize).checked_mul(4));
+        if offsets_len != Some(section(Section::RecordOffsets).len()) {
             return Err(corrupt(
                 "record offsets do not match the entry count".into(),
             ));

@@ -287,3 +287,21 @@ fn malformed_fst_with_valid_checksums_is_refused_by_verify() {
     }
     assert!(refused > 0, "some changes must be refused");
 }
+
+/// Found by the `snapshot` fuzz target: an entry count beyond u32 in a
+/// header with a valid checksum overflowed the offsets check at open.
+#[test]
+fn entry_count_beyond_u32_is_refused_at_open() {
+    use credgate_index::format::{Header, TABLE_END};
+    let dir = tempfile::tempdir().unwrap();
+    let path = build_snapshot(dir.path(), &entries(20));
+    let mut bytes = std::fs::read(&path).unwrap();
+    let mut header = Header::decode(&bytes, &path).unwrap();
+    for count in [(1 << 62) + header.entry_count, 1 << 32] {
+        header.entry_count = count;
+        bytes[..TABLE_END].copy_from_slice(&header.encode());
+        std::fs::write(&path, &bytes).unwrap();
+        let err = Snapshot::open(&path).unwrap_err().to_string();
+        assert!(err.contains("record offsets do not match"), "{err}");
+    }
+}
