@@ -397,7 +397,10 @@ impl Snapshot {
 
 fn decode_bitmaps(b: &[u8]) -> Result<HashMap<String, RoaringBitmap>, String> {
     let mut out = HashMap::new();
-    let get = |at: usize, n: usize| b.get(at..at + n).ok_or("truncated");
+    // Checked: a crafted size made `at + n` overflow.
+    let get = |at: usize, n: usize| {
+        at.checked_add(n).and_then(|end| b.get(at..end)).ok_or("truncated")
+    };
     let count = u32::from_le_bytes(get(0, 4)?.try_into().expect("4"));
     let mut at = 4;
     for _ in 0..count {
@@ -415,4 +418,18 @@ fn decode_bitmaps(b: &[u8]) -> Result<HashMap<String, RoaringBitmap>, String> {
         out.insert(name.to_string(), bm);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    /// A bitmap size near `usize::MAX` overflowed the offset arithmetic
+    /// (seen reviewing what the `snapshot` fuzz target reaches).
+    #[test]
+    fn bitmap_size_past_the_end_is_an_error() {
+        let mut b = 1u32.to_le_bytes().to_vec();
+        b.extend_from_slice(&1u16.to_le_bytes());
+        b.push(b'x');
+        b.extend_from_slice(&u64::MAX.to_le_bytes());
+        assert_eq!(super::decode_bitmaps(&b).unwrap_err(), "truncated");
+    }
 }
