@@ -28,6 +28,13 @@ if [ "$(cargo fuzz --version 2>/dev/null)" != "cargo-fuzz $CARGO_FUZZ_VERSION" ]
     cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked
 fi
 
+# Inputs that once failed, replayed on every run (cmin may drop them
+# from the corpus).
+regressions() {
+    [ -d "fuzz/regressions/$1" ] && echo "fuzz/regressions/$1"
+    return 0
+}
+
 # -a: debug assertions, so arithmetic overflow panics instead of wrapping.
 build() { cargo +nightly fuzz build -a "$@"; }
 
@@ -35,7 +42,8 @@ build() { cargo +nightly fuzz build -a "$@"; }
 run() {
     local target=$1 secs=$2
     shift 2
-    cargo +nightly fuzz run -a "$target" "fuzz/corpus/$target" -- \
+    cargo +nightly fuzz run -a "$target" "fuzz/corpus/$target" \
+        $(regressions "$target") -- \
         -max_total_time="$secs" -max_len="$(max_len "$target")" \
         -rss_limit_mb=2048 -timeout=10 \
         -print_final_stats=1 "$@"
@@ -52,7 +60,7 @@ case ${1:-smoke} in
             cp "fuzz/corpus/$t"/* "$scratch"/
             log=$(mktemp)
             status=0
-            cargo +nightly fuzz run -a "$t" "$scratch" -- \
+            cargo +nightly fuzz run -a "$t" "$scratch" $(regressions "$t") -- \
                 -max_total_time="$secs" -max_len="$(max_len "$t")" \
                 -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
                 >"$log" 2>&1 || status=$?
