@@ -95,11 +95,26 @@ impl OrgName {
         // other group (集团) is unwrapped so that 恒瑞(集团) ≡ 恒瑞集团.
         let mut plain = String::with_capacity(rest.len());
         let mut paren_region = String::new();
+        let mut after_region = false;
         for (outside, group) in split_groups(rest) {
+            // A suffix right after a parenthesised region is the region's:
+            // (上海)市海 left 市 in the 字号, and the key 上海市海… then
+            // parsed as region 上海市 (found by the `names` fuzz target).
+            let outside = match MAJOR_SUFFIXES
+                .iter()
+                .find(|s| after_region && outside.starts_with(*s))
+            {
+                Some(s) => &outside[s.len()..],
+                None => outside,
+            };
             plain.push_str(outside);
+            after_region = false;
             if let Some(g) = group {
                 match parse_regions(g, 0) {
-                    Some((region, "")) => paren_region.push_str(&region),
+                    Some((region, "")) => {
+                        paren_region.push_str(&region);
+                        after_region = true;
+                    }
                     _ => plain.extend(g.chars().filter(|&c| is_key_char(c))),
                 }
             }

@@ -109,6 +109,16 @@ fn combining_marks_leave_the_key() {
     same("José Ltd", "jose\u{301} ltd");
 }
 
+/// Found by the `names` fuzz target: the suffix after a parenthesised
+/// region stayed in the 字号, and the key then parsed another way.
+#[test]
+fn suffix_after_a_parenthesised_region_is_the_regions() {
+    let found = "【上海】市海【责任公司";
+    let k = match_key(found);
+    assert_eq!(match_key(&k), k);
+    same("(上海)市恒瑞科技有限公司", "上海市恒瑞科技有限公司");
+}
+
 #[test]
 fn traditional_characters() {
     for (a, b) in [
