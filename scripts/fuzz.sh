@@ -3,7 +3,8 @@
 #
 #   scripts/fuzz.sh smoke [SECONDS]       every target for SECONDS (20) on
 #                                         its checked-in corpus (CI)
-#   scripts/fuzz.sh run TARGET [SECONDS]  one target (600 s), one job
+#   scripts/fuzz.sh run TARGET [SECONDS] [LIBFUZZER FLAGS]
+#                                         one target (600 s), one process
 #   scripts/fuzz.sh cmin TARGET           minimise its corpus in place
 #
 # A crash, a panic, a time-out or running out of memory fails the run and
@@ -72,7 +73,7 @@ case ${1:-smoke} in
         ;;
     run)
         build
-        run "$2" "${3:-600}"
+        run "$2" "${3:-600}" "${@:4}"
         ;;
     cmin)
         build
