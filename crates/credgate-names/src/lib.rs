@@ -132,7 +132,18 @@ pub fn match_key_as(name: &str, kind: NameKind) -> String {
 /// the middle dot of minority and foreign names removed
 /// (阿卜杜拉·买买提 ≡ 阿卜杜拉•买买提 ≡ 阿卜杜拉买买提).
 pub fn person_key(name: &str) -> String {
-    normalize(name).chars().filter(|&c| is_key_char(c)).collect()
+    finish_key(normalize(name).chars().filter(|&c| is_key_char(c)).collect())
+}
+
+/// Composes what dropping punctuation brought together: Hangul jamo
+/// around a dropped bracket compose into a syllable when the key is
+/// normalised again, so without this the key of a key differed (㈊, NFKC
+/// "(ᄏ)", next to a vowel jamo; found by the `names` fuzz target).
+pub(crate) fn finish_key(key: String) -> String {
+    match unicode_normalization::is_nfkc_quick(key.chars()) {
+        unicode_normalization::IsNormalized::Yes => key,
+        _ => key.nfkc().collect(),
+    }
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@ use crate::tables::{
     BRANCH_SUFFIXES, INDUSTRIES, LEGAL_FORMS, MAJOR_REGIONS, MAJOR_SUFFIXES,
     MINOR_REGIONS, MINOR_SUFFIXES,
 };
-use crate::{is_key_char, normalize};
+use crate::{finish_key, is_key_char, normalize};
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
@@ -153,7 +153,7 @@ impl OrgName {
         ] {
             key.extend(part.chars().filter(|&c| is_key_char(c)));
         }
-        key
+        finish_key(key)
     }
 
     /// The name without its region: what a query that omits the region

@@ -119,6 +119,18 @@ fn suffix_after_a_parenthesised_region_is_the_regions() {
     same("(上海)市恒瑞科技有限公司", "上海市恒瑞科技有限公司");
 }
 
+/// Found by the `names` fuzz target: Hangul jamo that met once a bracket
+/// was dropped composed on the next normalisation.
+#[test]
+fn jamo_brought_together_are_composed() {
+    let found =
+        "\u{320A}\u{320A}\u{320A}\u{FF0A}\u{1B}\0\u{116E}\u{1176}分中心";
+    let k = match_key(found);
+    assert_eq!(match_key(&k), k);
+    let p = person_key("(\u{110F})\u{1161}");
+    assert_eq!(p, "\u{CE74}");
+}
+
 #[test]
 fn traditional_characters() {
     for (a, b) in [
