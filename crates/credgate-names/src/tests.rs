@@ -131,6 +131,15 @@ fn jamo_brought_together_are_composed() {
     assert_eq!(p, "\u{CE74}");
 }
 
+/// Found by the `names` fuzz target: lower-casing J + caron gave j +
+/// caron, which NFKC composes into ǰ on the next pass.
+#[test]
+fn lower_case_is_composed_again() {
+    let n = normalize("iJ\u{30C} LL");
+    assert_eq!(n, "i\u{1F0} ll");
+    assert_eq!(normalize(&n), n);
+}
+
 #[test]
 fn traditional_characters() {
     for (a, b) in [
