@@ -239,7 +239,33 @@ fn drop_stray_parens(text: &str) -> String {
     for o in open {
         keep[o] = false;
     }
-    chars.iter().zip(keep).filter(|(_, k)| *k).map(|(c, _)| c).collect()
+    let mut text: String =
+        chars.iter().zip(keep).filter(|(_, k)| *k).map(|(c, _)| c).collect();
+    // A name wrapped whole, 【南京恒瑞科技有限公司】, is the name: left
+    // wrapped, its legal form was not at the end (found by the `names`
+    // fuzz target).
+    while text.starts_with('(') && closing(&text) == Some(text.len() - 1) {
+        text = text[1..text.len() - 1].to_string();
+    }
+    text
+}
+
+/// The byte position of the `)` that closes the `(` at the start.
+fn closing(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, c) in text.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Splits text into (text outside, parenthesised group) pieces. An

@@ -89,11 +89,16 @@ fn stray_brackets_do_not_hide_the_legal_form() {
         "南京恒瑞科技股份有限公司)",
         "南京恒瑞科技股份有限公司【】",
         "(南京恒瑞科技股份有限公司",
+        "【南京恒瑞科技股份有限公司】",
+        "((南京恒瑞科技股份有限公司))",
     ] {
         same(a, "南京恒瑞科技股份有限公司");
     }
     let found = "John S mmth-J股份有限公司\u{c}({\u{2}\0";
     assert_eq!(match_key(found), "johnsmmthj股份公司");
+    let k = match_key(found);
+    assert_eq!(match_key(&k), k);
+    let found = "[[[南山\0\u{4}ل0ج商店يJo21nn 股份有限公司&v-分所]\u{557}";
     let k = match_key(found);
     assert_eq!(match_key(&k), k);
 }
