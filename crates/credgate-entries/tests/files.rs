@@ -2,8 +2,8 @@
 //! of bad file, each with the precise error a user needs to fix it.
 
 use credgate_entries::{
-    Encoding, EntryReader, FileError, Format, Policy, ReadError, ReadOptions,
-    load,
+    Encoding, EntryReader, EntryWriter, FileError, Format, Policy, ReadError,
+    ReadOptions, load,
 };
 use credgate_model::{ListKind, SubjectKind};
 use std::io::Write;
@@ -284,4 +284,37 @@ fn unknown_extension_needs_a_format() {
     ));
     let opts = ReadOptions { format: Some(Format::Csv), ..Default::default() };
     assert_eq!(EntryReader::open(&path, opts).unwrap().count(), 1);
+}
+
+/// Found by the `entries` fuzz target: an entry with two legal
+/// representatives (flat columns plus `related_parties`) lost one when
+/// written as CSV. CSV now refuses it by name; JSON Lines keeps it whole.
+#[test]
+fn csv_refuses_an_entry_it_cannot_hold_and_jsonl_keeps_it() {
+    let line = r#"{"entry_id":"J2","list":"black","subject_type":"organisation","name":"南京恒瑞科技有限公司","code":"91320106MA1K3BTP2E","category":"court_defaulter","authority":"南京市中级人民法院","document_number":"(2024)苏01执1号","listed_on":"2024-03-01","severity":"serious","legal_rep_name":"张伟","legal_rep_id_number":"360426199101010071","related_parties":[{"role":"legal_representative","name":"王海","id_number":"320804199512096128"}]}"#;
+    let read = |bytes: Vec<u8>, format| {
+        EntryReader::from_reader(
+            Box::new(std::io::Cursor::new(bytes)),
+            format,
+            Encoding::Utf8,
+        )
+        .unwrap()
+        .map(Result::unwrap)
+        .collect::<Vec<_>>()
+    };
+    let entries = read(format!("{line}\n").into_bytes(), Format::Jsonl);
+    assert_eq!(entries[0].related.len(), 2);
+
+    let mut csv = EntryWriter::new(Vec::new(), Format::Csv).unwrap();
+    let err = csv.write(&entries[0]).unwrap_err().to_string();
+    assert!(
+        err.contains("entry J2: two related parties with role")
+            && err.contains("write JSON Lines"),
+        "{err}"
+    );
+
+    let mut jsonl = EntryWriter::new(Vec::new(), Format::Jsonl).unwrap();
+    jsonl.write(&entries[0]).unwrap();
+    let back = read(jsonl.into_inner().unwrap(), Format::Jsonl);
+    assert_eq!(back, entries);
 }

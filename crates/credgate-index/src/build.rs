@@ -749,15 +749,23 @@ pub(crate) fn posting(value: u64, postings: &[u8], out: &mut Vec<u32>) {
         out.push(value as u32);
         return;
     }
-    let at = ((value & !POSTING_FLAG) as usize) * 4;
-    let Some(count) = postings.get(at..at + 4) else { return };
-    let count = u32::from_le_bytes(count.try_into().expect("4")) as usize;
-    for i in 0..count {
-        let p = at + 4 + i * 4;
-        if let Some(b) = postings.get(p..p + 4) {
-            out.push(u32::from_le_bytes(b.try_into().expect("4")));
-        }
-    }
+    // A posting that does not fit in the section gives nothing: its
+    // count once made a 4-billion-step loop, and its offset can overflow
+    // (found by the `snapshot` fuzz target).
+    let Some(list) = usize::try_from(value & !POSTING_FLAG)
+        .ok()
+        .and_then(|i| i.checked_mul(4))
+        .and_then(|at| postings.get(at..))
+    else {
+        return;
+    };
+    let Some((count, rest)) = list.split_first_chunk::<4>() else { return };
+    let count = u32::from_le_bytes(*count) as usize;
+    let Some(ords) = rest.get(..count.saturating_mul(4)) else { return };
+    out.extend(
+        ords.chunks_exact(4)
+            .map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes"))),
+    );
 }
 
 fn write_hash_index(
@@ -860,5 +868,27 @@ mod tests {
         let before = w.position();
         w.write(&[0; 4]).unwrap();
         assert_eq!(w.position(), before + 4);
+    }
+}
+
+#[cfg(test)]
+mod posting_tests {
+    use super::{POSTING_FLAG, posting};
+
+    /// Found by the `snapshot` fuzz target: a posting value from a crafted
+    /// FST overflowed the offset arithmetic, and a count larger than the
+    /// section made a loop of up to 4 billion steps.
+    #[test]
+    fn posting_outside_the_section_gives_nothing() {
+        let mut out = Vec::new();
+        posting(POSTING_FLAG | (1 << 62), &[1, 0, 0, 0, 7, 0, 0, 0], &mut out);
+        assert!(out.is_empty());
+        let huge_count = [0xFF, 0xFF, 0xFF, 0xFF, 7, 0, 0, 0];
+        posting(POSTING_FLAG, &huge_count, &mut out);
+        assert!(out.is_empty());
+        posting(POSTING_FLAG, &[2, 0, 0, 0, 7, 0, 0, 0, 9, 0, 0, 0], &mut out);
+        assert_eq!(out, [7, 9]);
+        posting(5, &[], &mut out);
+        assert_eq!(out, [7, 9, 5]);
     }
 }

@@ -91,7 +91,12 @@ impl<'a> HashIndex<'a> {
             return Err("hash index directory size out of range");
         }
         let dir_len = ((1usize << dir_bits) + 1) * 4;
-        if bytes.len() != 16 + dir_len + n * 12 {
+        // Checked: a huge `n` once wrapped `n * 12` round to the real
+        // length, and lookups then read past the slots (found by
+        // reviewing the `snapshot` fuzz target's reach).
+        let expected =
+            n.checked_mul(12).and_then(|s| s.checked_add(16 + dir_len));
+        if expected != Some(bytes.len()) {
             return Err("hash index length does not match its header");
         }
         Ok(HashIndex {
@@ -188,6 +193,15 @@ mod tests {
                 prop_assert_eq!(got, want);
             }
         }
+    }
+
+    #[test]
+    fn rejects_a_slot_count_that_wraps_to_the_length() {
+        let mut pairs = vec![pair(1, 1), pair(2, 2)];
+        let mut bytes = build(&mut pairs);
+        let n = (1u64 << 62) + 2;
+        bytes[..8].copy_from_slice(&n.to_le_bytes());
+        assert!(HashIndex::open(&bytes).is_err());
     }
 
     #[test]

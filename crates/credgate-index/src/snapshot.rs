@@ -34,6 +34,42 @@ impl ShardedMap {
     }
 }
 
+/// Visits every node a lookup can reach, so that `verify` refuses a
+/// malformed FST instead of a query panicking on it: the fst crate checks
+/// only an FST's header and footer when it opens one, and decodes nodes
+/// with slice indexing that panics on a bad address (found by the
+/// `snapshot` fuzz target, with the checksums repaired as a crafted file
+/// would have them). Hence the `catch_unwind`: the panic is the fst
+/// crate's only way of saying "malformed".
+fn check_fst(fst: &fst::raw::Fst<SectionBytes>) -> Result<(), String> {
+    let walk = || {
+        let len = fst.as_bytes().len();
+        let mut seen = vec![0u64; len / 64 + 1];
+        let mut stack = vec![fst.root().addr()];
+        while let Some(addr) = stack.pop() {
+            if addr >= len {
+                return Err(format!("node address {addr} past the end"));
+            }
+            if seen[addr / 64] & (1 << (addr % 64)) != 0 {
+                continue;
+            }
+            seen[addr / 64] |= 1 << (addr % 64);
+            let node = fst.node(addr);
+            // Lookups in large nodes go through an index that iterating
+            // the transitions does not read.
+            if node.len() > 32 {
+                for b in 0..=u8::MAX {
+                    node.find_input(b);
+                }
+            }
+            stack.extend(node.transitions().map(|t| t.addr));
+        }
+        Ok(())
+    };
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(walk))
+        .unwrap_or_else(|_| Err("malformed FST".into()))
+}
+
 impl AsRef<[u8]> for SectionBytes {
     fn as_ref(&self) -> &[u8] {
         &self.map[self.range.clone()]
@@ -133,8 +169,12 @@ impl Snapshot {
             HashIndex::open(section(s))
                 .map_err(|e| corrupt(format!("{}: {e}", s.name())))?;
         }
-        let n = header.entry_count as usize;
-        if section(Section::RecordOffsets).len() != n * 4 {
+        // Ordinals are u32; a larger count once overflowed `n * 4` (found
+        // by the `snapshot` fuzz target).
+        let offsets_len = u32::try_from(header.entry_count)
+            .ok()
+            .and_then(|n| (n as usize).checked_mul(4));
+        if offsets_len != Some(section(Section::RecordOffsets).len()) {
             return Err(corrupt(
                 "record offsets do not match the entry count".into(),
             ));
@@ -182,6 +222,15 @@ impl Snapshot {
                     "section {} checksum mismatch",
                     s.name()
                 )));
+            }
+        }
+        for (s, map) in [
+            (Section::NameFst, &self.name_fst),
+            (Section::SecondaryFst, &self.secondary_fst),
+        ] {
+            for fst in &map.fsts {
+                check_fst(fst.as_fst())
+                    .map_err(|e| corrupt(format!("{}: {e}", s.name())))?;
             }
         }
         let mut last = None;
@@ -348,7 +397,10 @@ impl Snapshot {
 
 fn decode_bitmaps(b: &[u8]) -> Result<HashMap<String, RoaringBitmap>, String> {
     let mut out = HashMap::new();
-    let get = |at: usize, n: usize| b.get(at..at + n).ok_or("truncated");
+    // Checked: a crafted size made `at + n` overflow.
+    let get = |at: usize, n: usize| {
+        at.checked_add(n).and_then(|end| b.get(at..end)).ok_or("truncated")
+    };
     let count = u32::from_le_bytes(get(0, 4)?.try_into().expect("4"));
     let mut at = 4;
     for _ in 0..count {
@@ -366,4 +418,18 @@ fn decode_bitmaps(b: &[u8]) -> Result<HashMap<String, RoaringBitmap>, String> {
         out.insert(name.to_string(), bm);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    /// A bitmap size near `usize::MAX` overflowed the offset arithmetic
+    /// (seen reviewing what the `snapshot` fuzz target reaches).
+    #[test]
+    fn bitmap_size_past_the_end_is_an_error() {
+        let mut b = 1u32.to_le_bytes().to_vec();
+        b.extend_from_slice(&1u16.to_le_bytes());
+        b.push(b'x');
+        b.extend_from_slice(&u64::MAX.to_le_bytes());
+        assert_eq!(super::decode_bitmaps(&b).unwrap_err(), "truncated");
+    }
 }

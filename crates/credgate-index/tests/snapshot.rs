@@ -268,3 +268,76 @@ fn duplicate_entry_ids_are_bad_rows() {
     let BuildError::Rejected { first, .. } = err else { panic!() };
     assert!(first[0].to_string().contains("duplicate"), "{}", first[0]);
 }
+
+/// Found by the `snapshot` fuzz target: a malformed FST whose checksums
+/// are right (xxh3 is no signature: anyone crafting a file rewrites them)
+/// passed `verify`, and a lookup then panicked inside the fst crate.
+/// Every byte of both FST sections is changed in turn, the checksums
+/// repaired, and the file either refused or answered without a panic.
+#[test]
+fn malformed_fst_with_valid_checksums_is_refused_by_verify() {
+    use credgate_index::format::{Header, TABLE_END};
+    // The fst crate's panics are expected here: keep them off the output.
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !info.location().is_some_and(|l| l.file().contains("/fst-")) {
+            hook(info);
+        }
+    }));
+    let dir = tempfile::tempdir().unwrap();
+    let all = entries(20);
+    let path = build_snapshot(dir.path(), &all);
+    let pristine = std::fs::read(&path).unwrap();
+    let header = Header::decode(&pristine, &path).unwrap();
+    let mut refused = 0;
+    for s in [Section::NameFst, Section::SecondaryFst] {
+        let range = header.sections[s.index()];
+        for at in range.offset..range.offset + range.len {
+            for value in [0xFF, pristine[at as usize] ^ 0x80] {
+                let mut bytes = pristine.clone();
+                bytes[at as usize] = value;
+                let mut h = header.clone();
+                let r =
+                    range.offset as usize..(range.offset + range.len) as usize;
+                h.sections[s.index()].checksum =
+                    xxhash_rust::xxh3::xxh3_64(&bytes[r]);
+                bytes[..TABLE_END].copy_from_slice(&h.encode());
+                std::fs::write(&path, &bytes).unwrap();
+                let Ok(snap) = Snapshot::open(&path) else {
+                    refused += 1;
+                    continue;
+                };
+                if snap.verify().is_err() {
+                    refused += 1;
+                    continue;
+                }
+                for e in &all {
+                    let keys = name_keys(&e.name, e.subject_kind);
+                    snap.by_name_base(&keys.base);
+                    for id in &e.secondary_ids {
+                        snap.by_secondary(id);
+                    }
+                }
+            }
+        }
+    }
+    assert!(refused > 0, "some changes must be refused");
+}
+
+/// Found by the `snapshot` fuzz target: an entry count beyond u32 in a
+/// header with a valid checksum overflowed the offsets check at open.
+#[test]
+fn entry_count_beyond_u32_is_refused_at_open() {
+    use credgate_index::format::{Header, TABLE_END};
+    let dir = tempfile::tempdir().unwrap();
+    let path = build_snapshot(dir.path(), &entries(20));
+    let mut bytes = std::fs::read(&path).unwrap();
+    let mut header = Header::decode(&bytes, &path).unwrap();
+    for count in [(1 << 62) + header.entry_count, 1 << 32] {
+        header.entry_count = count;
+        bytes[..TABLE_END].copy_from_slice(&header.encode());
+        std::fs::write(&path, &bytes).unwrap();
+        let err = Snapshot::open(&path).unwrap_err().to_string();
+        assert!(err.contains("record offsets do not match"), "{err}");
+    }
+}

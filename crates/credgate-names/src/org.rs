@@ -2,7 +2,7 @@ use crate::tables::{
     BRANCH_SUFFIXES, INDUSTRIES, LEGAL_FORMS, MAJOR_REGIONS, MAJOR_SUFFIXES,
     MINOR_REGIONS, MINOR_SUFFIXES,
 };
-use crate::{is_key_char, normalize};
+use crate::{finish_key, is_key_char, normalize};
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
@@ -83,6 +83,7 @@ impl OrgName {
             .chars()
             .filter(|&c| is_key_char(c) || c == '(' || c == ')')
             .collect();
+        let text = drop_stray_parens(&text);
         let mut out = OrgName::default();
         let (parent, branch) = split_branch(&text);
         out.branch = canonical_branch(branch);
@@ -94,11 +95,26 @@ impl OrgName {
         // other group (集团) is unwrapped so that 恒瑞(集团) ≡ 恒瑞集团.
         let mut plain = String::with_capacity(rest.len());
         let mut paren_region = String::new();
+        let mut after_region = false;
         for (outside, group) in split_groups(rest) {
+            // A suffix right after a parenthesised region is the region's:
+            // (上海)市海 left 市 in the 字号, and the key 上海市海… then
+            // parsed as region 上海市 (found by the `names` fuzz target).
+            let outside = match MAJOR_SUFFIXES
+                .iter()
+                .find(|s| after_region && outside.starts_with(*s))
+            {
+                Some(s) => &outside[s.len()..],
+                None => outside,
+            };
             plain.push_str(outside);
+            after_region = false;
             if let Some(g) = group {
                 match parse_regions(g, 0) {
-                    Some((region, "")) => paren_region.push_str(&region),
+                    Some((region, "")) => {
+                        paren_region.push_str(&region);
+                        after_region = true;
+                    }
                     _ => plain.extend(g.chars().filter(|&c| is_key_char(c))),
                 }
             }
@@ -137,7 +153,7 @@ impl OrgName {
         ] {
             key.extend(part.chars().filter(|&c| is_key_char(c)));
         }
-        key
+        finish_key(key)
     }
 
     /// The name without its region: what a query that omits the region
@@ -191,6 +207,65 @@ fn strip_legal_form(text: &str) -> (&str, &'static str) {
         }
     }
     (text, "")
+}
+
+/// Drops parentheses that match nothing or enclose nothing. They carry no
+/// identity, and a stray one at the end hid the legal form: 恒瑞股份有限公司（
+/// was keyed as a person's name, 恒瑞股份有限公司, which itself parses as
+/// an organisation (key 恒瑞股份公司), so `match_key` was not idempotent and
+/// the two spellings did not match (found by the `names` fuzz target).
+fn drop_stray_parens(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    // Key characters before each position, to tell an empty group.
+    let mut before = Vec::with_capacity(chars.len() + 1);
+    before.push(0usize);
+    for &c in &chars {
+        let last = *before.last().expect("starts with 0");
+        before.push(last + usize::from(c != '(' && c != ')'));
+    }
+    let mut keep = vec![true; chars.len()];
+    let mut open = Vec::new();
+    for (i, &c) in chars.iter().enumerate() {
+        match c {
+            '(' => open.push(i),
+            ')' => match open.pop() {
+                Some(o) if before[i] > before[o + 1] => {}
+                Some(o) => (keep[o], keep[i]) = (false, false),
+                None => keep[i] = false,
+            },
+            _ => {}
+        }
+    }
+    for o in open {
+        keep[o] = false;
+    }
+    let mut text: String =
+        chars.iter().zip(keep).filter(|(_, k)| *k).map(|(c, _)| c).collect();
+    // A name wrapped whole, 【南京恒瑞科技有限公司】, is the name: left
+    // wrapped, its legal form was not at the end (found by the `names`
+    // fuzz target).
+    while text.starts_with('(') && closing(&text) == Some(text.len() - 1) {
+        text = text[1..text.len() - 1].to_string();
+    }
+    text
+}
+
+/// The byte position of the `)` that closes the `(` at the start.
+fn closing(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, c) in text.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Splits text into (text outside, parenthesised group) pieces. An

@@ -77,6 +77,77 @@ fn legal_form_variants() {
     }
 }
 
+/// Found by the `names` fuzz target: a stray or empty bracket after the
+/// legal form hid it, so the name was keyed as a person's and
+/// `match_key` was not idempotent.
+#[test]
+fn stray_brackets_do_not_hide_the_legal_form() {
+    for a in [
+        "南京恒瑞科技股份有限公司(",
+        "南京恒瑞科技股份有限公司（（",
+        "南京恒瑞科技股份有限公司()",
+        "南京恒瑞科技股份有限公司)",
+        "南京恒瑞科技股份有限公司【】",
+        "(南京恒瑞科技股份有限公司",
+        "【南京恒瑞科技股份有限公司】",
+        "((南京恒瑞科技股份有限公司))",
+    ] {
+        same(a, "南京恒瑞科技股份有限公司");
+    }
+    let found = "John S mmth-J股份有限公司\u{c}({\u{2}\0";
+    assert_eq!(match_key(found), "johnsmmthj股份公司");
+    let k = match_key(found);
+    assert_eq!(match_key(&k), k);
+    let found = "[[[南山\0\u{4}ل0ج商店يJo21nn 股份有限公司&v-分所]\u{557}";
+    let k = match_key(found);
+    assert_eq!(match_key(&k), k);
+}
+
+/// Found by the `names` fuzz target: combining marks that NFKC reorders
+/// once the space between them is gone made `match_key` not idempotent.
+#[test]
+fn combining_marks_leave_the_key() {
+    let found = "\u{FC5F}\u{FC5F}心分";
+    let k = match_key(found);
+    assert_eq!(match_key(&k), k);
+    assert_eq!(k, "心分");
+    same("José Ltd", "jose\u{301} ltd");
+}
+
+/// Found by the `names` fuzz target: the suffix after a parenthesised
+/// region stayed in the 字号, and the key then parsed another way.
+#[test]
+fn suffix_after_a_parenthesised_region_is_the_regions() {
+    let found = "【上海】市海【责任公司";
+    let k = match_key(found);
+    assert_eq!(match_key(&k), k);
+    same("(上海)市恒瑞科技有限公司", "上海市恒瑞科技有限公司");
+}
+
+/// Found by the `names` fuzz target: Hangul jamo that met once a bracket
+/// was dropped composed on the next normalisation.
+#[test]
+fn jamo_brought_together_are_composed() {
+    let found =
+        "\u{320A}\u{320A}\u{320A}\u{FF0A}\u{1B}\0\u{116E}\u{1176}分中心";
+    let k = match_key(found);
+    assert_eq!(match_key(&k), k);
+    let p = person_key("(\u{110F})\u{1161}");
+    assert_eq!(p, "\u{CE74}");
+}
+
+/// Found by the `names` fuzz target: lower-casing J + caron gave j +
+/// caron, which NFKC composes into ǰ on the next pass. Combining marks
+/// are dropped now, and the key settles in one pass either way.
+#[test]
+fn lower_case_is_composed_again() {
+    let n = normalize("iJ\u{30C} LL");
+    assert_eq!(n, "ij ll");
+    assert_eq!(normalize(&n), n);
+    let n = normalize("I\u{1F0} LL");
+    assert_eq!(normalize(&n), n, "{n:?}");
+}
+
 #[test]
 fn traditional_characters() {
     for (a, b) in [
