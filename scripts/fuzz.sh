@@ -72,6 +72,9 @@ case ${1:-smoke} in
         done
         ;;
     run)
+        # Long runs check match_key idempotence too (open findings; see
+        # fuzz/findings/README.md).
+        export CREDGATE_FUZZ_STRICT_KEYS=1
         build
         run "$2" "${3:-600}" "${@:4}"
         ;;
