@@ -82,8 +82,9 @@ fn screen(snap: Snapshot) {
             });
         }
     }
+    let today = credgate_gen::GenOptions::new(1).as_of;
     for q in &queries {
-        let _ = screener.screen(q, None);
+        let _ = screener.screen(q, None, today);
     }
 }
 
