@@ -409,8 +409,18 @@ impl<'a> Scan<'a> {
                 self.text = 0;
             }
             b"row" => {
-                if let Some(r) = attr(tag, b"r").and_then(parse_u64) {
-                    self.row = r.saturating_sub(1);
+                if let Some(r) = attr(tag, b"r") {
+                    // calamine reads `r` itself: a number it cannot hold
+                    // overflowed there (found by fuzzing).
+                    let n =
+                        parse_u64(r).filter(|n| *n >= 1).ok_or_else(|| {
+                            bad(format!(
+                                "{}: row number '{}' is not a row number",
+                                self.part,
+                                String::from_utf8_lossy(&r[..r.len().min(24)])
+                            ))
+                        })?;
+                    self.row = n - 1;
                 }
                 self.position(self.row, 0)?;
             }
@@ -457,9 +467,19 @@ impl<'a> Scan<'a> {
                         l.max_cells,
                     ));
                 }
-                let (row, col) = attr(tag, b"r")
-                    .and_then(parse_ref)
-                    .unwrap_or((self.row, self.col));
+                // A reference calamine cannot read is refused here: a row
+                // beyond u32 overflowed in calamine 0.35 (found by
+                // fuzzing; it wraps silently in release builds).
+                let (row, col) = match attr(tag, b"r") {
+                    None => (self.row, self.col),
+                    Some(r) => parse_ref(r).ok_or_else(|| {
+                        bad(format!(
+                            "{}: cell reference '{}' is not an A1 reference",
+                            self.part,
+                            String::from_utf8_lossy(&r[..r.len().min(24)])
+                        ))
+                    })?,
+                };
                 self.position(row, col)?;
                 self.col = col + 1;
                 self.owner = Owner::Cell(row as u32, col as u32);
@@ -736,6 +756,10 @@ mod tests {
         assert!(e.contains("16384 columns") && e.contains("max_columns"));
         let e = err(r#"<dimension ref="A9:D3"/>"#);
         assert!(e.contains("A9:D3 end before they start"), "{e}");
+        let e = err(r#"<c r="3213243807r"><v>1</v></c>"#);
+        assert!(e.contains("'3213243807r' is not an A1"), "{e}");
+        let e = err(r#"<row r="0">"#);
+        assert!(e.contains("'0' is not a row number"), "{e}");
         assert!(scan(r#"<dimension ref="B2:D9"/>"#, &l).is_ok());
         // A cell without `r` is placed after the one before it.
         let many = format!("<row>{}</row>", "<c/>".repeat(1_025));
