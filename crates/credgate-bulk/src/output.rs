@@ -14,7 +14,7 @@
 //! the machine-friendly English names and codes.
 
 use crate::{BulkError, HitDetail, RowResult, SharedGroup, Summary};
-use credgate_screen::Effect;
+use credgate_screen::{Decision, Effect};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::{Seek, Write};
@@ -160,17 +160,10 @@ pub struct OutputOptions {
     pub name_column: Option<usize>,
 }
 
-/// The clerk's word for a decision code.
+/// The clerk's word for a decision code ([`Decision::name_zh`]); empty
+/// for a row without a decision.
 pub fn decision_zh(code: &str) -> &'static str {
-    match code {
-        "block" => "禁止",
-        "restrict" => "限制",
-        "review" => "人工核查",
-        "warn" => "提示",
-        "incentive" => "激励",
-        "clear" => "未发现",
-        _ => "",
-    }
+    Decision::from_code(code).map_or("", Decision::name_zh)
 }
 
 fn effect_zh(e: Effect) -> &'static str {

@@ -24,6 +24,17 @@ pub fn china_date(t: DateTime<Utc>) -> NaiveDate {
     t.with_timezone(&CHINA).date_naive()
 }
 
+/// Seconds since the epoch as RFC 3339 in China time (`…+08:00`), as
+/// reports show a snapshot's build time; empty when out of range.
+pub fn china_rfc3339(secs: i64) -> String {
+    DateTime::from_timestamp(secs, 0)
+        .map(|t| {
+            t.with_timezone(&CHINA)
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+        })
+        .unwrap_or_default()
+}
+
 /// Where "now" comes from.
 pub trait Clock: Send + Sync + std::fmt::Debug {
     fn now(&self) -> DateTime<Utc>;

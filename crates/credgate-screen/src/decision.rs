@@ -50,6 +50,20 @@ impl Decision {
         }
     }
 
+    /// The decision a [`Decision::code`] names.
+    pub fn from_code(code: &str) -> Option<Decision> {
+        [
+            Decision::Block,
+            Decision::Restrict,
+            Decision::Review,
+            Decision::Warn,
+            Decision::Incentive,
+            Decision::Clear,
+        ]
+        .into_iter()
+        .find(|d| d.code() == code)
+    }
+
     /// The word a clerk reads.
     pub fn name_zh(self) -> &'static str {
         match self {

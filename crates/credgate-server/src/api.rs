@@ -838,15 +838,9 @@ pub async fn bulk(
             check_id: stamp.id.clone(),
             checked_at: stamp.at.clone(),
             snapshot_version: live.version.clone(),
-            snapshot_built_at: chrono::DateTime::from_timestamp(
+            snapshot_built_at: credgate_screen::clock::china_rfc3339(
                 snap.header().built_at,
-                0,
-            )
-            .map(|t| {
-                t.with_timezone(&credgate_screen::clock::CHINA)
-                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
-            })
-            .unwrap_or_default(),
+            ),
             scenario: scenario_shown,
             source: String::new(),
         },

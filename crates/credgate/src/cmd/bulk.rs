@@ -200,15 +200,9 @@ fn report_meta(
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default(),
-        snapshot_built_at: chrono::DateTime::from_timestamp(
+        snapshot_built_at: credgate_screen::clock::china_rfc3339(
             header.built_at,
-            0,
-        )
-        .map(|t| {
-            t.with_timezone(&credgate_screen::clock::CHINA)
-                .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
-        })
-        .unwrap_or_default(),
+        ),
         scenario,
         source: args
             .input
