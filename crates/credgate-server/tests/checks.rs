@@ -213,7 +213,8 @@ async fn a_record_is_read_by_its_maker_and_auditors_and_is_404_to_others() {
     let (status, unknown) = record(&h, OTHER, &never).await;
     assert_eq!(status, 404);
     assert_eq!(other, unknown, "a foreign id looks like one never issued");
-    for bad in ["nonsense", "..%2F..%2Fpii-audit.log", "20261101"] {
+    let long = format!("{id}{}", "7".repeat(8_000));
+    for bad in ["nonsense", "..%2F..%2Fpii-audit.log", "20261101", &long] {
         let (status, body) = record(&h, AUDITOR, bad).await;
         assert_eq!(status, 404, "{bad}: {body}");
     }
