@@ -149,24 +149,16 @@ vocabulary! {
 }
 
 /// Publication periods per severity in months, counted from the decision
-/// date (信用修复管理办法, NDRC Order No. 36). Provinces and years differ,
-/// so these are defaults to be overridden by configuration.
+/// date (信用修复管理办法, NDRC Order No. 36): (minimum, maximum). The
+/// values are data, not code: `data/periods.toml`, loaded and validated
+/// by `credgate_lifecycle::Periods` (no default here, so the table has
+/// one source).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PublicationPeriods {
     /// (minimum, maximum) months for each severity.
     pub minor: (u32, u32),
     pub general: (u32, u32),
     pub serious: (u32, u32),
-}
-
-impl Default for PublicationPeriods {
-    fn default() -> Self {
-        PublicationPeriods {
-            minor: (0, 3),
-            general: (3, 12),
-            serious: (12, 36),
-        }
-    }
 }
 
 impl PublicationPeriods {
