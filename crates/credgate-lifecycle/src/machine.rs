@@ -67,6 +67,50 @@ pub mod rule {
     pub const NO_MAXIMUM_PERIOD: &str = "no_maximum_period";
     pub const MAXIMUM_PERIOD_NOT_REACHED: &str = "maximum_period_not_reached";
     pub const WITHDRAWAL_REASON_REQUIRED: &str = "withdrawal_reason_required";
+
+    /// Every rule code, for documentation (the API lists them) and
+    /// for the test that each has a regression case.
+    pub const ALL: &[&str] = &[
+        NOT_DESIGNATING_DEPARTMENT,
+        PUBLISHER_ROLE_REQUIRED,
+        REVIEWER_ROLE_REQUIRED,
+        DEPARTMENT_REQUIRED,
+        ILLEGAL_TRANSITION,
+        REASONS_REQUIRED,
+        BASIS_REQUIRED,
+        BASIS_NOT_LEGAL,
+        RIGHTS_REQUIRED,
+        STATEMENT_PERIOD_INVALID,
+        STATEMENT_TEXT_REQUIRED,
+        STATEMENT_ALREADY_RECORDED,
+        DATE_IN_FUTURE,
+        DATE_BEFORE_NOTICE,
+        DATE_BEFORE_PUBLICATION,
+        STATEMENT_PERIOD_OPEN,
+        DECISION_IN_STATEMENT_PERIOD,
+        DOCUMENT_NUMBER_REQUIRED,
+        UNKNOWN_CATEGORY,
+        CATEGORY_LIST_MISMATCH,
+        SEVERITY_REQUIRED,
+        SEVERITY_NOT_ALLOWED,
+        VALID_UNTIL_NOT_ALLOWED,
+        VALID_UNTIL_NOT_AFTER_DECISION,
+        SCENARIOS_REQUIRED,
+        PERIOD_ALREADY_ENDED,
+        DEADLINE_NOT_IN_FUTURE,
+        RECTIFICATION_NOT_OVERDUE,
+        BAN_END_NOT_IN_FUTURE,
+        GROUNDS_REQUIRED,
+        CORRECTION_CHANGES_NOTHING,
+        REVOCATION_REASON_REQUIRED,
+        REPAIR_NOT_APPLICABLE,
+        COMMITMENT_REQUIRED,
+        OBLIGATIONS_NOT_MET,
+        MINIMUM_PERIOD_NOT_REACHED,
+        NO_MAXIMUM_PERIOD,
+        MAXIMUM_PERIOD_NOT_REACHED,
+        WITHDRAWAL_REASON_REQUIRED,
+    ];
 }
 
 macro_rules! codes {
