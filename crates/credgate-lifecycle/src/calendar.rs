@@ -79,11 +79,7 @@ pub enum CalendarProblem {
         "{date} ({holiday}) is a {weekday}: an adjusted working day is a \
          Saturday or Sunday"
     )]
-    WorkingDayNotWeekend {
-        date: NaiveDate,
-        holiday: String,
-        weekday: Weekday,
-    },
+    WorkingDayNotWeekend { date: NaiveDate, holiday: String, weekday: Weekday },
     #[error("year {year} is already loaded from {first}")]
     DuplicateYear { year: i32, first: String },
 }
