@@ -14,6 +14,7 @@
 
 pub mod queries;
 mod tables;
+pub mod typos;
 
 use chrono::{Datelike, Months, NaiveDate};
 use credgate_ident::division::{self, DIVISIONS};

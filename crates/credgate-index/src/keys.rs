@@ -9,9 +9,12 @@ use credgate_names::{NameKind, OrgName, person_key};
 /// Separates the parts inside a fuzzy key (not a key character).
 const SEP: char = '\u{1F}';
 
-/// Shortest 字号+industry that gets one-deletion variants: deleting one of
-/// two characters leaves too little to mean anything.
-const MIN_CORE_FOR_DELETIONS: usize = 3;
+/// Shortest 字号+industry that gets one-deletion variants. Two: an
+/// individual business (南京恒瑞商行) has a 字号 of two and no industry,
+/// and a typo in it must still find the entry; the variant keeps region
+/// and legal form (南京·恒·商行), so its bucket stays small, and the typo
+/// model decides whether the one character left over is a typo.
+const MIN_CORE_FOR_DELETIONS: usize = 2;
 
 /// Keys of one name.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -127,6 +130,14 @@ mod tests {
 
     fn shares_fuzzy(a: &NameKeys, b: &NameKeys) -> bool {
         a.fuzzy.iter().any(|k| b.fuzzy.contains(k))
+    }
+
+    #[test]
+    fn a_two_character_core_finds_its_typos() {
+        let listed = org("南京恒瑞商行");
+        assert!(shares_fuzzy(&listed, &org("南京恒睿商行")));
+        assert!(shares_fuzzy(&listed, &org("南京瑞恒商行")));
+        assert!(!shares_fuzzy(&listed, &org("南京丰泰商行")));
     }
 
     #[test]

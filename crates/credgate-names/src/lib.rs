@@ -21,6 +21,7 @@
 
 mod org;
 pub mod tables;
+pub mod typo;
 
 pub use org::OrgName;
 

@@ -16,6 +16,7 @@ pub mod score;
 
 pub use catalogue::{Catalogue, CatalogueError, Effect, Measure};
 pub use clock::{Clock, SystemClock, TestClock, china_date};
+pub use credgate_names::typo::{Edit, EditKind};
 pub use decision::{AppliedMeasure, Decision, Verdict};
 pub use identity::IdentityCheck;
 pub use matcher::{

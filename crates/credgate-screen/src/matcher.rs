@@ -8,6 +8,7 @@ use credgate_index::Snapshot;
 use credgate_index::keys::{NameKeys, query_keys};
 use credgate_index::record::RecordView;
 use credgate_model::{CategoryId, ListKind, PartyRole, SubjectKind};
+use credgate_names::typo::Edit;
 use roaring::RoaringBitmap;
 
 /// How a hit was found.
@@ -137,6 +138,10 @@ pub struct Hit {
     /// the identifiers say (`identity.rs`). A hit judged another subject
     /// goes to the outcome's `similar`, out of the decision.
     pub identity: Option<IdentityCheck>,
+    /// For a fuzzy name hit: the edits from the listed name's 字号 and
+    /// industry to the query's (瑞→睿, same pinyin rui), by the typo
+    /// model (`credgate_names::typo`).
+    pub edits: Vec<Edit>,
 }
 
 impl Hit {
@@ -301,6 +306,7 @@ pub fn find(
                     identifier: Some(v.kind),
                     link: None,
                     identity: None,
+                    edits: Vec::new(),
                 },
                 &r,
             );
@@ -326,6 +332,7 @@ pub fn find(
                     identifier: None,
                     link: None,
                     identity: None,
+                    edits: Vec::new(),
                 },
                 &r,
             );
@@ -349,6 +356,7 @@ pub fn find(
                         relation: Relation::PartyIsListed,
                     }),
                     identity: None,
+                    edits: Vec::new(),
                 },
                 &r,
             );
@@ -441,6 +449,7 @@ fn related(
                         relation: Relation::SubjectIsParty,
                     }),
                     identity: None,
+                    edits: Vec::new(),
                 };
                 push(hit, &r);
             }
@@ -481,6 +490,7 @@ fn related(
                             relation: Relation::PartyIsListed,
                         }),
                         identity: None,
+                        edits: Vec::new(),
                     };
                     push(hit, &r);
                 }
@@ -551,6 +561,7 @@ fn names(
             continue;
         }
         let exact = r.name_key == keys.parts.key;
+        let entry_parts = score::Parts::from(&r);
         let (match_kind, score) = match (exact, kind) {
             (true, SubjectKind::Person) => {
                 (MatchKind::NameExact, score::NAME_EXACT_PERSON)
@@ -561,7 +572,7 @@ fn names(
             (false, SubjectKind::Person) => continue,
             (false, SubjectKind::Organisation) => (
                 MatchKind::NameFuzzy,
-                score::fuzzy(&query_parts, &score::Parts::from(&r)),
+                score::fuzzy(&query_parts, &entry_parts),
             ),
         };
         if score < opts.min_score {
@@ -578,6 +589,11 @@ fn names(
             identifier: None,
             link: None,
             identity: None,
+            edits: if match_kind == MatchKind::NameFuzzy {
+                score::edits(&query_parts, &entry_parts)
+            } else {
+                Vec::new()
+            },
         });
     }
 }

@@ -197,7 +197,8 @@ fn entry(id: &str, name: &str, code: String, secondary: &[&str]) -> Entry {
 
 fn fixture() -> Vec<Entry> {
     vec![
-        entry("A1", "南京恒丰科技有限公司", uscc(101), &[]),
+        // 恒睿 and 恒瑞 are homophones: a typo of each other by name.
+        entry("A1", "南京恒睿科技有限公司", uscc(101), &[]),
         entry("A2", "南京恒瑞科技有限公司", uscc(102), &["320106000000102"]),
         entry("A4", "常州金达实业有限公司", uscc(104), &[]),
         entry(
@@ -292,6 +293,9 @@ fn the_identifier_decides_identity_end_to_end() {
         &[],
         Decision::Review,
     );
+    // 恒丰 is no typo of 恒瑞 (neither sound nor shape): another name,
+    // not even a name hit (the typo model, docs/names.md).
+    check(q("", "南京恒丰科技有限公司"), &[], &[], Decision::Clear);
     check(
         q(&fresh, "南京恒锐科技有限公司"),
         &[],

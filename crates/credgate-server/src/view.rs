@@ -6,8 +6,8 @@ use credgate_ident::IdKind;
 use credgate_index::Snapshot;
 use credgate_model::{Category, EntryStatus, ListKind, SubjectKind};
 use credgate_screen::{
-    Decision, Effect, EntryField, Hit, IdentityCheck, Link, MatchKind,
-    Outcome, Query, QueryField, Relation,
+    Decision, Edit, EditKind, Effect, EntryField, Hit, IdentityCheck, Link,
+    MatchKind, Outcome, Query, QueryField, Relation,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -306,6 +306,71 @@ pub fn identity_explanation(c: IdentityCheck, person: bool) -> String {
     }
 }
 
+/// The kind of an edit between a listed name and the query's
+/// (docs/names.md, "Typo model").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EditKindCode {
+    /// The same pinyin without tone (瑞→睿): the input method's wrong
+    /// candidate.
+    Homophone,
+    /// A pinyin one fuzzy-pinyin step away (zh/z, an/ang, n/l, …).
+    SimilarPinyin,
+    /// A look-alike glyph (形近字: 末/未).
+    LookAlike,
+    /// Two adjacent characters swapped (恒瑞→瑞恒).
+    Transposition,
+    /// A character of the listed name missing.
+    Dropped,
+    /// A character the listed name lacks.
+    Added,
+    /// A character with no relation to the one it replaces.
+    Unrelated,
+}
+
+impl From<EditKind> for EditKindCode {
+    fn from(k: EditKind) -> EditKindCode {
+        match k {
+            EditKind::Homophone => EditKindCode::Homophone,
+            EditKind::SimilarPinyin => EditKindCode::SimilarPinyin,
+            EditKind::LookAlike => EditKindCode::LookAlike,
+            EditKind::Transposition => EditKindCode::Transposition,
+            EditKind::Dropped => EditKindCode::Dropped,
+            EditKind::Added => EditKindCode::Added,
+            EditKind::Unrelated => EditKindCode::Unrelated,
+        }
+    }
+}
+
+/// One edit from the listed name's 字号 and industry to the query's.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EditView {
+    #[schema(inline, example = "homophone")]
+    pub kind: EditKindCode,
+    /// The listed name's text ("" for an added character).
+    #[schema(example = "瑞")]
+    pub from: String,
+    /// The query's text ("" for a dropped character).
+    #[schema(example = "睿")]
+    pub to: String,
+    #[schema(example = "瑞→睿, same pinyin rui")]
+    pub explanation: String,
+    #[schema(example = "瑞→睿，同音 rui")]
+    pub explanation_zh: String,
+}
+
+impl From<&Edit> for EditView {
+    fn from(e: &Edit) -> EditView {
+        EditView {
+            kind: e.kind.into(),
+            from: e.from.clone(),
+            to: e.to.clone(),
+            explanation: e.explanation(),
+            explanation_zh: e.explanation_zh(),
+        }
+    }
+}
+
 /// A measure that applies.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct MeasureView {
@@ -368,6 +433,11 @@ pub struct HitView {
     /// only where identity is open (why the hit is still for review).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub identity: Option<IdentityView>,
+    /// For a fuzzy name hit (`kind` = `name_fuzzy`): how the query's
+    /// name differs from the listed one, edit by edit, by the typo model
+    /// (docs/names.md). Absent on other hits.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub edits: Vec<EditView>,
 }
 
 /// The answer to one screening request.
@@ -559,6 +629,7 @@ fn hit(
             reason: c.into(),
             explanation: identity_explanation(c, person),
         }),
+        edits: h.edits.iter().map(EditView::from).collect(),
     })
 }
 

@@ -137,6 +137,7 @@ async fn a_valid_code_no_entry_carries_makes_similar_names_other_subjects() {
     for i in 2..chars.len().saturating_sub(4) {
         let mut c = chars.clone();
         c[i] = if c[i] == '丰' { '瑞' } else { '丰' };
+        let typed = c[i].to_string();
         let name: String = c.into_iter().collect();
         let (_, body) =
             h.post_json("/v1/screen", SCREEN, json!({"name": name})).await;
@@ -144,6 +145,20 @@ async fn a_valid_code_no_entry_carries_makes_similar_names_other_subjects() {
             x["entry_id"] == e.entry_id.as_str() && x["kind"] == "name_fuzzy"
         });
         if body["decision"] == "review" && on_e {
+            // The fuzzy hit names its edit (the typo model).
+            let hit = body["hits"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|x| x["entry_id"] == e.entry_id.as_str())
+                .unwrap();
+            let edit = &hit["edits"][0];
+            assert_eq!(edit["to"], typed.as_str(), "{hit}");
+            assert!(
+                edit["explanation"].as_str().unwrap().contains(&typed)
+                    && edit["explanation_zh"].as_str().is_some(),
+                "{hit}"
+            );
             variant = Some(name);
             break;
         }
