@@ -234,9 +234,10 @@ mod tests {
 
     #[test]
     fn timestamps_are_utc_with_z_and_microseconds() {
-        let t = DateTime::parse_from_rfc3339("2026-03-01T08:00:00.1234567+08:00")
-            .unwrap()
-            .with_timezone(&Utc);
+        let t =
+            DateTime::parse_from_rfc3339("2026-03-01T08:00:00.1234567+08:00")
+                .unwrap()
+                .with_timezone(&Utc);
         assert_eq!(ts(t), "2026-03-01T00:00:00.123456Z");
     }
 }

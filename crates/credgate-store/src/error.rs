@@ -22,7 +22,12 @@ pub enum StoreError {
     Invalid { field: &'static str, message: String },
     /// A stored value that cannot be read back (edited outside the store).
     #[error("{table} row {row}, column {column}: {message}")]
-    Corrupt { table: &'static str, row: String, column: &'static str, message: String },
+    Corrupt {
+        table: &'static str,
+        row: String,
+        column: &'static str,
+        message: String,
+    },
     #[error("migrating the store: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database: {0}")]
@@ -37,7 +42,10 @@ impl From<sqlx::Error> for StoreError {
 
 impl StoreError {
     /// Turns a constraint violation into the caller's error naming `what`.
-    pub(crate) fn constraint(e: sqlx::Error, what: &'static str) -> StoreError {
+    pub(crate) fn constraint(
+        e: sqlx::Error,
+        what: &'static str,
+    ) -> StoreError {
         use sqlx::error::ErrorKind;
         if let sqlx::Error::Database(db) = &e {
             match db.kind() {

@@ -111,7 +111,8 @@ pub fn entries_with_last_digest() -> String {
 pub const INSERT_PARTY: &str = "INSERT INTO related_parties (entry, \
      position, role, name, id_type, id_number) VALUES ($1, $2, $3, $4, $5, \
      $6)";
-pub const DELETE_PARTIES: &str = "DELETE FROM related_parties WHERE entry = $1";
+pub const DELETE_PARTIES: &str =
+    "DELETE FROM related_parties WHERE entry = $1";
 
 pub const INSERT_HISTORY: &str = "INSERT INTO entry_history (entry, \
      version, action, at, key_id, department, audit_seq, before, after) \
@@ -278,7 +279,10 @@ fn entry_page(f: &EntryFilter, after: i64) -> Built {
 /// subquery, so the page is read in one statement.
 pub fn entry_page_joined(f: &EntryFilter, after: i64) -> Built {
     let b = entry_page(f, after);
-    Built { sql: joined_entries(&format!("e.id IN ({})", b.sql)), args: b.args }
+    Built {
+        sql: joined_entries(&format!("e.id IN ({})", b.sql)),
+        args: b.args,
+    }
 }
 
 fn like_escape(s: &str) -> String {

@@ -349,7 +349,11 @@ impl SqliteStore {
                 Some(EventCopy::Objection(o.clone()))
             }
             Some(Event::Repair(r)) => Some(EventCopy::Repair(r.clone())),
-            Some(Event::ObjectionDecided { decided_on, outcome, decision }) => {
+            Some(Event::ObjectionDecided {
+                decided_on,
+                outcome,
+                decision,
+            }) => {
                 let row = sqlx::query(sql::OPEN_OBJECTION)
                     .bind(current.id)
                     .fetch_optional(&mut *tx)
@@ -429,7 +433,13 @@ impl SqliteStore {
             .iter()
             .map(|r| repair_from_row(r).map(|(_, r)| r))
             .collect::<Result<_>>()?;
-        Ok(Some(EntryDetail { entry, history, interviews, objections, repairs }))
+        Ok(Some(EntryDetail {
+            entry,
+            history,
+            interviews,
+            objections,
+            repairs,
+        }))
     }
 
     pub async fn entry_by_id(&self, id: i64) -> Result<Option<StoredEntry>> {
@@ -496,7 +506,10 @@ impl SqliteStore {
         row.as_ref().map(idempotency_from_row).transpose()
     }
 
-    pub async fn idempotency_put(&self, rec: &IdempotencyRecord) -> Result<()> {
+    pub async fn idempotency_put(
+        &self,
+        rec: &IdempotencyRecord,
+    ) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         put_idempotency(&mut tx, rec).await?;
         tx.commit().await?;
@@ -505,7 +518,10 @@ impl SqliteStore {
 
     // ---- publications ----------------------------------------------
 
-    pub async fn publication_begin(&self, audit: &Audit) -> Result<Publication> {
+    pub async fn publication_begin(
+        &self,
+        audit: &Audit,
+    ) -> Result<Publication> {
         let mut tx = self.pool.begin().await?;
         let mut chain = Appender::claim(&mut tx, 1).await?;
         let id: i64 = sqlx::query(sql::PUBLICATION_BEGIN)
@@ -542,9 +558,13 @@ impl SqliteStore {
                 Some(file_name.as_str()),
                 None,
             ),
-            PublicationOutcome::Failed { error } => {
-                (PublicationState::Failed, None, None, None, Some(error.as_str()))
-            }
+            PublicationOutcome::Failed { error } => (
+                PublicationState::Failed,
+                None,
+                None,
+                None,
+                Some(error.as_str()),
+            ),
         };
         let done = sqlx::query(sql::PUBLICATION_FINISH)
             .bind(id)
@@ -655,8 +675,10 @@ impl SqliteStore {
                     details: &details,
                     prev_hash: &prev_hash,
                 });
-                (computed != hash)
-                    .then(|| BreakKind::Hash { stored: hash.clone(), computed })
+                (computed != hash).then(|| BreakKind::Hash {
+                    stored: hash.clone(),
+                    computed,
+                })
             };
             if let Some(kind) = kind {
                 first(Break { seq, kind });
@@ -693,7 +715,9 @@ impl SqliteStore {
                     seq: 0,
                     kind: BreakKind::Unaudited { entry_id: e.entry_id },
                 }),
-                (Some(seq), stored) if stored.as_deref() != Some(&computed) => {
+                (Some(seq), stored)
+                    if stored.as_deref() != Some(&computed) =>
+                {
                     first(Break {
                         seq,
                         kind: BreakKind::EntryDigest {
@@ -756,7 +780,9 @@ impl SqliteStore {
                 };
                 let details: Option<String> = row.try_get("details")?;
                 let copy = details
-                    .and_then(|d| serde_json::from_str::<RecordDetails>(&d).ok())
+                    .and_then(|d| {
+                        serde_json::from_str::<RecordDetails>(&d).ok()
+                    })
                     .and_then(|d| d.event)
                     .map(EventCopy::undecided);
                 if copy.as_ref() != Some(&row_copy) {
@@ -788,7 +814,8 @@ struct Appender {
 
 impl Appender {
     async fn claim(tx: &mut Tx, n: i64) -> Result<Appender> {
-        let row = sqlx::query(sql::CLAIM_SEQ).bind(n).fetch_one(&mut **tx).await?;
+        let row =
+            sqlx::query(sql::CLAIM_SEQ).bind(n).fetch_one(&mut **tx).await?;
         let last: i64 = row.try_get("seq")?;
         Ok(Appender {
             next_seq: last - n + 1,
@@ -817,8 +844,9 @@ impl Appender {
             event: r.event.cloned(),
             info: r.info.or_else(|| audit.details.clone()),
         };
-        let details = serde_json::to_string(&details)
-            .map_err(|e| StoreError::Invalid { field: "details", message: e.to_string() })?;
+        let details = serde_json::to_string(&details).map_err(|e| {
+            StoreError::Invalid { field: "details", message: e.to_string() }
+        })?;
         let before = r.before.map(|s| sha256_hex(s.as_bytes()));
         let after = r.after.map(|s| sha256_hex(s.as_bytes()));
         let hash = chain::record_hash(&chain::RecordFields {
@@ -951,12 +979,14 @@ async fn insert_event(
             .bind(o.applicant.clone())
             .bind(o.grounds.clone())
             .bind(o.review_deadline),
-        EventCopy::DecidedObjection(id, o) => sqlx::query(sql::DECIDE_OBJECTION)
-            .bind(*id)
-            .bind(seq)
-            .bind(o.decided_on)
-            .bind(o.outcome.map(|o| o.code()))
-            .bind(o.decision.clone()),
+        EventCopy::DecidedObjection(id, o) => {
+            sqlx::query(sql::DECIDE_OBJECTION)
+                .bind(*id)
+                .bind(seq)
+                .bind(o.decided_on)
+                .bind(o.outcome.map(|o| o.code()))
+                .bind(o.decision.clone())
+        }
         EventCopy::Repair(r) => sqlx::query(sql::INSERT_REPAIR)
             .bind(entry)
             .bind(seq)
@@ -1005,7 +1035,10 @@ async fn insert_one(
             },
             StoreError::ForeignKey { .. } => StoreError::ForeignKey {
                 what: "department",
-                detail: format!("{} is not a known department", new.department),
+                detail: format!(
+                    "{} is not a known department",
+                    new.department
+                ),
             },
             e => e,
         })?;
@@ -1203,8 +1236,10 @@ fn time(
 
 fn entry_from_row(r: &SqliteRow) -> Result<StoredEntry> {
     let id: i64 = r.try_get("id")?;
-    let bad = |column, e: &dyn std::fmt::Display| corrupt("entries", id, column, e);
-    let text = |column: &'static str| -> Result<String> { Ok(r.try_get(column)?) };
+    let bad =
+        |column, e: &dyn std::fmt::Display| corrupt("entries", id, column, e);
+    let text =
+        |column: &'static str| -> Result<String> { Ok(r.try_get(column)?) };
     let stage = Stage::parse(&text("stage")?).map_err(|e| bad("stage", &e))?;
     let list = ListKind::parse(&text("list")?).map_err(|e| bad("list", &e))?;
     let subject_kind = SubjectKind::parse(&text("subject_kind")?)
@@ -1222,8 +1257,10 @@ fn entry_from_row(r: &SqliteRow) -> Result<StoredEntry> {
     let date = |column: &'static str| -> Result<Option<NaiveDate>> {
         Ok(r.try_get(column)?)
     };
-    let created_at = time("entries", &id.to_string(), "created_at", &text("created_at")?)?;
-    let updated_at = time("entries", &id.to_string(), "updated_at", &text("updated_at")?)?;
+    let created_at =
+        time("entries", &id.to_string(), "created_at", &text("created_at")?)?;
+    let updated_at =
+        time("entries", &id.to_string(), "updated_at", &text("updated_at")?)?;
     Ok(StoredEntry {
         id,
         entry_id: text("entry_id")?,
@@ -1310,7 +1347,9 @@ fn grouped<'a>(
         pending: Option<(StoredEntry, SqliteRow)>,
         done: bool,
     }
-    async fn step(st: &mut State<'_>) -> Option<Result<(StoredEntry, SqliteRow)>> {
+    async fn step(
+        st: &mut State<'_>,
+    ) -> Option<Result<(StoredEntry, SqliteRow)>> {
         loop {
             let row = match st.rows.next().await {
                 None => {
@@ -1328,7 +1367,9 @@ fn grouped<'a>(
                 Ok(p) => p,
                 Err(e) => return Some(Err(e)),
             };
-            if let Some((e, _)) = st.pending.as_mut().filter(|(e, _)| e.id == id) {
+            if let Some((e, _)) =
+                st.pending.as_mut().filter(|(e, _)| e.id == id)
+            {
                 e.data.related.extend(party);
                 continue;
             }
@@ -1478,7 +1519,9 @@ fn publication_from_row(r: &SqliteRow) -> Result<Publication> {
             Some(entries) => Some(PublicationCounts {
                 entries,
                 active: r.try_get::<Option<i64>, _>("active")?.unwrap_or(0),
-                disputed: r.try_get::<Option<i64>, _>("disputed")?.unwrap_or(0),
+                disputed: r
+                    .try_get::<Option<i64>, _>("disputed")?
+                    .unwrap_or(0),
             }),
         },
         checksum: r.try_get("checksum")?,

@@ -583,10 +583,9 @@ impl std::fmt::Display for Break {
                 "prev_hash {stored} is not the previous record's hash \
                  {expected}"
             ),
-            BreakKind::Gap { expected } => write!(
-                f,
-                "records missing: expected seq {expected} before it"
-            ),
+            BreakKind::Gap { expected } => {
+                write!(f, "records missing: expected seq {expected} before it")
+            }
             BreakKind::Head { head_seq, head_hash } => write!(
                 f,
                 "is the last record, but the chain head says seq \
@@ -612,10 +611,9 @@ impl std::fmt::Display for Break {
                 "the history of entry {entry_id} version {version} is not \
                  what the record digested"
             ),
-            BreakKind::EventRow { table, id } => write!(
-                f,
-                "{table} row {id} is not what the record wrote"
-            ),
+            BreakKind::EventRow { table, id } => {
+                write!(f, "{table} row {id} is not what the record wrote")
+            }
         }
     }
 }
