@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
-use crate::{Ban, EntryData, Notice, Stage, Statement, StoredEntry};
+use crate::{
+    ApiKey, Ban, Department, EntryData, Notice, Stage, Statement, StoredEntry,
+};
 
 /// The prev_hash of the first record.
 pub const GENESIS: &str =
@@ -135,6 +137,42 @@ pub fn canonical_json(
         details: Details::of(d),
         related: d.related.iter().map(party).collect(),
     };
+    serde_json::to_string(&c).expect("plain structs serialise")
+}
+
+#[derive(Serialize)]
+struct CanonicalKey<'a> {
+    id: &'a str,
+    name: &'a str,
+    department: &'a str,
+    roles: Vec<&'static str>,
+    sha256: &'a str,
+    created_at: String,
+    revoked_at: Option<String>,
+}
+
+/// The canonical JSON of a stored key (what its records digest).
+pub fn key_json(k: &ApiKey) -> String {
+    let c = CanonicalKey {
+        id: &k.id,
+        name: &k.name,
+        department: &k.department,
+        roles: k.roles.iter().map(|r| r.code()).collect(),
+        sha256: &k.sha256,
+        created_at: ts(k.created_at),
+        revoked_at: k.revoked_at.map(ts),
+    };
+    serde_json::to_string(&c).expect("plain structs serialise")
+}
+
+#[derive(Serialize)]
+struct CanonicalDepartment<'a> {
+    code: &'a str,
+    name_zh: &'a str,
+}
+
+pub fn department_json(d: &Department) -> String {
+    let c = CanonicalDepartment { code: &d.code, name_zh: &d.name_zh };
     serde_json::to_string(&c).expect("plain structs serialise")
 }
 

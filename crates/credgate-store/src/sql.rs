@@ -11,10 +11,6 @@ pub const CLAIM_SEQ: &str = "UPDATE audit_head SET seq = seq + $1 \
      WHERE id = 1 RETURNING seq, hash";
 pub const SET_HEAD_HASH: &str = "UPDATE audit_head SET hash = $1 WHERE id = 1";
 pub const HEAD: &str = "SELECT seq, hash FROM audit_head WHERE id = 1";
-pub const INSERT_AUDIT: &str = "INSERT INTO audit (seq, at, key_id, \
-     department, action, entry, digest_before, digest_after, details, \
-     prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
-
 pub const UPSERT_DEPARTMENT: &str = "INSERT INTO departments (code, \
      name_zh, created_at, updated_at) VALUES ($1, $2, $3, $3) \
      ON CONFLICT (code) DO UPDATE SET name_zh = excluded.name_zh, \
@@ -106,6 +102,58 @@ pub fn entries_with_last_digest() -> String {
          FROM entries e LEFT JOIN related_parties p ON p.entry = e.id \
          ORDER BY e.id, p.position"
     )
+}
+
+/// The heads of the multi-row inserts of `insert_many`, with their
+/// column counts ([`insert_rows`] adds the placeholders).
+pub const ENTRIES_HEAD: (&str, usize) = (
+    "INSERT INTO entries (entry_id, department, stage, version, list, \
+     subject_kind, name, code, category, severity, authority, \
+     document_number, listed_on, valid_until, removed_on, min_period_end, \
+     max_period_end, publicity_deadline, published_on, \
+     rectification_deadline, review_deadline, details, created_at, \
+     updated_at)",
+    24,
+);
+pub const PARTIES_HEAD: (&str, usize) = (
+    "INSERT INTO related_parties (entry, position, role, name, id_type, \
+     id_number)",
+    6,
+);
+pub const AUDIT_HEAD: (&str, usize) = (
+    "INSERT INTO audit (seq, at, key_id, department, action, entry, \
+     digest_before, digest_after, details, prev_hash, hash)",
+    11,
+);
+pub const HISTORY_HEAD: (&str, usize) = (
+    "INSERT INTO entry_history (entry, version, action, at, key_id, \
+     department, audit_seq, before, after)",
+    9,
+);
+
+/// `head VALUES ($1, …), (…), … suffix` for `rows` rows: one statement
+/// per batch instead of one per row (each statement is a round trip to
+/// the database thread).
+pub fn insert_rows(head: (&str, usize), rows: usize, suffix: &str) -> String {
+    let (head, columns) = head;
+    let mut s = String::with_capacity(head.len() + rows * columns * 6);
+    s.push_str(head);
+    s.push_str(" VALUES ");
+    for r in 0..rows {
+        if r > 0 {
+            s.push_str(", ");
+        }
+        s.push('(');
+        for c in 0..columns {
+            if c > 0 {
+                s.push_str(", ");
+            }
+            s.push_str(&format!("${}", r * columns + c + 1));
+        }
+        s.push(')');
+    }
+    s.push_str(suffix);
+    s
 }
 
 pub const INSERT_PARTY: &str = "INSERT INTO related_parties (entry, \
@@ -346,5 +394,14 @@ mod tests {
         assert!(b.sql.contains("LIKE $4 ESCAPE"), "{}", b.sql);
         assert!(b.sql.ends_with("LIMIT $5"), "{}", b.sql);
         assert_eq!(b.args[3], Arg::Text("%50\\%\\_%".into()));
+    }
+
+    #[test]
+    fn multi_row_inserts_number_every_placeholder() {
+        let s = insert_rows(("INSERT INTO t (a, b)", 2), 2, " RETURNING a");
+        assert_eq!(
+            s,
+            "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4) RETURNING a"
+        );
     }
 }

@@ -560,6 +560,11 @@ pub enum BreakKind {
     History { entry_id: String, version: i64 },
     /// An interview, objection or repair row not as its record wrote it.
     EventRow { table: &'static str, id: i64 },
+    /// A key not as its last record wrote it, or made without a record
+    /// (`seq` 0).
+    KeyRow { id: String },
+    /// A department not as its last record wrote it, or without a record.
+    DepartmentRow { code: String },
 }
 
 /// The first broken record (lowest seq) and what broke.
@@ -614,6 +619,16 @@ impl std::fmt::Display for Break {
             BreakKind::EventRow { table, id } => {
                 write!(f, "{table} row {id} is not what the record wrote")
             }
+            BreakKind::KeyRow { id } => write!(
+                f,
+                "key {id} is not what its last record wrote (changed or \
+                 made outside the store)"
+            ),
+            BreakKind::DepartmentRow { code } => write!(
+                f,
+                "department {code} is not what its last record wrote \
+                 (changed or made outside the store)"
+            ),
         }
     }
 }

@@ -76,6 +76,8 @@ suite!(
     an_edited_audit_record_breaks_its_hash,
     edited_history_and_event_rows_are_found,
     an_entry_inserted_behind_the_store_is_unaudited,
+    a_key_given_a_role_in_the_file_is_found,
+    a_department_renamed_in_the_file_is_found,
 );
 
 #[tokio::test]

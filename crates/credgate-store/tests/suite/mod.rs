@@ -780,3 +780,33 @@ pub async fn an_entry_inserted_behind_the_store_is_unaudited(
         "{b}"
     );
 }
+
+pub async fn a_key_given_a_role_in_the_file_is_found(h: &impl Harness) {
+    let store = setup(h).await;
+    let new = NewKey {
+        name: "clerk".into(),
+        department: SCJG.into(),
+        roles: vec![Role::Screen],
+    };
+    let made = store.create_key(&audit("key_create"), &new).await.unwrap();
+    verified(&store).await;
+    h.tamper("UPDATE api_keys SET roles = 'screen,operator'").await;
+    let b = broken(&store).await;
+    assert_eq!(
+        b,
+        Break { seq: 3, kind: BreakKind::KeyRow { id: made.key.id } }
+    );
+}
+
+pub async fn a_department_renamed_in_the_file_is_found(h: &impl Harness) {
+    let store = setup(h).await;
+    h.tamper(
+        "UPDATE departments SET name_zh = '别的部门' WHERE code = 'sc-fgw'",
+    )
+    .await;
+    let b = broken(&store).await;
+    assert_eq!(
+        b,
+        Break { seq: 1, kind: BreakKind::DepartmentRow { code: FGW.into() } }
+    );
+}
