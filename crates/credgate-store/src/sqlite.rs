@@ -93,7 +93,10 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(60))
             // 32 MiB of page cache per connection (the default is 2 MiB):
             // an import touches a dozen indexes per entry.
-            .pragma("cache_size", "-32768");
+            .pragma("cache_size", "-32768")
+            // Multi-row inserts keep a statement journal (to undo one
+            // statement); in memory rather than in a temporary file.
+            .pragma("temp_store", "memory");
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options)
@@ -970,12 +973,12 @@ struct AuditRow {
     hash: String,
 }
 
-/// Rows per multi-row INSERT. Small: sqlx-sqlite looks each `$n` up by
-/// name (`sqlite3_bind_parameter_name`, a linear scan), so binding costs
-/// grow with the square of a statement's arguments; at 100 rows that
-/// lookup was 23% of an import (perf), while 16 rows already save most
-/// round trips to the database thread.
-const BATCH: usize = 16;
+/// Rows per multi-row INSERT: 64 rows of 24 columns stay far below
+/// SQLite's 32,766 arguments (and PostgreSQL's 65,535).
+const BATCH: usize = 64;
+
+/// Multi-row inserts bind by position (see `sql::Placeholders`).
+const ANON: sql::Placeholders = sql::Placeholders::Anonymous;
 
 async fn insert_audit_rows(
     tx: &mut Tx,
@@ -983,7 +986,7 @@ async fn insert_audit_rows(
     rows: &[AuditRow],
 ) -> Result<()> {
     for chunk in rows.chunks(BATCH) {
-        let sql = sql::insert_rows(sql::AUDIT_HEAD, chunk.len(), "");
+        let sql = sql::insert_rows(sql::AUDIT_HEAD, chunk.len(), "", ANON);
         let mut q = sqlx::query(&sql);
         for r in chunk {
             q = q
@@ -1151,6 +1154,7 @@ async fn insert_batch(
         sql::ENTRIES_HEAD,
         chunk.len(),
         " RETURNING id, entry_id",
+        ANON,
     );
     let mut q = sqlx::query(&sql);
     for (e, d) in stored.iter().zip(&details) {
@@ -1190,7 +1194,7 @@ async fn insert_batch(
         })
         .collect();
     for pc in parties.chunks(BATCH) {
-        let sql = sql::insert_rows(sql::PARTIES_HEAD, pc.len(), "");
+        let sql = sql::insert_rows(sql::PARTIES_HEAD, pc.len(), "", ANON);
         let mut q = sqlx::query(&sql);
         for (entry, position, p) in pc {
             q = q
@@ -1222,7 +1226,7 @@ async fn insert_batch(
         )?);
     }
     insert_audit_rows(tx, audit, &records).await?;
-    let sql = sql::insert_rows(sql::HISTORY_HEAD, stored.len(), "");
+    let sql = sql::insert_rows(sql::HISTORY_HEAD, stored.len(), "", ANON);
     let mut q = sqlx::query(&sql);
     for ((e, after), r) in stored.iter().zip(&afters).zip(&records) {
         q = q

@@ -72,7 +72,7 @@ CREATE TABLE entries (
     updated_at TEXT NOT NULL
 ) STRICT;
 -- Filters of the entry list; each ends in id for the keyset order.
-CREATE INDEX entries_list ON entries (list, id);
+-- No index on list: three values, 70% black; a scan in id order is as fast.
 CREATE INDEX entries_category ON entries (category, id);
 CREATE INDEX entries_stage ON entries (stage, id);
 CREATE INDEX entries_department ON entries (department, id);
