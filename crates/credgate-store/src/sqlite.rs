@@ -94,6 +94,11 @@ impl SqliteStore {
             // 32 MiB of page cache per connection (the default is 2 MiB):
             // an import touches a dozen indexes per entry.
             .pragma("cache_size", "-32768")
+            // Takes effect when the file is created (before the first
+            // table). 8 KiB pages: the 100k import bench went from ~14.9k
+            // to ~16.2k entries/s and the file shrank 8%; 16 KiB gained
+            // nothing more.
+            .page_size(8192)
             // Multi-row inserts keep a statement journal (to undo one
             // statement); in memory rather than in a temporary file.
             .pragma("temp_store", "memory");
@@ -341,10 +346,16 @@ impl SqliteStore {
         };
         let details = details_json(&next.data)?;
         let q = sqlx::query(sql::UPDATE_ENTRY).bind(current.id);
-        let done = bind_entry(q, &next, &details, ts(at))
-            .bind(expected_version)
-            .execute(&mut *tx)
-            .await?;
+        let done = bind_entry(
+            q,
+            (&next.department, next.stage, next.version),
+            &next.data,
+            &details,
+            ts(at),
+        )
+        .bind(expected_version)
+        .execute(&mut *tx)
+        .await?;
         if done.rows_affected() != 1 {
             return Err(StoreError::Stale {
                 entry_id: entry_id.to_string(),
@@ -1126,9 +1137,7 @@ async fn insert_batch(
     chunk: &[NewEntry],
     ids: &mut Vec<i64>,
 ) -> Result<()> {
-    let at = audit.at_stored();
-    let at_text = ts(at);
-    let mut stored = Vec::with_capacity(chunk.len());
+    let at_text = ts(audit.at_stored());
     let mut details = Vec::with_capacity(chunk.len());
     for new in chunk {
         if new.entry_id.trim().is_empty() {
@@ -1137,18 +1146,7 @@ async fn insert_batch(
                 message: "an entry needs its 记录编号".into(),
             });
         }
-        let e = StoredEntry {
-            id: 0,
-            entry_id: new.entry_id.clone(),
-            department: new.department.clone(),
-            stage: new.stage,
-            version: 1,
-            data: new.data.clone(),
-            created_at: at,
-            updated_at: at,
-        };
-        details.push(details_json(&e.data)?);
-        stored.push(e);
+        details.push(details_json(&new.data)?);
     }
     let sql = sql::insert_rows(
         sql::ENTRIES_HEAD,
@@ -1157,9 +1155,15 @@ async fn insert_batch(
         ANON,
     );
     let mut q = sqlx::query(&sql);
-    for (e, d) in stored.iter().zip(&details) {
-        q = bind_entry(q.bind(e.entry_id.as_str()), e, d, at_text.clone())
-            .bind(at_text.as_str());
+    for (e, d) in chunk.iter().zip(&details) {
+        q = bind_entry(
+            q.bind(e.entry_id.as_str()),
+            (&e.department, e.stage, 1),
+            &e.data,
+            d,
+            at_text.clone(),
+        )
+        .bind(at_text.as_str());
     }
     let rows =
         q.fetch_all(&mut **tx).await.map_err(
@@ -1179,18 +1183,20 @@ async fn insert_batch(
         let entry_id: String = r.try_get("entry_id")?;
         by_entry_id.insert(entry_id, r.try_get::<i64, _>("id")?);
     }
-    for e in &mut stored {
-        e.id = *by_entry_id.get(&e.entry_id).ok_or_else(|| {
+    let mut batch_ids = Vec::with_capacity(chunk.len());
+    for e in chunk {
+        batch_ids.push(*by_entry_id.get(&e.entry_id).ok_or_else(|| {
             StoreError::Invalid {
                 field: "entry_id",
                 message: format!("{} was not inserted", e.entry_id),
             }
-        })?;
+        })?);
     }
-    let parties: Vec<(i64, i64, &RelatedParty)> = stored
+    let parties: Vec<(i64, i64, &RelatedParty)> = chunk
         .iter()
-        .flat_map(|e| {
-            e.data.related.iter().enumerate().map(|(i, p)| (e.id, i as i64, p))
+        .zip(&batch_ids)
+        .flat_map(|(e, id)| {
+            e.data.related.iter().enumerate().map(|(i, p)| (*id, i as i64, p))
         })
         .collect();
     for pc in parties.chunks(BATCH) {
@@ -1207,13 +1213,24 @@ async fn insert_batch(
         }
         q.execute(&mut **tx).await?;
     }
-    let afters: Vec<String> = stored.iter().map(chain::canonical_of).collect();
-    let mut records = Vec::with_capacity(stored.len());
-    for (e, after) in stored.iter().zip(&afters) {
+    let afters: Vec<String> = chunk
+        .iter()
+        .map(|e| {
+            chain::canonical_json(
+                &e.entry_id,
+                &e.department,
+                e.stage,
+                1,
+                &e.data,
+            )
+        })
+        .collect();
+    let mut records = Vec::with_capacity(chunk.len());
+    for ((e, id), after) in chunk.iter().zip(&batch_ids).zip(&afters) {
         records.push(chain.make(
             audit,
             Record {
-                entry: Some(e.id),
+                entry: Some(*id),
                 entry_id: Some(&e.entry_id),
                 version: Some(1),
                 before: None,
@@ -1226,11 +1243,11 @@ async fn insert_batch(
         )?);
     }
     insert_audit_rows(tx, audit, &records).await?;
-    let sql = sql::insert_rows(sql::HISTORY_HEAD, stored.len(), "", ANON);
+    let sql = sql::insert_rows(sql::HISTORY_HEAD, chunk.len(), "", ANON);
     let mut q = sqlx::query(&sql);
-    for ((e, after), r) in stored.iter().zip(&afters).zip(&records) {
+    for ((id, after), r) in batch_ids.iter().zip(&afters).zip(&records) {
         q = q
-            .bind(e.id)
+            .bind(*id)
             .bind(1i64)
             .bind(audit.action.as_str())
             .bind(at_text.as_str())
@@ -1241,7 +1258,7 @@ async fn insert_batch(
             .bind(after.as_str());
     }
     q.execute(&mut **tx).await?;
-    ids.extend(stored.iter().map(|e| e.id));
+    ids.extend(batch_ids);
     Ok(())
 }
 
@@ -1270,23 +1287,26 @@ async fn insert_one(
     };
     let details = details_json(&stored.data)?;
     let q = sqlx::query(sql::INSERT_ENTRY).bind(&stored.entry_id);
-    let row = bind_entry(q, &stored, &details, ts(at))
-        .fetch_one(&mut **tx)
-        .await
-        .map_err(|e| match StoreError::constraint(e, "entry") {
-            StoreError::Duplicate { .. } => StoreError::Duplicate {
-                what: "entry",
-                detail: format!("entry id {}", new.entry_id),
-            },
-            StoreError::ForeignKey { .. } => StoreError::ForeignKey {
-                what: "department",
-                detail: format!(
-                    "{} is not a known department",
-                    new.department
-                ),
-            },
-            e => e,
-        })?;
+    let row = bind_entry(
+        q,
+        (&stored.department, stored.stage, 1),
+        &stored.data,
+        &details,
+        ts(at),
+    )
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(|e| match StoreError::constraint(e, "entry") {
+        StoreError::Duplicate { .. } => StoreError::Duplicate {
+            what: "entry",
+            detail: format!("entry id {}", new.entry_id),
+        },
+        StoreError::ForeignKey { .. } => StoreError::ForeignKey {
+            what: "department",
+            detail: format!("{} is not a known department", new.department),
+        },
+        e => e,
+    })?;
     stored.id = row.try_get("id")?;
     insert_parties(tx, stored.id, &stored.data.related).await?;
     let after = chain::canonical_of(&stored);
@@ -1314,15 +1334,15 @@ async fn insert_one(
 /// Binds the entry's columns $2..$23 of INSERT_ENTRY / UPDATE_ENTRY.
 fn bind_entry<'q>(
     q: Query<'q>,
-    e: &'q StoredEntry,
+    (department, stage, version): (&'q str, Stage, i64),
+    d: &'q EntryData,
     details: &'q str,
     at: String,
 ) -> Query<'q> {
-    let d = &e.data;
     let f = &d.facts;
-    q.bind(&e.department)
-        .bind(e.stage.code())
-        .bind(e.version)
+    q.bind(department)
+        .bind(stage.code())
+        .bind(version)
         .bind(d.list.code())
         .bind(d.subject_kind.code())
         .bind(&d.name)
@@ -1345,9 +1365,8 @@ fn bind_entry<'q>(
 }
 
 fn details_json(d: &EntryData) -> Result<String> {
-    serde_json::to_string(&Details::of(d)).map_err(|e| StoreError::Invalid {
-        field: "details",
-        message: e.to_string(),
+    serde_json::to_string(&chain::DetailsRef::of(d)).map_err(|e| {
+        StoreError::Invalid { field: "details", message: e.to_string() }
     })
 }
 

@@ -98,8 +98,6 @@ CREATE TABLE related_parties (
     id_number TEXT,
     PRIMARY KEY (entry, position)
 ) STRICT;
-CREATE INDEX related_parties_id_number ON related_parties (id_number)
-    WHERE id_number IS NOT NULL;
 
 CREATE TABLE audit (
     seq INTEGER PRIMARY KEY,
