@@ -517,8 +517,19 @@ impl SqliteStore {
         &self,
     ) -> BoxStream<'_, Result<credgate_model::Entry>> {
         let rows = sqlx::query(IN_FORCE.as_str()).fetch(&self.pool);
+        // The query selects only stages in force, so a `None` is an entry
+        // published without its decision: an error, never a silent skip.
         grouped(rows)
-            .try_filter_map(|(e, _)| async move { Ok(e.to_model()) })
+            .and_then(|(e, _)| async move {
+                e.to_model().ok_or_else(|| StoreError::Invalid {
+                    field: "document_number",
+                    message: format!(
+                        "entry {} is {} without a decision (document \
+                         number and decision date are required in force)",
+                        e.entry_id, e.stage
+                    ),
+                })
+            })
             .boxed()
     }
 

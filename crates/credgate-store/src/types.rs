@@ -289,7 +289,8 @@ pub enum Event {
     Repair(Repair),
 }
 
-/// A transition: the entry's whole new state, and what it adds.
+/// A transition: the entry's whole new state, and what it adds. The
+/// entry's id and department never change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {
     pub stage: Stage,

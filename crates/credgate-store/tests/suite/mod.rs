@@ -385,6 +385,18 @@ pub async fn in_force_entries_are_published_and_disputed_ones(
     assert_eq!(e[0].related, data(2).related, "related parties come along");
 }
 
+pub async fn a_published_entry_without_a_decision_stops_the_stream(
+    h: &impl Harness,
+) {
+    let store = setup(h).await;
+    let mut e = new_entry(1, Stage::Published);
+    e.data.document_number = None;
+    store.insert_entry(&audit("import"), &e, None).await.unwrap();
+    let err =
+        store.in_force_entries().try_collect::<Vec<_>>().await.unwrap_err();
+    assert!(err.to_string().contains("E000001"), "{err}");
+}
+
 pub async fn history_and_events_are_recorded(h: &impl Harness) {
     let store = setup(h).await;
     insert(&store, 1, Stage::Published).await;
