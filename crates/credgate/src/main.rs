@@ -56,6 +56,12 @@ enum Command {
     Serve(cmd::serve::Args),
     /// Make an API key and the SHA-256 the configuration stores.
     HashKey(cmd::serve::HashKeyArgs),
+    /// Check the admin store's audit chain.
+    #[command(subcommand)]
+    Audit(cmd::store::AuditCommand),
+    /// Administer the admin store (keys).
+    #[command(subcommand)]
+    Admin(cmd::store::AdminCommand),
 }
 
 fn main() -> ExitCode {
@@ -73,6 +79,8 @@ fn main() -> ExitCode {
         Command::Accuracy(args) => cmd::queries::accuracy(args),
         Command::Serve(args) => cmd::serve::run(args),
         Command::HashKey(args) => cmd::serve::hash_key(args),
+        Command::Audit(command) => cmd::store::audit(command),
+        Command::Admin(command) => cmd::store::admin(command),
     };
     match result {
         Ok(code) => code,

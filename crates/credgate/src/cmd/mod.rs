@@ -6,4 +6,5 @@ pub mod measures;
 pub mod queries;
 pub mod serve;
 pub mod snapshot;
+pub mod store;
 pub mod validate;

@@ -1,0 +1,184 @@
+//! `audit verify` and `admin keys`: glue over `credgate-store`.
+
+use anyhow::{Context, bail};
+use credgate_screen::clock::{Clock, SystemClock};
+use credgate_store::{Audit, Department, NewKey, Role, Store};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Actions from the command line are audited under this key id: the
+/// operator at the console holds no API key.
+const CLI_KEY: &str = "cli";
+
+#[derive(Debug, clap::Subcommand)]
+pub enum AuditCommand {
+    /// Recompute the audit chain and every entry's digest; exit 1 naming
+    /// the first broken record.
+    Verify {
+        /// The store's database file (<data_dir>/credgate.db).
+        #[arg(long)]
+        db: PathBuf,
+    },
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum AdminCommand {
+    /// API keys kept in the store.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum KeysCommand {
+    /// Make a key; its secret is printed once and never stored.
+    Create {
+        #[arg(long)]
+        db: PathBuf,
+        /// The department the key acts for (its code, e.g. js-scjg).
+        #[arg(long)]
+        department: String,
+        /// Create the department, or rename it, with this Chinese name.
+        #[arg(long)]
+        department_name: Option<String>,
+        /// Comma-separated: screen, screen_pii, admin, publisher,
+        /// reviewer, auditor, operator.
+        #[arg(long, value_delimiter = ',', required = true)]
+        roles: Vec<String>,
+        /// Who holds the key.
+        #[arg(long)]
+        name: String,
+    },
+    /// List every key (secrets are never shown).
+    List {
+        #[arg(long)]
+        db: PathBuf,
+    },
+    /// Revoke a key by its id.
+    Revoke {
+        #[arg(long)]
+        db: PathBuf,
+        id: String,
+    },
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
+/// Opens an existing store: a mistyped path must not create an empty one.
+async fn open(db: &Path) -> anyhow::Result<Store> {
+    if !db.is_file() {
+        bail!("{}: no such store file", db.display());
+    }
+    Store::open_sqlite(db)
+        .await
+        .with_context(|| format!("opening the store {}", db.display()))
+}
+
+pub fn audit(command: AuditCommand) -> anyhow::Result<ExitCode> {
+    let AuditCommand::Verify { db } = command;
+    runtime()?.block_on(async {
+        let store = open(&db).await?;
+        let report = store.verify_audit().await.context("verifying")?;
+        store.close().await;
+        Ok(match report {
+            Ok(c) => {
+                println!(
+                    "ok: {} audit records chained, {} entries match their \
+                     last record",
+                    c.records, c.entries
+                );
+                ExitCode::SUCCESS
+            }
+            Err(b) => {
+                println!("broken: {b}");
+                ExitCode::from(1)
+            }
+        })
+    })
+}
+
+pub fn admin(command: AdminCommand) -> anyhow::Result<ExitCode> {
+    let AdminCommand::Keys(command) = command;
+    let now = SystemClock.now();
+    runtime()?.block_on(async {
+        match command {
+            KeysCommand::Create {
+                db,
+                department,
+                department_name,
+                roles,
+                name,
+            } => {
+                let roles = roles
+                    .iter()
+                    .map(|r| Role::parse(r.trim()))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let store =
+                    Store::open_sqlite(&db).await.with_context(|| {
+                        format!("opening the store {}", db.display())
+                    })?;
+                if let Some(name_zh) = department_name {
+                    let d = Department { code: department.clone(), name_zh };
+                    let a = Audit::new(
+                        now,
+                        CLI_KEY,
+                        &department,
+                        "department_upsert",
+                    );
+                    store.upsert_department(&a, &d).await?;
+                }
+                let a = Audit::new(now, CLI_KEY, &department, "key_create");
+                let new =
+                    NewKey { name, department: department.clone(), roles };
+                let made = store.create_key(&a, &new).await.context(
+                    "creating the key (an unknown department is created \
+                     with --department-name)",
+                )?;
+                store.close().await;
+                println!("id     = {}", made.key.id);
+                println!("key    = {}", made.secret);
+                println!("sha256 = {}", made.key.sha256);
+                eprintln!("The key is shown only now: store it safely.");
+                Ok(ExitCode::SUCCESS)
+            }
+            KeysCommand::List { db } => {
+                let store = open(&db).await?;
+                println!(
+                    "id\tname\tdepartment\troles\tcreated_at\trevoked_at"
+                );
+                for k in store.keys().await? {
+                    let roles: Vec<_> =
+                        k.roles.iter().map(|r| r.code()).collect();
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}\t{}",
+                        k.id,
+                        k.name,
+                        k.department,
+                        roles.join(","),
+                        k.created_at.to_rfc3339(),
+                        k.revoked_at
+                            .map(|t| t.to_rfc3339())
+                            .unwrap_or_default()
+                    );
+                }
+                store.close().await;
+                Ok(ExitCode::SUCCESS)
+            }
+            KeysCommand::Revoke { db, id } => {
+                let store = open(&db).await?;
+                let key = store.keys().await?.into_iter().find(|k| k.id == id);
+                let department = key.map(|k| k.department).unwrap_or_default();
+                let a = Audit::new(now, CLI_KEY, department, "key_revoke");
+                let k = store.revoke_key(&a, &id).await?;
+                store.close().await;
+                println!("revoked {} ({})", k.id, k.name);
+                Ok(ExitCode::SUCCESS)
+            }
+        }
+    })
+}
