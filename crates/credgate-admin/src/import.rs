@@ -1,0 +1,1 @@
+//! Filled in by the admin engineers (issue 10).
