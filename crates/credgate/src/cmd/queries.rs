@@ -40,6 +40,7 @@ pub fn gen_queries(args: GenArgs) -> anyhow::Result<ExitCode> {
     let mut sample = Vec::with_capacity(want);
     let mut seen = 0u64;
     let mut listed: HashSet<u64> = HashSet::new();
+    let mut listed_codes: HashSet<u64> = HashSet::new();
     let pb = progress::bar(None, "reading entries");
     for (i, item) in reader.enumerate() {
         let e = match item {
@@ -48,6 +49,7 @@ pub fn gen_queries(args: GenArgs) -> anyhow::Result<ExitCode> {
             Err(ReadError::File(f)) => return Err(f.into()),
         };
         listed.insert(key_hash(&credgate_names::match_key(&e.name)));
+        listed_codes.insert(key_hash(&e.code));
         if queries::usable(&e, today) {
             // Reservoir sampling: every usable entry equally likely.
             seen += 1;
@@ -66,7 +68,14 @@ pub fn gen_queries(args: GenArgs) -> anyhow::Result<ExitCode> {
     }
     pb.finish_and_clear();
     let is_listed = |k: &str| listed.contains(&key_hash(k));
-    let made = queries::make(&sample, &is_listed, args.count, args.seed);
+    let is_code_listed = |c: &str| listed_codes.contains(&key_hash(c));
+    let made = queries::make(
+        &sample,
+        &is_listed,
+        &is_code_listed,
+        args.count,
+        args.seed,
+    );
     let out = std::fs::File::create(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
     queries::write_csv(std::io::BufWriter::new(out), &made)?;
