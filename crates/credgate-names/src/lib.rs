@@ -22,7 +22,7 @@
 mod org;
 pub mod tables;
 
-pub use org::OrgName;
+pub use org::{OrgName, recover_industry};
 
 use unicode_normalization::UnicodeNormalization;
 
