@@ -355,6 +355,13 @@ fn parse_regions(text: &str, min_rest: usize) -> Option<(Region, &str)> {
             {
                 (d, len, true, false)
             }
+            // The region word is the district's own name, its suffix
+            // mistyped (沭阳现: the word 沭阳, the county 沭阳县).
+            (Some((w, wlen, _)), Some((d, len, false)))
+                if len > wlen && d.starts_with(w.as_str()) =>
+            {
+                (d, len, true, false)
+            }
             (Some((w, len, major)), _) => (w, len, !major, major),
             (None, Some((d, len, _))) => (d, len, true, false),
             (None, None) => break,
@@ -644,6 +651,11 @@ mod tests {
         check("南京市江宁县恒瑞科技有限公司", "南京江宁区", "江宁区", "恒瑞");
         check("南京江宁曲恒瑞科技有限公司", "南京江宁区", "江宁区", "恒瑞");
         check("南京市宁区恒瑞科技有限公司", "南京江宁区", "江宁区", "恒瑞");
+        // 沭阳 is also a region word of its own; 沭阳现 is 沭阳县.
+        check("宿迁市沭阳现恒瑞科技有限公司", "宿迁沭阳县", "沭阳县", "恒瑞");
+        check("宿迁市沭阳县恒瑞科技有限公司", "宿迁沭阳县", "沭阳县", "恒瑞");
+        // A district the old word list read as a city (淮安区 of 淮安).
+        check("淮安市淮安区恒瑞科技有限公司", "淮安淮安区", "淮安区", "恒瑞");
     }
 
     #[test]

@@ -161,17 +161,20 @@ pub fn accuracy(args: AccuracyArgs) -> anyhow::Result<ExitCode> {
             t.false_hits += u64::from(found);
         }
         *t.decisions.entry(decision.code()).or_default() += 1;
-        if decision == Decision::Block && !by_id {
+        // A measure (block or restrict) needs an identifier hit: a name,
+        // or a code no entry carries, never decides one.
+        let measure = matches!(decision, Decision::Block | Decision::Restrict);
+        if measure && !by_id {
             blocks_without_identifier += 1;
         }
-        if decision == Decision::Block && lq.code.is_empty() {
+        if measure && lq.code.is_empty() {
             name_only_blocks += 1;
         }
     }
     println!(
-        "| kind | queries | expected | recall / false hits | mean score of the expected hit | decisions |"
+        "| kind | queries | expected | recall / false hits | review | mean score of the expected hit | decisions |"
     );
-    println!("|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|");
     for (k, t) in &tallies {
         let expect_hit = qs
             .iter()
@@ -199,20 +202,25 @@ pub fn accuracy(args: AccuracyArgs) -> anyhow::Result<ExitCode> {
         };
         let decisions: Vec<String> =
             t.decisions.iter().map(|(d, n)| format!("{d} {n}")).collect();
+        let review = t.decisions.get("review").copied().unwrap_or(0);
         println!(
-            "| {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {:.1}% | {} | {} |",
             KINDS[*k],
             t.n,
             if expect_hit { "hit" } else { "no hit" },
             rate,
+            100.0 * review as f64 / t.n as f64,
             mean,
             decisions.join(", ")
         );
     }
     println!();
-    println!("name-only queries decided `block`: {name_only_blocks}");
     println!(
-        "`block` decisions without an identifier hit: {blocks_without_identifier}"
+        "name-only queries decided `block` or `restrict`: {name_only_blocks}"
+    );
+    println!(
+        "`block` or `restrict` decisions without an identifier hit: \
+         {blocks_without_identifier}"
     );
     Ok(if name_only_blocks == 0 && blocks_without_identifier == 0 {
         ExitCode::SUCCESS
