@@ -448,6 +448,10 @@ const SUFFIX_CONFUSIONS: &[(char, &str)] = &[
     ('旗', "期骑棋其奇齐"),
 ];
 
+/// Longest county-level name considered for a typo (莫力达瓦达斡尔族自治旗
+/// has 11 characters; nobody mistypes it into a name).
+const MAX_DIVISION_CHARS: usize = 12;
+
 /// Suffixes a division changes between (撤县设区: 江宁县 → 江宁区).
 const DIVISION_SUFFIXES: &str = "区县市旗";
 
@@ -464,18 +468,41 @@ fn district_typo(
     counties: &[credgate_ident::division::Division],
 ) -> Option<(String, usize)> {
     let head: Vec<char> = text.chars().take(16).collect();
+    // Every recoverable typo writes a suffix or a way of typing one
+    // within the first few characters; most names after a city have
+    // none, and skip the scan (it runs on every query with a city).
+    static SUFFIX_LIKE: LazyLock<Vec<char>> = LazyLock::new(|| {
+        let mut v: Vec<char> = DIVISION_SUFFIXES
+            .chars()
+            .chain(SUFFIX_CONFUSIONS.iter().flat_map(|(_, t)| t.chars()))
+            .collect();
+        v.sort_unstable();
+        v
+    });
+    let suffix_like = |c: &char| SUFFIX_LIKE.binary_search(c).is_ok();
+    if !head.iter().take(MAX_DIVISION_CHARS + 1).any(suffix_like) {
+        return None;
+    }
     let mut found: Option<(&str, usize)> = None;
+    let mut buf = ['\0'; MAX_DIVISION_CHARS];
     for d in counties {
-        let name: Vec<char> = d.name.chars().collect();
-        let n = name.len();
+        let mut n = 0;
+        for c in d.name.chars() {
+            if n == buf.len() {
+                break;
+            }
+            buf[n] = c;
+            n += 1;
+        }
+        let name = &buf[..n];
         // Shortest written length first: an exact suffix at n - 1 ends
         // the word there.
         let lengths = [n.saturating_sub(1), n, n + 1];
         let Some(len) = lengths.into_iter().find(|&len| {
             len >= 2
                 && len <= head.len()
-                && suffix_kept(&head[..len], &name)
-                && levenshtein_is_one(&head[..len], &name)
+                && suffix_kept(&head[..len], name)
+                && levenshtein_is_one(&head[..len], name)
         }) else {
             continue;
         };

@@ -127,13 +127,24 @@ fn region_factor(q: &str, e: &str) -> f32 {
         1.0
     } else if q.is_empty() || e.is_empty() {
         REGION_MISSING
-    } else if q.contains(e) || e.contains(q) {
+    } else if contains_other(q, e) {
         // 南京 vs 南京江宁区, 江宁区 vs 南京江宁区, 江苏南京 vs 南京: one
         // side more precise; compatible. 南京江宁区 vs 南京鼓楼区 is not.
         REGION_NARROWER
     } else {
         REGION_OTHER
     }
+}
+
+/// Whether the longer of two different regions contains the shorter
+/// (regions of equal length cannot); per candidate, so the cheap tests
+/// come first.
+fn contains_other(q: &str, e: &str) -> bool {
+    let (short, long) = if q.len() < e.len() { (q, e) } else { (e, q) };
+    short.len() < long.len()
+        && (long.starts_with(short)
+            || long.ends_with(short)
+            || long.contains(short))
 }
 
 /// The industry a name's parts carry, or the one its 字号 ends in with a
