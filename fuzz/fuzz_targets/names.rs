@@ -38,4 +38,8 @@ fuzz_target!(|input: &str| {
     let key = org.key();
     assert!(key.chars().all(char::is_alphanumeric), "{key:?}");
     let _ = org.key_without_region();
+    // The district read from the division table ends the region.
+    assert!(org.region.ends_with(org.district.as_str()), "{org:?}");
+    assert!(org.region.starts_with(org.region_above_district()));
+    let _ = credgate_names::recover_industry(&org.brand);
 });

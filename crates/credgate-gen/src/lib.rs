@@ -17,7 +17,7 @@ mod tables;
 pub mod typos;
 
 use chrono::{Datelike, Months, NaiveDate};
-use credgate_ident::division::{self, DIVISIONS};
+use credgate_ident::division;
 use credgate_ident::generate;
 use credgate_model::{
     CATEGORIES, Category, Entry, EntryStatus, IdType, ListKind, PartyRole,
@@ -126,10 +126,10 @@ impl Generator {
             WeightedIndex::new(t.iter().map(|(_, w)| *w)).expect("weights")
         };
         let mut divisions = Vec::new();
-        for d in DIVISIONS.iter().filter(|d| d.code % 100 != 0) {
+        for &code in tables::DIVISIONS {
             // Jiangsu thrice: the lists of the province come first.
-            let n = if d.code / 10_000 == 32 { 3 } else { 1 };
-            divisions.extend(std::iter::repeat_n(d.code, n));
+            let n = if code / 10_000 == 32 { 3 } else { 1 };
+            divisions.extend(std::iter::repeat_n(code, n));
         }
         Generator {
             rng: ChaCha8Rng::seed_from_u64(opts.seed),
@@ -196,7 +196,7 @@ impl Generator {
 
     fn region_of(division: u32) -> (String, Option<String>) {
         let city = division::prefecture(division)
-            .map(|d| d.name.to_string())
+            .map(|d| d.short_name().to_string())
             .unwrap_or_default();
         let district = division::lookup(division)
             .map(|d| d.name)
@@ -476,7 +476,7 @@ impl Iterator for Generator {
         };
         let (listed_on, until, status, removal) = self.dates(list, severity);
         let city =
-            division::prefecture(division).map(|d| d.name).unwrap_or("省");
+            division::prefecture(division).map_or("省", |d| d.short_name());
         let authority = Self::authority(category, city);
         let document_number =
             self.document_number(category, city, listed_on.year());
@@ -549,9 +549,7 @@ fn permute(n: u64, modulus: u64, salt: u64) -> u64 {
 
 /// The court code prefix of a city, e.g. 南京 → 苏01.
 fn court_abbr(city: &str) -> String {
-    DIVISIONS
-        .iter()
-        .find(|d| d.code % 100 == 0 && d.name == city)
+    division::prefecture_by_short_name(city)
         .map(|d| {
             let prov = match d.code / 10_000 {
                 11 => "京",

@@ -34,7 +34,26 @@ pub const KINDS: &[&str] = &[
     "similar_pinyin_typo",
     "lookalike_typo",
     "transposition",
+    "district_typo",
+    "unlisted_same_city_industry",
+    "other_city_same_brand",
+    "unlisted+code",
+    "unlisted_same_city_industry+code",
+    "other_city_same_brand+code",
+    "decoy_other_region+code",
+    "missing_region+code",
+    "district_typo+code",
 ];
+
+/// The suffix of a kind sent with a fresh valid USCC that no entry
+/// carries: the name kind's query, but from a subject the identifier
+/// says is not listed, so any hit it keeps in the decision is wrong.
+pub const WITH_CODE: &str = "+code";
+
+/// What a one-character typo of a district suffix looks like: the same
+/// or a similar pinyin (区 qu: 去, 曲; 县 xian: 现, 线).
+const SUFFIX_TYPOS: &[(char, &[char])] =
+    &[('区', &['去', '曲', '取']), ('县', &['现', '线', '限'])];
 
 /// One labelled query.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -169,9 +188,12 @@ const OTHER_CITIES: &[&str] = &[
 /// Builds `count` labelled queries from `sample` (entries drawn from the
 /// list); `is_listed` tells whether a name's match key is on the list, to
 /// keep non-hits unlisted.
+/// `is_code_listed` tells whether an identifier is on the list, to keep
+/// the codes of `+code` kinds unlisted.
 pub fn make(
     sample: &[Entry],
     is_listed: &dyn Fn(&str) -> bool,
+    is_code_listed: &dyn Fn(&str) -> bool,
     count: usize,
     seed: u64,
 ) -> Vec<LabelledQuery> {
@@ -222,17 +244,36 @@ pub fn make(
             "unlisted" => {
                 unlisted.next().map(|n| q(false, None, n, String::new()))
             }
+            "unlisted+code" => unlisted.next().and_then(|n| {
+                let code = fresh_code(320100, is_code_listed, &mut rng)?;
+                Some(q(false, None, n, code))
+            }),
             _ => {
                 if orgs.is_empty() {
                     break;
                 }
                 cursor = (cursor + 1) % orgs.len();
                 let e = orgs[cursor];
-                vary(kind, e, is_listed, &mut rng).map(
-                    |(expect, name, code)| {
-                        q(expect, expect.then_some(e), name, code)
-                    },
-                )
+                match kind.strip_suffix(WITH_CODE) {
+                    // Another subject by its code: no hit is right.
+                    Some(name_kind) => {
+                        vary(name_kind, e, &orgs, is_listed, &mut rng)
+                            .and_then(|(_, name, _)| {
+                                let division = e.division().unwrap_or(320100);
+                                let code = fresh_code(
+                                    division,
+                                    is_code_listed,
+                                    &mut rng,
+                                )?;
+                                Some(q(false, None, name, code))
+                            })
+                    }
+                    None => vary(kind, e, &orgs, is_listed, &mut rng).map(
+                        |(expect, name, code)| {
+                            q(expect, expect.then_some(e), name, code)
+                        },
+                    ),
+                }
             }
         };
         if let Some(m) = made {
@@ -240,6 +281,74 @@ pub fn make(
         }
     }
     out
+}
+
+/// A valid USCC of a company registered in `division` that no entry
+/// carries.
+fn fresh_code(
+    division: u32,
+    is_code_listed: &dyn Fn(&str) -> bool,
+    rng: &mut ChaCha8Rng,
+) -> Option<String> {
+    (0..8).find_map(|_| {
+        let body = credgate_ident::generate::org_body_ma(
+            rng.random_range(0..31u64.pow(6)),
+        );
+        credgate_ident::generate::uscc("91", division, &body)
+            .ok()
+            .filter(|c| !is_code_listed(c))
+    })
+}
+
+/// The county-level division written in a name right after its city
+/// (南京市江宁区…): its name and byte range in `name`.
+fn written_district(
+    name: &str,
+    e: &Entry,
+) -> Option<(&'static str, std::ops::Range<usize>)> {
+    use credgate_ident::division;
+    let code = e.division()?;
+    let district = division::lookup(code)?;
+    let city = division::prefecture(code)?.short_name();
+    if district.is_prefecture() || !name.starts_with(city) {
+        return None;
+    }
+    let start = name.find(district.name)?;
+    let between = &name[city.len()..start];
+    // Only right after the city (南京江宁区, 南京市江宁区): elsewhere the
+    // same characters belong to a 字号 or a branch.
+    (between.is_empty() || between == "市")
+        .then_some((district.name, start..start + district.name.len()))
+}
+
+/// A 字号 of the same length sharing exactly one character (at one
+/// position) with `brand`, the other characters drawn from other
+/// listed 字号.
+fn other_brand(
+    brand: &str,
+    donors: &[&Entry],
+    rng: &mut ChaCha8Rng,
+) -> Option<String> {
+    let chars: Vec<char> = brand.chars().collect();
+    if chars.len() < 2 {
+        return None;
+    }
+    let keep = rng.random_range(0..chars.len());
+    let mut out = chars.clone();
+    for (i, slot) in out.iter_mut().enumerate() {
+        if i == keep {
+            continue;
+        }
+        let replacement = (0..16).find_map(|_| {
+            let donor = donors[rng.random_range(0..donors.len())];
+            let b: Vec<char> =
+                OrgName::parse(&donor.name).brand.chars().collect();
+            let c = *b.get(rng.random_range(0..b.len().max(1)))?;
+            (!chars.contains(&c) && c.is_alphanumeric()).then_some(c)
+        })?;
+        *slot = replacement;
+    }
+    Some(out.into_iter().collect())
 }
 
 /// The written region prefix of a name (南京市, 江苏省南京市, …) and the
@@ -271,6 +380,7 @@ fn split_region(name: &str, parts: &OrgName) -> Option<(String, String)> {
 fn vary(
     kind: &str,
     e: &Entry,
+    donors: &[&Entry],
     is_listed: &dyn Fn(&str) -> bool,
     rng: &mut ChaCha8Rng,
 ) -> Option<(bool, String, String)> {
@@ -365,6 +475,67 @@ fn vary(
                 return None;
             }
             let v = format!("{city}{rest}");
+            unlisted(&v).then_some((false, v, String::new()))
+        }
+        "district_typo" => {
+            let (district, range) = written_district(&name, e)?;
+            let mut chars: Vec<char> = district.chars().collect();
+            let last = chars.len() - 1;
+            // Half in the suffix (梁溪去), half in the name (阜柠县).
+            let suffix_typos =
+                SUFFIX_TYPOS.iter().find(|(s, _)| *s == chars[last]);
+            match suffix_typos {
+                Some((_, typos)) if rng.random_bool(0.5) => {
+                    chars[last] = typos[rng.random_range(0..typos.len())];
+                }
+                _ => {
+                    let i = rng.random_range(0..last);
+                    let mut with = TYPO[rng.random_range(0..TYPO.len())];
+                    if with == chars[i] {
+                        with = '嘉';
+                    }
+                    chars[i] = with;
+                }
+            }
+            let typo: String = chars.into_iter().collect();
+            let v = format!(
+                "{}{typo}{}",
+                &name[..range.start],
+                &name[range.end..]
+            );
+            // Another listed name is a wrong target; the source's own key
+            // is the point: a parser that recovers the typo keys it so.
+            let own = match_key(&v) == match_key(&name);
+            (own || unlisted(&v)).then_some((true, v, String::new()))
+        }
+        "unlisted_same_city_industry" => {
+            if parts.brand.chars().count() < 2 || !parts.branch.is_empty() {
+                return None;
+            }
+            let start = name.find(&parts.brand)?;
+            let brand = other_brand(&parts.brand, donors, rng)?;
+            let v = format!(
+                "{}{brand}{}",
+                &name[..start],
+                &name[start + parts.brand.len()..]
+            );
+            unlisted(&v).then_some((false, v, String::new()))
+        }
+        "other_city_same_brand" => {
+            if parts.brand.is_empty()
+                || parts.legal_form.is_empty()
+                || !parts.branch.is_empty()
+            {
+                return None;
+            }
+            let city = OTHER_CITIES[rng.random_range(0..OTHER_CITIES.len())];
+            if parts.region.contains(city) {
+                return None;
+            }
+            let v = format!(
+                "{city}{}{}{}",
+                parts.brand, parts.industry, parts.legal_form
+            );
             unlisted(&v).then_some((false, v, String::new()))
         }
         _ => typed_typo(kind, &name, &parts, rng)
@@ -556,6 +727,110 @@ mod tests {
         let err = read_csv(&path).unwrap_err().to_string();
         assert!(err.contains("line 7") && err.contains("'tpyo'"), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    fn org(name: &str, division: u32) -> Entry {
+        let mut e = crate::Generator::new(GenOptions::new(1))
+            .find(|e| e.subject_kind == SubjectKind::Organisation)
+            .unwrap();
+        e.name = name.to_string();
+        e.code = credgate_ident::generate::uscc(
+            "91",
+            division,
+            &credgate_ident::generate::org_body_ma(7),
+        )
+        .unwrap();
+        e
+    }
+
+    #[test]
+    fn district_typos_change_one_character_of_the_district() {
+        let e = org("南京市江宁区恒瑞科技有限公司", 320115);
+        let none = |_: &str| false;
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..40 {
+            let (hit, v, _) =
+                vary("district_typo", &e, &[&e], &none, &mut rng).unwrap();
+            assert!(hit);
+            assert!(
+                v.starts_with("南京市") && v.ends_with("恒瑞科技有限公司")
+            );
+            let d: Vec<char> = v["南京市".len()..].chars().take(3).collect();
+            let diff =
+                d.iter().zip("江宁区".chars()).filter(|(a, b)| **a != *b);
+            assert_eq!(diff.count(), 1, "{v}");
+            seen.insert(v);
+        }
+        assert!(seen.iter().any(|v| v.contains("江宁去")
+            || v.contains("江宁曲")
+            || v.contains("江宁取")));
+        // The typo keys as the source when the parser recovers it: the
+        // source being listed does not stop the query.
+        let source = match_key("南京市江宁区恒瑞科技有限公司");
+        let own = |k: &str| k == source;
+        let recovered = (0..20)
+            .filter_map(|_| vary("district_typo", &e, &[&e], &own, &mut rng))
+            .filter(|(_, v, _)| match_key(v) == source)
+            .count();
+        assert!(recovered > 0);
+        // No district written after the city: no query of this kind.
+        let e = org("南京恒瑞科技有限公司", 320115);
+        assert_eq!(vary("district_typo", &e, &[&e], &none, &mut rng), None);
+    }
+
+    #[test]
+    fn other_brands_share_one_character_and_keep_the_rest() {
+        let e = org("南京恒瑞科技有限公司", 320115);
+        let donor = org("苏州华信贸易有限公司", 320505);
+        let none = |_: &str| false;
+        let mut rng = ChaCha8Rng::seed_from_u64(2);
+        for _ in 0..20 {
+            let (hit, v, _) = vary(
+                "unlisted_same_city_industry",
+                &e,
+                &[&donor],
+                &none,
+                &mut rng,
+            )
+            .unwrap();
+            assert!(!hit);
+            let p = OrgName::parse(&v);
+            assert_eq!(
+                (p.region.as_str(), p.industry.as_str()),
+                ("南京", "科技")
+            );
+            let shared = p.brand.chars().filter(|c| "恒瑞".contains(*c));
+            assert_eq!(shared.count(), 1, "{v}");
+        }
+        let (hit, v, _) =
+            vary("other_city_same_brand", &e, &[&e], &none, &mut rng).unwrap();
+        assert!(!hit && !v.starts_with("南京"));
+        assert!(v.ends_with("恒瑞科技有限公司"), "{v}");
+    }
+
+    #[test]
+    fn code_kinds_carry_a_fresh_valid_unlisted_code() {
+        let e = org("南京市江宁区恒瑞科技有限公司", 320115);
+        let listed = e.code.clone();
+        let person = crate::Generator::new(GenOptions::new(1))
+            .find(|e| e.subject_kind == SubjectKind::Person)
+            .unwrap();
+        let qs = make(
+            &[e, person, org("苏州华信贸易有限公司", 320505)],
+            &|_| false,
+            &|c| c == listed,
+            KINDS.len() * 2,
+            5,
+        );
+        let with_code: Vec<_> =
+            qs.iter().filter(|q| q.kind.ends_with(WITH_CODE)).collect();
+        assert!(!with_code.is_empty());
+        for q in with_code {
+            assert!(!q.expect_hit && q.code != listed, "{q:?}");
+            let v = credgate_ident::validate(&q.code).unwrap();
+            assert_eq!(v.kind, credgate_ident::IdKind::Uscc);
+        }
     }
 
     #[test]

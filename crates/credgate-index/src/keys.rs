@@ -26,8 +26,12 @@ pub struct NameKeys {
     /// 字号 + industry + legal form: finds the same name in any region, or
     /// listed without one. Organisations only.
     pub noregion: Option<u64>,
-    /// Region + one-deletion variants of 字号+industry + legal form, and
-    /// the undeleted form: finds a wrong, missing or extra character.
+    /// The region above its district, with one-deletion variants of
+    /// 字号+industry and the legal form, and the undeleted form: finds a
+    /// wrong, missing or extra character. The district is left out so
+    /// that a name written with its district (南京江宁区恒瑞) and without
+    /// (南京恒瑞), which are compatible, share these keys; the score
+    /// tells another district apart.
     pub fuzzy: Vec<u64>,
 }
 
@@ -73,9 +77,10 @@ fn org_keys(p: OrgName) -> NameKeys {
     });
     let mut fuzzy = Vec::new();
     if !core.is_empty() {
+        let region = p.region_above_district();
         let mut variant = |v: &mut dyn Iterator<Item = char>| {
             let mut s = String::with_capacity(64);
-            s.push_str(&p.region);
+            s.push_str(region);
             s.push(SEP);
             s.extend(v);
             s.push(SEP);
@@ -158,6 +163,17 @@ mod tests {
         ] {
             assert!(!shares_fuzzy(&listed, &org(q)), "{q}");
         }
+    }
+
+    #[test]
+    fn a_name_with_and_without_its_district_share_fuzzy_keys() {
+        let with = org("南京市江宁区恒瑞科技有限公司");
+        let without = org("南京恒瑞科技有限公司");
+        assert_ne!(with.base, without.base, "the district is identity");
+        assert_eq!(with.fuzzy[0], without.fuzzy[0]);
+        // With a typo on top, a deletion variant is still shared.
+        assert!(shares_fuzzy(&with, &org("南京恒端科技有限公司")));
+        assert!(!shares_fuzzy(&with, &org("苏州恒瑞科技有限公司")));
     }
 
     #[test]

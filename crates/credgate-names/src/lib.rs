@@ -23,7 +23,7 @@ mod org;
 pub mod tables;
 pub mod typo;
 
-pub use org::OrgName;
+pub use org::{OrgName, recover_industry};
 
 use unicode_normalization::UnicodeNormalization;
 

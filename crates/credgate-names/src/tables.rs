@@ -113,6 +113,7 @@ pub const INDUSTRIES: &[&str] = &[
     "规划设计",
     "造价咨询",
     "工程管理",
+    "供应链",
     "新材料",
     "进出口",
     "房地产",
@@ -199,6 +200,28 @@ pub const INDUSTRIES: &[&str] = &[
     "新能源",
     "智能",
     "文化",
+    // Common words that are one character from another word above, so
+    // that they are read as themselves, never as a typo of it (物资 is
+    // not a mistyped 物流, 电器 not 电气).
+    "电器",
+    "物资",
+    "商业",
+    "工贸",
+    "经贸",
+    "物业",
+    "家居",
+    "电力",
+    "水利",
+    "燃气",
+    "矿业",
+    "仓储",
+    "货运",
+    "教育",
+    "培训",
+    "医疗",
+    "健康",
+    "技术服务",
+    "置地",
 ];
 
 /// How a region word may be written.

@@ -26,6 +26,10 @@ const FORM_OTHER: f32 = 0.8;
 const FORM_MISSING: f32 = 0.9;
 const BRANCH_ONE_SIDE: f32 = 0.6;
 const BRANCH_OTHER: f32 = 0.5;
+/// Two different known industry words (恒瑞科技, 恒瑞建设): different
+/// companies, whatever the 字号; keeps every such pair below 0.5 (at most
+/// 0.9 × 0.4 = 0.36).
+const INDUSTRY_OTHER: f32 = 0.4;
 
 /// The name parts a score compares, borrowed from a query's keys or a
 /// record in place (scoring a candidate allocates nothing).
@@ -104,11 +108,49 @@ fn region_factor(q: &str, e: &str) -> f32 {
         1.0
     } else if q.is_empty() || e.is_empty() {
         REGION_MISSING
-    } else if q.starts_with(e) || e.starts_with(q) {
-        // 南京 vs 南京江宁区: the same city, one more precise.
+    } else if contains_other(q, e) {
+        // 南京 vs 南京江宁区, 江宁区 vs 南京江宁区, 江苏南京 vs 南京: one
+        // side more precise; compatible. 南京江宁区 vs 南京鼓楼区 is not.
         REGION_NARROWER
     } else {
         REGION_OTHER
+    }
+}
+
+/// Whether the longer of two different regions contains the shorter
+/// (regions of equal length cannot); per candidate, so the cheap tests
+/// come first.
+fn contains_other(q: &str, e: &str) -> bool {
+    let (short, long) = if q.len() < e.len() { (q, e) } else { (e, q) };
+    short.len() < long.len()
+        && (long.starts_with(short)
+            || long.ends_with(short)
+            || long.contains(short))
+}
+
+/// The industry a name's parts carry, or the one its 字号 ends in with a
+/// typo (恒瑞科枝 → 科技).
+fn industry_of<'a>(p: &Parts<'a>) -> &'a str {
+    if p.industry.is_empty() {
+        credgate_names::recover_industry(p.brand).unwrap_or("")
+    } else {
+        p.industry
+    }
+}
+
+/// Industry words are identity: two different known words are two
+/// companies (恒瑞科技 vs 恒瑞建设). One missing, or one containing the
+/// other (科技 vs 信息科技: a longer name of the same trade), leaves it
+/// to the 字号.
+fn industry_factor(q: &Parts<'_>, e: &Parts<'_>) -> f32 {
+    if q.industry == e.industry {
+        return 1.0;
+    }
+    let (qi, ei) = (industry_of(q), industry_of(e));
+    if qi.is_empty() || ei.is_empty() || qi.contains(ei) || ei.contains(qi) {
+        1.0
+    } else {
+        INDUSTRY_OTHER
     }
 }
 
@@ -138,6 +180,7 @@ pub fn fuzzy(q: &Parts<'_>, e: &Parts<'_>) -> f32 {
     let s = NAME_EXACT_ORG
         * core_similarity(q, e)
         * region_factor(q.region, e.region)
+        * industry_factor(q, e)
         * form_factor(q.legal_form, e.legal_form)
         * branch_factor(q.branch, e.branch);
     s.min(FUZZY_MAX)

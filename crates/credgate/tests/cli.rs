@@ -540,3 +540,42 @@ fn errors_say_the_os_error_once() {
     assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
     assert!(err.contains("nope.csv"), "{err}");
 }
+
+#[test]
+fn accuracy_reports_every_query_kind_and_passes_without_name_measures() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n).to_str().unwrap().to_string();
+    let ok = |args: &[&str]| {
+        let out = credgate(args);
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        out
+    };
+    ok(&["gen", "--entries", "3000", "--seed", "4", "--out", &p("e.csv")]);
+    ok(&["build", "--input", &p("e.csv"), "--out", &p("s.snapshot")]);
+    let kinds = credgate_gen::queries::KINDS;
+    let count = (kinds.len() * 10).to_string();
+    ok(&[
+        "gen-queries",
+        "--entries",
+        &p("e.csv"),
+        "--count",
+        &count,
+        "--out",
+        &p("q.csv"),
+    ]);
+    let out = ok(&[
+        "accuracy",
+        "--snapshot",
+        &p("s.snapshot"),
+        "--queries",
+        &p("q.csv"),
+    ]);
+    let report = stdout(&out);
+    for kind in kinds {
+        assert!(report.contains(&format!("| {kind} |")), "{kind}\n{report}");
+    }
+    assert!(
+        report.contains("name-only queries decided `block` or `restrict`: 0"),
+        "{report}"
+    );
+}

@@ -40,6 +40,7 @@ pub fn gen_queries(args: GenArgs) -> anyhow::Result<ExitCode> {
     let mut sample = Vec::with_capacity(want);
     let mut seen = 0u64;
     let mut listed: HashSet<u64> = HashSet::new();
+    let mut listed_codes: HashSet<u64> = HashSet::new();
     let pb = progress::bar(None, "reading entries");
     for (i, item) in reader.enumerate() {
         let e = match item {
@@ -48,6 +49,7 @@ pub fn gen_queries(args: GenArgs) -> anyhow::Result<ExitCode> {
             Err(ReadError::File(f)) => return Err(f.into()),
         };
         listed.insert(key_hash(&credgate_names::match_key(&e.name)));
+        listed_codes.insert(key_hash(&e.code));
         if queries::usable(&e, today) {
             // Reservoir sampling: every usable entry equally likely.
             seen += 1;
@@ -66,7 +68,14 @@ pub fn gen_queries(args: GenArgs) -> anyhow::Result<ExitCode> {
     }
     pb.finish_and_clear();
     let is_listed = |k: &str| listed.contains(&key_hash(k));
-    let made = queries::make(&sample, &is_listed, args.count, args.seed);
+    let is_code_listed = |c: &str| listed_codes.contains(&key_hash(c));
+    let made = queries::make(
+        &sample,
+        &is_listed,
+        &is_code_listed,
+        args.count,
+        args.seed,
+    );
     let out = std::fs::File::create(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
     queries::write_csv(std::io::BufWriter::new(out), &made)?;
@@ -152,17 +161,20 @@ pub fn accuracy(args: AccuracyArgs) -> anyhow::Result<ExitCode> {
             t.false_hits += u64::from(found);
         }
         *t.decisions.entry(decision.code()).or_default() += 1;
-        if decision == Decision::Block && !by_id {
+        // A measure (block or restrict) needs an identifier hit: a name,
+        // or a code no entry carries, never decides one.
+        let measure = matches!(decision, Decision::Block | Decision::Restrict);
+        if measure && !by_id {
             blocks_without_identifier += 1;
         }
-        if decision == Decision::Block && lq.code.is_empty() {
+        if measure && lq.code.is_empty() {
             name_only_blocks += 1;
         }
     }
     println!(
-        "| kind | queries | expected | recall / false hits | mean score of the expected hit | decisions |"
+        "| kind | queries | expected | recall / false hits | review | mean score of the expected hit | decisions |"
     );
-    println!("|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|");
     for (k, t) in &tallies {
         let expect_hit = qs
             .iter()
@@ -190,20 +202,25 @@ pub fn accuracy(args: AccuracyArgs) -> anyhow::Result<ExitCode> {
         };
         let decisions: Vec<String> =
             t.decisions.iter().map(|(d, n)| format!("{d} {n}")).collect();
+        let review = t.decisions.get("review").copied().unwrap_or(0);
         println!(
-            "| {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {:.1}% | {} | {} |",
             KINDS[*k],
             t.n,
             if expect_hit { "hit" } else { "no hit" },
             rate,
+            100.0 * review as f64 / t.n as f64,
             mean,
             decisions.join(", ")
         );
     }
     println!();
-    println!("name-only queries decided `block`: {name_only_blocks}");
     println!(
-        "`block` decisions without an identifier hit: {blocks_without_identifier}"
+        "name-only queries decided `block` or `restrict`: {name_only_blocks}"
+    );
+    println!(
+        "`block` or `restrict` decisions without an identifier hit: \
+         {blocks_without_identifier}"
     );
     Ok(if name_only_blocks == 0 && blocks_without_identifier == 0 {
         ExitCode::SUCCESS
