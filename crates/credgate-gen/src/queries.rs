@@ -849,7 +849,7 @@ mod tests {
             Generator::new(GenOptions::new(7)).take(2000).collect();
         let by_id: std::collections::HashMap<&str, &Entry> =
             sample.iter().map(|e| (e.entry_id.as_str(), e)).collect();
-        let made = make(&sample, &|_| false, KINDS.len() * 40, 7);
+        let made = make(&sample, &|_| false, &|_| false, KINDS.len() * 40, 7);
         for kind in [
             "homophone_typo",
             "similar_pinyin_typo",
