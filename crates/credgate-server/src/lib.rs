@@ -74,6 +74,13 @@ pub struct AppState {
 #[derive(Debug)]
 pub struct ApiDoc;
 
+/// The whole API's description: screening and the admin module.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    doc.merge(admin::AdminDoc::openapi());
+    doc
+}
+
 struct SecurityAddon;
 
 impl utoipa::Modify for SecurityAddon {
@@ -295,10 +302,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/healthz", get(api::healthz))
         .route("/readyz", get(api::readyz))
         .route("/metrics", get(api::metrics))
-        .route(
-            "/openapi.json",
-            get(|| async { axum::Json(ApiDoc::openapi()) }),
-        )
+        .route("/openapi.json", get(|| async { axum::Json(openapi()) }))
         .layer(DefaultBodyLimit::max(state.config.body_limit_bytes))
         .layer(axum::middleware::from_fn_with_state(limit, time_limit));
     // Bulk counts its own bytes against `bulk_limit_bytes` and is bounded
@@ -509,11 +513,20 @@ impl Server {
                 self.state.config.keep_alive_idle_ms,
             ),
         };
+        let sweeper = self.state.admin.clone().and_then(|admin| {
+            let minutes = self.state.config.admin.sweep_interval_minutes;
+            (minutes > 0).then(|| {
+                tokio::spawn(sweep(admin, Duration::from_secs(minutes * 60)))
+            })
+        });
         let checks = self.state.checks.clone();
         let app = router_with(self.state, extra);
         let result = serve::serve(self.listener, app, limits, shutdown).await;
         watcher.abort();
         upkeep.abort();
+        if let Some(s) = sweeper {
+            s.abort();
+        }
         // The last records written and synced before the process ends.
         let _ = tokio::task::spawn_blocking(move || checks.close()).await;
         tracing::info!("stopped: in-flight requests drained");
@@ -536,6 +549,26 @@ async fn watch(store: Arc<Store>, every: Duration, limit: Duration) {
         // Errors are logged and counted by the store.
         let _ =
             tokio::task::spawn_blocking(move || s.check_dir(&ticket)).await;
+    }
+}
+
+/// Runs the expiry sweep every `every` (the first one at start: entries
+/// that expired while the service was down leave at once), on the
+/// admin's clock's China date. Failures are logged; the next run retries.
+async fn sweep(admin: Arc<credgate_admin::service::Admin>, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match admin.sweep(admin.today()).await {
+            Ok(r) if r.expired.is_empty() && r.skipped.is_empty() => {}
+            Ok(r) => tracing::info!(
+                expired = r.expired.len(),
+                skipped = r.skipped.len(),
+                "expiry sweep: entries past their maximum period exited"
+            ),
+            Err(e) => tracing::error!(error = %e, "expiry sweep failed"),
+        }
     }
 }
 

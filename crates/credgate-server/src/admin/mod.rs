@@ -9,9 +9,13 @@
 //! missing) and the mapping of the service's errors to [`ApiError`]
 //! (403 with the rule, 409 with the rule, 412 stale, 422 invalid).
 
+pub mod entries;
+pub mod manage;
+
 use std::sync::Arc;
 
 use axum::Router;
+use axum::routing::{delete, get, post, put};
 use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
@@ -26,8 +30,51 @@ use crate::error::ApiError;
 /// The routes of the admin module, mounted at the root (their paths
 /// start with `/admin/v1`). Handler files add theirs here.
 pub fn router() -> Router<AppState> {
+    use entries as e;
+    use manage as m;
     Router::new()
+        .route("/admin/v1/entries", post(e::propose).get(e::list))
+        .route("/admin/v1/entries/export", get(e::export))
+        .route("/admin/v1/entries/{id}", get(e::get_entry))
+        .route("/admin/v1/entries/{id}/statement", post(e::statement))
+        .route("/admin/v1/entries/{id}/designate", post(e::designate))
+        .route("/admin/v1/entries/{id}/publish", post(e::publish))
+        .route("/admin/v1/entries/{id}/rectification", post(e::rectification))
+        .route("/admin/v1/entries/{id}/interviews", post(e::interviews))
+        .route("/admin/v1/entries/{id}/ban", post(e::ban))
+        .route("/admin/v1/entries/{id}/objections", post(e::objections))
+        .route("/admin/v1/entries/{id}/uphold", post(e::uphold))
+        .route("/admin/v1/entries/{id}/correct", post(e::correct))
+        .route("/admin/v1/entries/{id}/revoke", post(e::revoke))
+        .route("/admin/v1/entries/{id}/repair", post(e::repair))
+        .route("/admin/v1/entries/{id}/withdraw", post(e::withdraw))
+        .route("/admin/v1/reports/double-publicity", get(e::double_publicity))
+        .route("/admin/v1/keys", post(m::create_key).get(m::list_keys))
+        .route("/admin/v1/keys/{id}", delete(m::revoke_key))
+        .route("/admin/v1/departments", get(m::list_departments))
+        .route("/admin/v1/departments/{code}", put(m::put_department))
+        .route("/admin/v1/audit", get(m::audit))
+        .route("/admin/v1/sweep", post(m::sweep))
 }
+
+/// The admin endpoints' OpenAPI paths, merged into `/openapi.json`.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(
+        entries::propose, entries::list, entries::get_entry,
+        entries::statement, entries::designate, entries::publish,
+        entries::rectification, entries::interviews, entries::ban,
+        entries::objections, entries::uphold, entries::correct,
+        entries::revoke, entries::repair, entries::withdraw,
+        entries::export, entries::double_publicity,
+        manage::create_key, manage::list_keys, manage::revoke_key,
+        manage::list_departments, manage::put_department, manage::audit,
+        manage::sweep,
+    ),
+    tags((name = "admin", description = "The admin module (issue 10): the lifecycle of list entries, departments, keys, the audit chain"))
+)]
+#[derive(Debug)]
+pub struct AdminDoc;
 
 /// The caller of an admin endpoint: its key (id, department, roles) and
 /// the admin service. 404 when the admin module is off (`--role
