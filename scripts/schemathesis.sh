@@ -39,23 +39,30 @@ done
 BASE=$(grep -o "credgate listening on http://[0-9.:]*" "$LOG" | awk '{print $4}')
 KEY=$(cat "$DATA/demo-api-key.txt")
 echo "schemathesis against $BASE"
-"$VENV/bin/schemathesis" run "$BASE/openapi.json" \
-    --header "X-API-Key: $KEY" \
-    --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
-    --max-examples "${SCHEMATHESIS_EXAMPLES:-60}" \
-    --seed 1
-# The admin endpoints once more with each role's key: what a role may
-# not do must be refused in the documented shape, what it may do must
-# answer in it. Fewer examples each, to keep the whole run near 3 minutes.
+# The admin endpoints with each role's stored key: what a role may not do
+# must be refused in the documented shape, what it may do must answer in
+# it. Fewer examples each, to keep the whole run near 3 minutes. These
+# come first: the stateful phase follows GET /admin/v1/keys to
+# DELETE /admin/v1/keys/{id} and revokes every key it lists, so the admin
+# key's run leaves DELETE out (it would revoke itself) and the full run
+# below uses the configuration's demo key, which no request can revoke.
 for role in screen screen_pii publisher reviewer auditor operator admin; do
     echo "schemathesis /admin/v1 as $role"
+    EXCLUDE=()
+    [ "$role" = admin ] && EXCLUDE=(--exclude-method DELETE)
     "$VENV/bin/schemathesis" run "$BASE/openapi.json" \
-        --header "X-API-Key: ${ROLE_KEY[$role]}" \
+        --header "X-API-Key: ${ROLE_KEY[$role]}" "${EXCLUDE[@]}" \
         --include-path-regex '^/admin/v1/(entries|reports|keys|departments|audit|sweep)' \
         --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
         --max-examples "${SCHEMATHESIS_ROLE_EXAMPLES:-8}" \
         --seed 1
 done
+echo "schemathesis: every endpoint with the demo key (admin, screen_pii)"
+"$VENV/bin/schemathesis" run "$BASE/openapi.json" \
+    --header "X-API-Key: $KEY" \
+    --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
+    --max-examples "${SCHEMATHESIS_EXAMPLES:-60}" \
+    --seed 1
 if grep -q "handler panicked" "$LOG"; then
     echo "the server logged a panic:"; grep "handler panicked" "$LOG"; exit 1
 fi

@@ -695,6 +695,17 @@ impl Admin {
         command: Command,
         finish: impl FnOnce(&mut EntryData, &Decision, NaiveDate) -> Option<Event>,
     ) -> Result<EntryView, AdminError> {
+        // A key with no lifecycle role learns nothing about entries (not
+        // even whether one exists) from a change it may not make.
+        if !(caller.has(Role::Publisher) || caller.has(Role::Reviewer)) {
+            return Err(AdminError::Forbidden {
+                rule: lc::rule::PUBLISHER_ROLE_REQUIRED,
+                message: format!(
+                    "{} needs the publisher or reviewer role",
+                    command.action()
+                ),
+            });
+        }
         self.transition(
             caller,
             &caller.actor(),

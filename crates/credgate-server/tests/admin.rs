@@ -496,6 +496,12 @@ async fn another_department_is_refused_naming_the_rule() {
     // An auditor reads the chain, not entries.
     let a = h.get("/admin/v1/entries", "aud").await;
     assert_eq!((a.status, a.code()), (403, "read_role_required"));
+    // A key without a lifecycle role is refused before the entry is
+    // looked up: an unknown id tells it nothing either.
+    for id in [id.as_str(), "no-such-entry"] {
+        let a = h.act(id, "withdraw", "aud", 1, json!({"reason": "x"})).await;
+        assert_eq!((a.status, a.code()), (403, "publisher_role_required"));
+    }
     h.stop().await;
 }
 
