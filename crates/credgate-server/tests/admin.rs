@@ -724,3 +724,68 @@ async fn listing_pages_with_a_cursor_and_filters() {
     assert_eq!(a.body["items"].as_array().unwrap().len(), 1);
     h.stop().await;
 }
+
+#[tokio::test]
+async fn every_admin_endpoint_is_in_the_openapi_document() {
+    let h = Admin::start("2026-03-02").await;
+    let doc: Value = h
+        .client
+        .get(format!("{}/openapi.json", h.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut ops = vec![
+        ("/admin/v1/entries", "post"),
+        ("/admin/v1/entries", "get"),
+        ("/admin/v1/entries/{id}", "get"),
+        ("/admin/v1/entries/export", "get"),
+        ("/admin/v1/reports/double-publicity", "get"),
+        ("/admin/v1/keys", "post"),
+        ("/admin/v1/keys", "get"),
+        ("/admin/v1/keys/{id}", "delete"),
+        ("/admin/v1/departments", "get"),
+        ("/admin/v1/departments/{code}", "put"),
+        ("/admin/v1/audit", "get"),
+        ("/admin/v1/sweep", "post"),
+    ];
+    let actions = [
+        "statement",
+        "designate",
+        "publish",
+        "rectification",
+        "interviews",
+        "ban",
+        "objections",
+        "uphold",
+        "correct",
+        "revoke",
+        "repair",
+        "withdraw",
+    ];
+    let paths: Vec<String> = actions
+        .iter()
+        .map(|a| format!("/admin/v1/entries/{{id}}/{a}"))
+        .collect();
+    for p in &paths {
+        ops.push((p.as_str(), "post"));
+    }
+    for (path, method) in ops {
+        let op = &doc["paths"][path][method];
+        assert!(op.is_object(), "openapi lacks {method} {path}");
+        assert_eq!(op["tags"][0], "admin", "{method} {path}");
+    }
+    for p in &paths {
+        let op = &doc["paths"][p.as_str()]["post"];
+        let params = op["parameters"].as_array().unwrap();
+        assert!(
+            params.iter().any(|x| x["name"] == "If-Match"),
+            "{p} documents If-Match"
+        );
+        assert!(op["responses"]["412"].is_object(), "{p} documents 412");
+        assert!(op["responses"]["428"].is_object(), "{p} documents 428");
+    }
+    h.stop().await;
+}
