@@ -354,7 +354,8 @@ pub enum StartError {
     Io { what: String, source: std::io::Error },
     #[error(
         "no API keys configured: add [[keys]] to the configuration \
-         (`credgate hash-key` makes one)"
+         (`credgate hash-key` makes one) or, with the admin module on, \
+         create one in the store (`credgate admin keys create`)"
     )]
     NoKeys,
     #[error("loading the snapshot: {0}")]
