@@ -7,6 +7,11 @@
 //!
 //!     cargo run --release -p credgate-server --example admin_latency -- \
 //!         --entries 1000 --clients 4
+//!
+//! With `--screen-clients N`, a snapshot of `--snapshot-entries`
+//! synthetic entries is served too and N clients screen names from it
+//! without pause: alone for `--warm-secs`, then while the admin clients
+//! work; screening's percentiles are reported for both windows.
 
 use chrono::{NaiveDate, NaiveTime};
 use credgate_screen::TestClock;
@@ -15,7 +20,37 @@ use credgate_server::config::{AdminConfig, Config};
 use credgate_store::{Audit, Department, NewKey, Role, Store};
 use serde_json::json;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+
+const SCREEN_KEY: &str = "bench-screen-key-0001";
+
+/// Builds a snapshot of `n` synthetic entries into `inbox`; returns
+/// names to screen.
+fn snapshot(
+    dir: &std::path::Path,
+    inbox: &std::path::Path,
+    n: usize,
+) -> Vec<String> {
+    use credgate_entries::{EntryWriter, Format};
+    let entries: Vec<credgate_model::Entry> =
+        credgate_gen::Generator::new(credgate_gen::GenOptions::new(7))
+            .take(n)
+            .collect();
+    let csv = dir.join("entries.csv");
+    let mut w =
+        EntryWriter::new(std::fs::File::create(&csv).unwrap(), Format::Csv)
+            .unwrap();
+    for e in &entries {
+        w.write(e).unwrap();
+    }
+    w.into_inner().unwrap();
+    std::fs::create_dir_all(inbox).unwrap();
+    let opts = credgate_index::BuildOptions::default();
+    credgate_index::build(&csv, &inbox.join("bench.snapshot"), &opts, &|_| {})
+        .unwrap();
+    entries.iter().step_by(37).take(2_000).map(|e| e.name.clone()).collect()
+}
 
 fn arg(name: &str, default: usize) -> usize {
     let args: Vec<String> = std::env::args().collect();
@@ -47,7 +82,18 @@ fn report(what: &str, mut d: Vec<Duration>) {
 async fn main() {
     let entries = arg("--entries", 1000);
     let clients = arg("--clients", 1).max(1);
+    let screen_clients = arg("--screen-clients", 0);
+    let warm = Duration::from_secs(arg("--warm-secs", 10) as u64);
     let dir = tempfile::tempdir().unwrap();
+    let names = if screen_clients > 0 {
+        snapshot(
+            dir.path(),
+            &dir.path().join("snapshots"),
+            arg("--snapshot-entries", 100_000),
+        )
+    } else {
+        Vec::new()
+    };
     let store = Store::open_dir(dir.path()).await.unwrap();
     let setup = Audit::new(chrono::Utc::now(), "bench", "sc-fgw", "setup");
     store
@@ -78,6 +124,14 @@ async fn main() {
         data_dir: dir.path().to_path_buf(),
         demo_entries: 0,
         admin: AdminConfig { sweep_interval_minutes: 0, ..Default::default() },
+        keys: vec![credgate_server::config::KeyConfig {
+            name: "bench-screen".into(),
+            sha256: credgate_server::access::hash_key(SCREEN_KEY),
+            roles: vec![credgate_server::config::Role::Screen],
+            department: None,
+            rate_per_second: 1_000_000,
+            burst: 1_000_000,
+        }],
         ..Config::default()
     };
     let today = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
@@ -87,7 +141,42 @@ async fn main() {
     ));
     let server = Server::start_with_clock(config, clock).await.unwrap();
     let base = format!("http://{}/admin/v1/entries", server.addr);
+    let screen_url = format!("http://{}/v1/screen", server.addr);
     tokio::spawn(server.run(std::future::pending()));
+
+    // Screening load: (when sent, latency) per request until stopped.
+    let stop = Arc::new(AtomicBool::new(false));
+    let names = Arc::new(names);
+    let mut screeners = Vec::new();
+    for s in 0..screen_clients {
+        let (stop, names, url) =
+            (stop.clone(), names.clone(), screen_url.clone());
+        screeners.push(tokio::spawn(async move {
+            let http = reqwest::Client::new();
+            let mut samples = Vec::new();
+            let mut i = s;
+            while !stop.load(Ordering::Relaxed) {
+                let name = &names[i % names.len()];
+                i += screen_clients;
+                let t = Instant::now();
+                let r = http
+                    .post(&url)
+                    .header("X-API-Key", SCREEN_KEY)
+                    .json(&json!({"name": name, "scenario": "government_procurement"}))
+                    .send()
+                    .await
+                    .unwrap();
+                let status = r.status();
+                let _ = r.bytes().await.unwrap();
+                assert_eq!(status, 200);
+                samples.push((t, t.elapsed()));
+            }
+            samples
+        }));
+    }
+    if screen_clients > 0 {
+        tokio::time::sleep(warm).await;
+    }
 
     let started = Instant::now();
     let mut tasks = Vec::new();
@@ -163,6 +252,22 @@ async fn main() {
         transitions.extend(tr);
     }
     let wall = started.elapsed();
+    let ended = Instant::now();
+    stop.store(true, Ordering::Relaxed);
+    let (mut alone, mut with_admin) = (Vec::new(), Vec::new());
+    for t in screeners {
+        for (at, d) in t.await.unwrap() {
+            if at < started {
+                alone.push(d);
+            } else if at < ended {
+                with_admin.push(d);
+            }
+        }
+    }
+    if screen_clients > 0 {
+        report(&format!("screening alone ({screen_clients} clients)"), alone);
+        report("screening with admin traffic", with_admin);
+    }
     println!(
         "{entries} entries, {clients} clients, {:.1} s, {:.0} requests/s",
         wall.as_secs_f64(),
