@@ -26,6 +26,9 @@ pub enum AdminCommand {
     /// API keys kept in the store.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// The lifecycle transitions (`cmd/lifecycle.rs`).
+    #[command(flatten)]
+    Lifecycle(super::lifecycle::LifecycleCommand),
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -103,7 +106,10 @@ pub fn audit(command: AuditCommand) -> anyhow::Result<ExitCode> {
 }
 
 pub fn admin(command: AdminCommand) -> anyhow::Result<ExitCode> {
-    let AdminCommand::Keys(command) = command;
+    let command = match command {
+        AdminCommand::Keys(c) => c,
+        AdminCommand::Lifecycle(c) => return super::lifecycle::run(c),
+    };
     let now = SystemClock.now();
     runtime()?.block_on(async {
         match command {
