@@ -7,6 +7,7 @@
 //! the store's in-force entries into a screening snapshot. HTTP lives in
 //! `credgate-server`, the command line in `credgate`.
 
+pub mod failpoint;
 pub mod import;
 pub mod publish;
 pub mod service;
