@@ -3,6 +3,7 @@ pub mod check;
 pub mod entries;
 pub mod generate;
 pub mod measures;
+pub mod publishing;
 pub mod queries;
 pub mod serve;
 pub mod snapshot;
