@@ -6,7 +6,9 @@
 //! are watched by a [`Detector`] (see [`EnumerationConfig`] for the rules
 //! and the bounds they give).
 
-use crate::config::{Config, EnumerationConfig, KeyConfig, Role};
+use crate::config::{
+    Config, EnumerationConfig, KeyConfig, Role, default_burst, default_rate,
+};
 use crate::error::ApiError;
 use crate::view::{Pii, mask_id};
 use axum::http::HeaderMap;
@@ -24,14 +26,25 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub name: String,
+    /// A stored key's id; a configuration key's name.
+    pub key_id: String,
+    /// The department the key acts for in `/admin/v1`.
+    pub department: Option<String>,
     pub roles: Vec<Role>,
     key: Arc<KeyState>,
 }
 
 impl Caller {
-    /// Every role screens but `auditor`, which only reads records.
+    /// `screen`, `screen_pii` and `admin` screen; the admin roles
+    /// (`auditor`, `publisher`, `reviewer`, `operator`) do not.
     pub fn can_screen(&self) -> bool {
-        self.roles.iter().any(|r| *r != Role::Auditor)
+        self.roles
+            .iter()
+            .any(|r| matches!(r, Role::Screen | Role::ScreenPii | Role::Admin))
+    }
+
+    pub fn has(&self, role: Role) -> bool {
+        self.roles.contains(&role)
     }
 
     /// 403 for a key that may not screen.
@@ -40,8 +53,8 @@ impl Caller {
             Ok(())
         } else {
             Err(ApiError::forbidden(
-                "this API key has only the auditor role, which reads check \
-                 records and does not screen",
+                "this API key has no screening role (screen, screen_pii or \
+                 admin): its roles read records or administer lists",
             ))
         }
     }
@@ -338,6 +351,26 @@ impl std::fmt::Debug for KeyState {
 }
 
 impl KeyState {
+    fn new(
+        name: &str,
+        rate_per_second: u32,
+        burst: u32,
+        shared: &Arc<Shared>,
+    ) -> Arc<KeyState> {
+        let burst = NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN);
+        let quota = Quota::per_second(
+            NonZeroU32::new(rate_per_second).unwrap_or(NonZeroU32::MIN),
+        )
+        .allow_burst(burst);
+        Arc::new(KeyState {
+            name: name.to_string(),
+            limiter: RateLimiter::direct(quota),
+            burst,
+            detector: Mutex::new(Detector::new()),
+            shared: shared.clone(),
+        })
+    }
+
     fn rate_limited(&self, wait: Duration) -> ApiError {
         // Key names stay out of metrics: `/metrics` is unauthenticated.
         metrics::counter!("credgate_rate_limited_total").increment(1);
@@ -346,9 +379,25 @@ impl KeyState {
     }
 }
 
-/// The configured keys, by hash.
+/// The configured keys, by hash, and the store's keys (looked up by
+/// hash, cached for `ttl`).
 pub struct Keys {
     by_hash: HashMap<String, Caller>,
+    stored: Option<StoredKeys>,
+    shared: Arc<Shared>,
+}
+
+/// Keys kept in the admin store. A lookup is cached briefly; a key
+/// revoked through this process is forgotten at once ([`Keys::forget`]).
+/// Its limiter and detector live as long as the process, across cache
+/// refreshes, so a refresh never resets a rate limit.
+struct StoredKeys {
+    store: credgate_store::Store,
+    ttl: Duration,
+    /// By hash: the caller and when it was read from the store.
+    cache: Mutex<HashMap<String, (Caller, Instant)>>,
+    /// By key id.
+    states: Mutex<HashMap<String, Arc<KeyState>>>,
 }
 
 impl std::fmt::Debug for Keys {
@@ -386,29 +435,111 @@ impl Keys {
             .keys
             .iter()
             .map(|k: &KeyConfig| {
-                let burst =
-                    NonZeroU32::new(k.burst).unwrap_or(NonZeroU32::MIN);
-                let quota = Quota::per_second(
-                    NonZeroU32::new(k.rate_per_second)
-                        .unwrap_or(NonZeroU32::MIN),
-                )
-                .allow_burst(burst);
-                let state = Arc::new(KeyState {
-                    name: k.name.clone(),
-                    limiter: RateLimiter::direct(quota),
-                    burst,
-                    detector: Mutex::new(Detector::new()),
-                    shared: shared.clone(),
-                });
+                let state = KeyState::new(
+                    &k.name,
+                    k.rate_per_second,
+                    k.burst,
+                    &shared,
+                );
                 let caller = Caller {
                     name: k.name.clone(),
+                    key_id: k.name.clone(),
+                    department: k.department.clone(),
                     roles: k.roles.clone(),
                     key: state,
                 };
                 (k.sha256.to_ascii_lowercase(), caller)
             })
             .collect();
-        Keys { by_hash }
+        Keys { by_hash, stored: None, shared }
+    }
+
+    /// Also accepts the active keys of `store`, each read again after
+    /// `ttl`.
+    pub fn with_store(
+        mut self,
+        store: credgate_store::Store,
+        ttl: Duration,
+    ) -> Keys {
+        self.stored = Some(StoredKeys {
+            store,
+            ttl,
+            cache: Mutex::new(HashMap::new()),
+            states: Mutex::new(HashMap::new()),
+        });
+        self
+    }
+
+    /// Drops the cached lookup of the stored key `key_id`: its next use
+    /// reads the store (a revocation takes effect at once).
+    pub fn forget(&self, key_id: &str) {
+        if let Some(s) = &self.stored {
+            s.cache
+                .lock()
+                .expect("key cache lock")
+                .retain(|_, (c, _)| c.key_id != key_id);
+        }
+    }
+
+    /// [`Keys::authenticate`], then the store's keys: the caller of a
+    /// configuration key or of an active stored key.
+    pub async fn authenticate_any(
+        &self,
+        headers: &HeaderMap,
+    ) -> Result<Caller, ApiError> {
+        let presented = presented(headers)?;
+        let hash = hash_key(presented);
+        if let Some(caller) = self.by_hash.get(&hash) {
+            return admit(caller);
+        }
+        let Some(stored) = &self.stored else {
+            return Err(ApiError::unauthorized("unknown API key"));
+        };
+        let cached = stored
+            .cache
+            .lock()
+            .expect("key cache lock")
+            .get(&hash)
+            .filter(|(_, at)| at.elapsed() < stored.ttl)
+            .map(|(c, _)| c.clone());
+        if let Some(caller) = cached {
+            return admit(&caller);
+        }
+        let key = stored.store.key_by_hash(&hash).await.map_err(|e| {
+            tracing::error!(error = %e, "reading a stored key");
+            ApiError::internal("the key store could not be read")
+        })?;
+        let Some(key) = key.filter(|k| k.is_active()) else {
+            stored.cache.lock().expect("key cache lock").remove(&hash);
+            return Err(ApiError::unauthorized("unknown or revoked API key"));
+        };
+        let state = stored
+            .states
+            .lock()
+            .expect("key states lock")
+            .entry(key.id.clone())
+            .or_insert_with(|| {
+                KeyState::new(
+                    &key.name,
+                    default_rate(),
+                    default_burst(),
+                    &self.shared,
+                )
+            })
+            .clone();
+        let caller = Caller {
+            name: key.name.clone(),
+            key_id: key.id.clone(),
+            department: Some(key.department.clone()),
+            roles: key.roles.iter().map(|r| Role::from_store(*r)).collect(),
+            key: state,
+        };
+        stored
+            .cache
+            .lock()
+            .expect("key cache lock")
+            .insert(hash, (caller.clone(), Instant::now()));
+        admit(&caller)
     }
 
     /// The caller presenting `Authorization: Bearer <key>` or
@@ -417,37 +548,46 @@ impl Keys {
         &self,
         headers: &HeaderMap,
     ) -> Result<Caller, ApiError> {
-        let presented = headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .or_else(|| headers.get("x-api-key").and_then(|v| v.to_str().ok()))
-            .map(str::trim)
-            .ok_or_else(|| {
-                ApiError::unauthorized(
-                    "missing API key: send `Authorization: Bearer <key>` or `X-API-Key: <key>`",
-                )
-            })?;
         let caller = self
             .by_hash
-            .get(&hash_key(presented))
+            .get(&hash_key(presented(headers)?))
             .ok_or_else(|| ApiError::unauthorized("unknown API key"))?;
-        let key = &caller.key;
-        let blocked =
-            key.detector.lock().expect("detector lock").blocked_until;
-        if let Some(left) =
-            blocked.and_then(|t| t.checked_duration_since(Instant::now()))
-        {
-            return Err(ApiError::enumeration_suspected(
-                left.as_secs_f64().ceil().max(1.0) as u64,
-            ));
-        }
-        if let Err(not_until) = key.limiter.check() {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
-            return Err(key.rate_limited(wait));
-        }
-        Ok(caller.clone())
+        admit(caller)
     }
+}
+
+/// The key a request presents.
+fn presented(headers: &HeaderMap) -> Result<&str, ApiError> {
+    headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .or_else(|| headers.get("x-api-key").and_then(|v| v.to_str().ok()))
+        .map(str::trim)
+        .ok_or_else(|| {
+            ApiError::unauthorized(
+                "missing API key: send `Authorization: Bearer <key>` or `X-API-Key: <key>`",
+            )
+        })
+}
+
+/// A known key's request: refused while the key is blocked or over its
+/// rate.
+fn admit(caller: &Caller) -> Result<Caller, ApiError> {
+    let key = &caller.key;
+    let blocked = key.detector.lock().expect("detector lock").blocked_until;
+    if let Some(left) =
+        blocked.and_then(|t| t.checked_duration_since(Instant::now()))
+    {
+        return Err(ApiError::enumeration_suspected(
+            left.as_secs_f64().ceil().max(1.0) as u64,
+        ));
+    }
+    if let Err(not_until) = key.limiter.check() {
+        let wait = not_until.wait_time_from(DefaultClock::default().now());
+        return Err(key.rate_limited(wait));
+    }
+    Ok(caller.clone())
 }
 
 /// Append-only log of every disclosure of unmasked personal data: who,
@@ -556,6 +696,7 @@ mod tests {
             name: "investigators".into(),
             sha256: hash_key("k"),
             roles: vec![Role::ScreenPii],
+            department: None,
             rate_per_second: 1,
             burst: 1,
         });

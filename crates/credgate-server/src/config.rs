@@ -18,9 +18,47 @@ pub enum Role {
     /// Snapshot administration (reload, activate); also screens and
     /// reads every check record.
     Admin,
-    /// Reads every key's check records (`GET /v1/checks/{id}`); does not
-    /// screen.
+    /// Reads every key's check records (`GET /v1/checks/{id}`) and the
+    /// admin audit chain (`GET /admin/v1/audit`); does not screen.
     Auditor,
+    /// Proposes, designates, publishes and repairs its department's
+    /// entries (`/admin/v1/entries`); does not screen.
+    Publisher,
+    /// Decides objections on its department's entries; does not screen.
+    Reviewer,
+    /// The credit centre: reads every department's entries and runs the
+    /// expiry sweep; does not screen.
+    Operator,
+}
+
+impl Role {
+    /// The role of a stored key (`credgate-store` keeps the same codes).
+    pub fn from_store(r: credgate_store::Role) -> Role {
+        use credgate_store::Role as S;
+        match r {
+            S::Screen => Role::Screen,
+            S::ScreenPii => Role::ScreenPii,
+            S::Admin => Role::Admin,
+            S::Auditor => Role::Auditor,
+            S::Publisher => Role::Publisher,
+            S::Reviewer => Role::Reviewer,
+            S::Operator => Role::Operator,
+        }
+    }
+
+    /// The store's role with the same code.
+    pub fn to_store(self) -> credgate_store::Role {
+        use credgate_store::Role as S;
+        match self {
+            Role::Screen => S::Screen,
+            Role::ScreenPii => S::ScreenPii,
+            Role::Admin => S::Admin,
+            Role::Auditor => S::Auditor,
+            Role::Publisher => S::Publisher,
+            Role::Reviewer => S::Reviewer,
+            Role::Operator => S::Operator,
+        }
+    }
 }
 
 /// One API key, stored as the SHA-256 of the key (hex). Keys are random
@@ -33,6 +71,11 @@ pub struct KeyConfig {
     pub name: String,
     pub sha256: String,
     pub roles: Vec<Role>,
+    /// The department the key acts for in `/admin/v1` (a department code
+    /// of the store, e.g. `js-scjg`); a key without one may not change
+    /// entries (bootstrap keys: admin, auditor).
+    #[serde(default)]
+    pub department: Option<String>,
     /// Sustained tokens per second (default 2,000). A request costs 1,
     /// a batch 1 per item, a bulk row `bulk_row_cost`.
     #[serde(default = "default_rate")]
@@ -43,10 +86,10 @@ pub struct KeyConfig {
     pub burst: u32,
 }
 
-fn default_rate() -> u32 {
+pub(crate) fn default_rate() -> u32 {
     2_000
 }
-fn default_burst() -> u32 {
+pub(crate) fn default_burst() -> u32 {
     // A batch item costs a token: the default batch size fits a burst.
     10_000
 }
@@ -131,6 +174,38 @@ pub struct Config {
     pub enumeration: EnumerationConfig,
     /// The record of checks (`<data_dir>/checks`).
     pub checks: crate::checks::ChecksConfig,
+    /// The admin module (`/admin/v1`, the store in the data directory).
+    pub admin: AdminConfig,
+}
+
+/// The admin module: the system of record (`<data_dir>/credgate.db`),
+/// its endpoints and the expiry sweep.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminConfig {
+    /// Off (`credgate serve --role screening`): screening only, no
+    /// store, every `/admin/v1` entry endpoint answers 404.
+    pub enabled: bool,
+    /// Minutes between two runs of the expiry sweep (entries past their
+    /// maximum period exit); 0 turns the background sweep off.
+    pub sweep_interval_minutes: u64,
+    /// Seconds a stored key's lookup is cached (a revocation through
+    /// this process takes effect at once; one made elsewhere, within
+    /// this time).
+    pub key_cache_secs: u64,
+    /// Largest admin page (`limit`) and export (rows).
+    pub max_export_rows: u32,
+}
+
+impl Default for AdminConfig {
+    fn default() -> Self {
+        AdminConfig {
+            enabled: true,
+            sweep_interval_minutes: 10,
+            key_cache_secs: 30,
+            max_export_rows: 100_000,
+        }
+    }
 }
 
 /// The enumeration detector, per key, over a sliding window. A key
@@ -201,6 +276,7 @@ impl Default for Config {
             bulk_row_cost: 0.1,
             enumeration: EnumerationConfig::default(),
             checks: crate::checks::ChecksConfig::default(),
+            admin: AdminConfig::default(),
         }
     }
 }
@@ -336,7 +412,7 @@ impl Config {
             if k.roles.is_empty() {
                 return Err(bad(
                     "roles: give at least one of screen, screen_pii, admin, \
-                     auditor",
+                     auditor, publisher, reviewer, operator",
                 ));
             }
             if k.rate_per_second == 0 || k.burst == 0 {

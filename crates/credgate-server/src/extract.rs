@@ -18,7 +18,7 @@ impl FromRequestParts<AppState> for Caller {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        state.keys.authenticate(&parts.headers)
+        state.keys.authenticate_any(&parts.headers).await
     }
 }
 

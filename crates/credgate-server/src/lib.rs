@@ -10,6 +10,7 @@
 //! library's.
 
 pub mod access;
+pub mod admin;
 pub mod api;
 pub mod checks;
 pub mod config;
@@ -51,6 +52,9 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Check ids and the record of checks.
     pub checks: Arc<checks::Checks>,
+    /// The admin module (`/admin/v1`): `None` when it is off
+    /// (`admin.enabled = false`, `credgate serve --role screening`).
+    pub admin: Option<Arc<credgate_admin::service::Admin>>,
 }
 
 #[derive(OpenApi)]
@@ -69,6 +73,13 @@ pub struct AppState {
 )]
 #[derive(Debug)]
 pub struct ApiDoc;
+
+/// The whole API's description: screening and the admin module.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    doc.merge(admin::AdminDoc::openapi());
+    doc
+}
 
 struct SecurityAddon;
 
@@ -287,13 +298,11 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/v1/checks/{id}", get(api::check))
         .route("/admin/v1/snapshots/reload", post(api::reload))
         .route("/admin/v1/snapshots/activate", post(api::activate))
+        .merge(admin::router())
         .route("/healthz", get(api::healthz))
         .route("/readyz", get(api::readyz))
         .route("/metrics", get(api::metrics))
-        .route(
-            "/openapi.json",
-            get(|| async { axum::Json(ApiDoc::openapi()) }),
-        )
+        .route("/openapi.json", get(|| async { axum::Json(openapi()) }))
         .layer(DefaultBodyLimit::max(state.config.body_limit_bytes))
         .layer(axum::middleware::from_fn_with_state(limit, time_limit));
     // Bulk counts its own bytes against `bulk_limit_bytes` and is bounded
@@ -350,6 +359,8 @@ pub enum StartError {
     NoKeys,
     #[error("loading the snapshot: {0}")]
     Worker(String),
+    #[error("opening the admin store: {0}")]
+    AdminStore(#[from] credgate_store::StoreError),
 }
 
 impl Server {
@@ -367,18 +378,33 @@ impl Server {
         let io = |what: String| move |source| StartError::Io { what, source };
         // Installed before the first snapshot loads, so its metrics count.
         let metrics = metrics_handle();
-        if config.keys.is_empty() {
-            return Err(StartError::NoKeys);
-        }
-        let catalogue = match &config.measures {
+        let catalogue = Arc::new(match &config.measures {
             Some(p) => credgate_screen::Catalogue::load(p)
                 .map_err(|e| StartError::Catalogue(e.to_string()))?,
             None => credgate_screen::Catalogue::builtin(),
+        });
+        let admin_store = if config.admin.enabled {
+            std::fs::create_dir_all(&config.data_dir).map_err(io(format!(
+                "creating {}",
+                config.data_dir.display()
+            )))?;
+            Some(credgate_store::Store::open_dir(&config.data_dir).await?)
+        } else {
+            None
         };
+        // Keys come from the configuration or, with the admin module, the
+        // store (`credgate admin keys create`).
+        let stored_keys = match &admin_store {
+            Some(s) => s.keys().await?.iter().any(|k| k.is_active()),
+            None => false,
+        };
+        if config.keys.is_empty() && !stored_keys {
+            return Err(StartError::NoKeys);
+        }
         let store = Arc::new(Store::new(
             config.store_dirs(),
             config.keep_snapshots,
-            Arc::new(catalogue),
+            catalogue.clone(),
         ));
         let s = store.clone();
         let version = tokio::task::spawn_blocking(move || s.start())
@@ -417,11 +443,27 @@ impl Server {
         let addr =
             listener.local_addr().map_err(io("local address".into()))?;
         let audit = Arc::new(audit);
+        let mut keys = Keys::new(&config, audit.clone());
+        if let Some(s) = &admin_store {
+            keys = keys.with_store(
+                s.clone(),
+                Duration::from_secs(config.admin.key_cache_secs),
+            );
+        }
+        let admin = admin_store.map(|s| {
+            Arc::new(credgate_admin::service::Admin::new(
+                s,
+                credgate_lifecycle::Lifecycle::builtin(),
+                clock.clone(),
+                catalogue.clone(),
+            ))
+        });
         let state = AppState {
             bulk_jobs: Arc::new(tokio::sync::Semaphore::new(
                 config.bulk_max_jobs.max(1),
             )),
-            keys: Arc::new(Keys::new(&config, audit.clone())),
+            keys: Arc::new(keys),
+            admin,
             config: Arc::new(config),
             store,
             audit,
@@ -471,11 +513,20 @@ impl Server {
                 self.state.config.keep_alive_idle_ms,
             ),
         };
+        let sweeper = self.state.admin.clone().and_then(|admin| {
+            let minutes = self.state.config.admin.sweep_interval_minutes;
+            (minutes > 0).then(|| {
+                tokio::spawn(sweep(admin, Duration::from_secs(minutes * 60)))
+            })
+        });
         let checks = self.state.checks.clone();
         let app = router_with(self.state, extra);
         let result = serve::serve(self.listener, app, limits, shutdown).await;
         watcher.abort();
         upkeep.abort();
+        if let Some(s) = sweeper {
+            s.abort();
+        }
         // The last records written and synced before the process ends.
         let _ = tokio::task::spawn_blocking(move || checks.close()).await;
         tracing::info!("stopped: in-flight requests drained");
@@ -498,6 +549,26 @@ async fn watch(store: Arc<Store>, every: Duration, limit: Duration) {
         // Errors are logged and counted by the store.
         let _ =
             tokio::task::spawn_blocking(move || s.check_dir(&ticket)).await;
+    }
+}
+
+/// Runs the expiry sweep every `every` (the first one at start: entries
+/// that expired while the service was down leave at once), on the
+/// admin's clock's China date. Failures are logged; the next run retries.
+async fn sweep(admin: Arc<credgate_admin::service::Admin>, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match admin.sweep(admin.today()).await {
+            Ok(r) if r.expired.is_empty() && r.skipped.is_empty() => {}
+            Ok(r) => tracing::info!(
+                expired = r.expired.len(),
+                skipped = r.skipped.len(),
+                "expiry sweep: entries past their maximum period exited"
+            ),
+            Err(e) => tracing::error!(error = %e, "expiry sweep failed"),
+        }
     }
 }
 

@@ -33,6 +33,7 @@ pub fn key(data_dir: &Path) -> std::io::Result<(String, KeyConfig)> {
         name: "demo".into(),
         sha256: credgate_server::access::hash_key(&key),
         roles: vec![Role::Admin, Role::ScreenPii],
+        department: None,
         rate_per_second: 100_000,
         burst: 100_000,
     };

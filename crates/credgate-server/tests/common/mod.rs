@@ -26,6 +26,7 @@ pub fn key(name: &str, key: &str, roles: Vec<Role>, rate: u32) -> KeyConfig {
         name: name.into(),
         sha256: hash_key(key),
         roles,
+        department: None,
         rate_per_second: rate,
         burst: rate,
     }
