@@ -129,7 +129,9 @@ fn csv_bytes(entries: &[StoredEntry]) -> Result<Vec<u8>, ExportError> {
         for e in entries {
             let cells = row(e);
             w.write_record(
-                cells.iter().map(|c| credgate_bulk::neutralise(c).into_owned()),
+                cells
+                    .iter()
+                    .map(|c| credgate_bulk::neutralise(c).into_owned()),
             )?;
         }
         w.flush().map_err(csv::Error::from)?;

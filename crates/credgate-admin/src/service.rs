@@ -182,7 +182,11 @@ fn check_len(
     required: bool,
 ) -> Result<(), AdminError> {
     if required && v.trim().is_empty() {
-        return Err(invalid(rule::REQUIRED, field, format!("{field} is empty")));
+        return Err(invalid(
+            rule::REQUIRED,
+            field,
+            format!("{field} is empty"),
+        ));
     }
     let n = v.chars().count();
     if n > max {
@@ -227,9 +231,9 @@ fn parse_category(
 fn check_entry_id(id: &str) -> Result<(), AdminError> {
     let ok = !id.is_empty()
         && id.len() <= 64
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        && id.chars().all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')
+        });
     if ok {
         Ok(())
     } else {
@@ -243,7 +247,9 @@ fn check_entry_id(id: &str) -> Result<(), AdminError> {
 
 /// An `Idempotency-Key`: 1–200 visible ASCII characters.
 pub fn check_idempotency_key(k: &str) -> Result<(), AdminError> {
-    if !k.is_empty() && k.len() <= 200 && k.bytes().all(|b| b.is_ascii_graphic())
+    if !k.is_empty()
+        && k.len() <= 200
+        && k.bytes().all(|b| b.is_ascii_graphic())
     {
         Ok(())
     } else {
@@ -296,9 +302,18 @@ impl Admin {
         field: &str,
     ) -> Result<lc::Designation, AdminError> {
         let f = |n: &str| {
-            if field.is_empty() { n.to_string() } else { format!("{field}.{n}") }
+            if field.is_empty() {
+                n.to_string()
+            } else {
+                format!("{field}.{n}")
+            }
         };
-        check_len(&f("document_number"), &r.document_number, MAX_SHORT_CHARS, false)?;
+        check_len(
+            &f("document_number"),
+            &r.document_number,
+            MAX_SHORT_CHARS,
+            false,
+        )?;
         check_items(&f("scenarios"), r.scenarios.len())?;
         let list = parse_code(&f("list"), &r.list, ListKind::parse)?;
         let category = parse_category(&f("category"), &r.category)?;
@@ -426,8 +441,9 @@ impl Admin {
         let digest = match idempotency_key {
             Some(k) => {
                 check_idempotency_key(k)?;
-                let bytes = serde_json::to_vec(req)
-                    .map_err(|e| invalid(rule::REQUIRED, "body", e.to_string()))?;
+                let bytes = serde_json::to_vec(req).map_err(|e| {
+                    invalid(rule::REQUIRED, "body", e.to_string())
+                })?;
                 let digest = sha256_hex(&bytes);
                 if let Some(first) = self.replay(caller, k, &digest).await? {
                     return Ok(first);
@@ -471,11 +487,8 @@ impl Admin {
             .entry_id
             .clone()
             .unwrap_or_else(|| new_entry_id(&department, today));
-        let statement_deadline = decision
-            .facts
-            .statement_deadline
-            .map(|d| d.date)
-            .unwrap_or(today);
+        let statement_deadline =
+            decision.facts.statement_deadline.map(|d| d.date).unwrap_or(today);
         let mut data = EntryData {
             list,
             subject_kind,
@@ -538,9 +551,9 @@ impl Admin {
             }),
             _ => None,
         };
-        let audit = caller.audit(now, lc::Action::Propose.code()).with_details(
-            json!({"deadlines": deadlines_json(&decision)}),
-        );
+        let audit = caller
+            .audit(now, lc::Action::Propose.code())
+            .with_details(json!({"deadlines": deadlines_json(&decision)}));
         match self.store.insert_entry(&audit, &new, record.as_ref()).await {
             Ok(_) => Ok(Proposed { entry: view, replayed: false }),
             // Two retries at once: the other one's record won.
@@ -569,7 +582,8 @@ impl Admin {
         key: &str,
         digest: &str,
     ) -> Result<Option<Proposed>, AdminError> {
-        let Some(rec) = self.store.idempotency_get(&caller.key_id, key).await?
+        let Some(rec) =
+            self.store.idempotency_get(&caller.key_id, key).await?
         else {
             return Ok(None);
         };
@@ -617,8 +631,12 @@ impl Admin {
         let now = self.clock.now();
         let today = credgate_screen::china_date(now);
         let current = self.load(entry_id).await?;
-        let decided =
-            self.lifecycle.decide(Some(&to_facts(&current)), &command, actor, today);
+        let decided = self.lifecycle.decide(
+            Some(&to_facts(&current)),
+            &command,
+            actor,
+            today,
+        );
         // A department or role refusal stands whatever the version; any
         // other answer was given on a version the caller may not have
         // seen, so a stale one is said first.
@@ -662,14 +680,16 @@ impl Admin {
             audit.key_id = key.into();
             audit.department = dept.into();
         }
-        let change = Change {
-            stage: store_stage(decision.facts.stage),
-            data,
-            event,
-        };
+        let change =
+            Change { stage: store_stage(decision.facts.stage), data, event };
         let stored = self
             .store
-            .update_entry(&audit.with_details(details), entry_id, expected, &change)
+            .update_entry(
+                &audit.with_details(details),
+                entry_id,
+                expected,
+                &change,
+            )
             .await?;
         Ok(EntryView::from_stored(&stored))
     }
@@ -726,8 +746,14 @@ impl Admin {
         r: &DesignateRequest,
     ) -> Result<EntryView, AdminError> {
         let des = self.designation(r, "")?;
-        self.change(caller, entry_id, version, Command::Designate(des), |_, _, _| None)
-            .await
+        self.change(
+            caller,
+            entry_id,
+            version,
+            Command::Designate(des),
+            |_, _, _| None,
+        )
+        .await
     }
 
     /// 公示 (→ `published`; in screening from the next snapshot).
@@ -737,8 +763,10 @@ impl Admin {
         entry_id: &str,
         version: i64,
     ) -> Result<EntryView, AdminError> {
-        self.change(caller, entry_id, version, Command::Publish, |_, _, _| None)
-            .await
+        self.change(caller, entry_id, version, Command::Publish, |_, _, _| {
+            None
+        })
+        .await
     }
 
     /// 限期整改.
@@ -804,12 +832,18 @@ impl Admin {
                 ));
             }
         };
-        self.change(caller, entry_id, version, Command::SetBan(ban), |d, _, _| {
-            if let Some(b) = d.facts.ban.as_mut() {
-                b.scope = r.scope.clone();
-            }
-            None
-        })
+        self.change(
+            caller,
+            entry_id,
+            version,
+            Command::SetBan(ban),
+            |d, _, _| {
+                if let Some(b) = d.facts.ban.as_mut() {
+                    b.scope = r.scope.clone();
+                }
+                None
+            },
+        )
         .await
     }
 
@@ -855,13 +889,19 @@ impl Admin {
         r: &UpholdRequest,
     ) -> Result<EntryView, AdminError> {
         check_len("decision", &r.decision, MAX_TEXT_CHARS, true)?;
-        self.change(caller, entry_id, version, Command::Uphold, |_, _, today| {
-            Some(Event::ObjectionDecided {
-                decided_on: today,
-                outcome: ObjectionOutcome::Upheld,
-                decision: r.decision.clone(),
-            })
-        })
+        self.change(
+            caller,
+            entry_id,
+            version,
+            Command::Uphold,
+            |_, _, today| {
+                Some(Event::ObjectionDecided {
+                    decided_on: today,
+                    outcome: ObjectionOutcome::Upheld,
+                    decision: r.decision.clone(),
+                })
+            },
+        )
         .await
     }
 
@@ -876,13 +916,19 @@ impl Admin {
     ) -> Result<EntryView, AdminError> {
         check_len("decision", &r.decision, MAX_TEXT_CHARS, true)?;
         let des = self.designation(&r.designation, "designation")?;
-        self.change(caller, entry_id, version, Command::Correct(des), |_, _, today| {
-            Some(Event::ObjectionDecided {
-                decided_on: today,
-                outcome: ObjectionOutcome::Corrected,
-                decision: r.decision.clone(),
-            })
-        })
+        self.change(
+            caller,
+            entry_id,
+            version,
+            Command::Correct(des),
+            |_, _, today| {
+                Some(Event::ObjectionDecided {
+                    decided_on: today,
+                    outcome: ObjectionOutcome::Corrected,
+                    decision: r.decision.clone(),
+                })
+            },
+        )
         .await
     }
 
@@ -1015,7 +1061,10 @@ impl Admin {
     // ---- reading -----------------------------------------------------
 
     /// The department whose entries the caller may read (`None`: all).
-    fn read_scope(&self, caller: &Caller) -> Result<Option<String>, AdminError> {
+    fn read_scope(
+        &self,
+        caller: &Caller,
+    ) -> Result<Option<String>, AdminError> {
         if caller.has(Role::Operator) {
             return Ok(None);
         }
@@ -1196,8 +1245,10 @@ impl Admin {
             limit: Some(1_000),
             ..EntryFilter::default()
         };
-        let mut by_dept: std::collections::BTreeMap<String, DepartmentPublicity> =
-            Default::default();
+        let mut by_dept: std::collections::BTreeMap<
+            String,
+            DepartmentPublicity,
+        > = Default::default();
         let mut cursor = None;
         loop {
             let page =
@@ -1219,15 +1270,18 @@ impl Admin {
                         .publicity_deadline_estimated,
                     published_on: f.published_on,
                 };
-                let d = by_dept.entry(e.department.clone()).or_insert_with(|| {
-                    DepartmentPublicity {
-                        department: e.department.clone(),
-                        overdue: Vec::new(),
-                        published_late: Vec::new(),
-                    }
-                });
+                let d =
+                    by_dept.entry(e.department.clone()).or_insert_with(|| {
+                        DepartmentPublicity {
+                            department: e.department.clone(),
+                            overdue: Vec::new(),
+                            published_late: Vec::new(),
+                        }
+                    });
                 match f.published_on {
-                    None if e.stage == Stage::Designated && today > deadline => {
+                    None if e.stage == Stage::Designated
+                        && today > deadline =>
+                    {
                         d.overdue.push(item)
                     }
                     Some(p) if p > deadline => d.published_late.push(item),
@@ -1244,7 +1298,9 @@ impl Admin {
             working_days: self.lifecycle.rules.publicity_days,
             departments: by_dept
                 .into_values()
-                .filter(|d| !d.overdue.is_empty() || !d.published_late.is_empty())
+                .filter(|d| {
+                    !d.overdue.is_empty() || !d.published_late.is_empty()
+                })
                 .collect(),
         })
     }
@@ -1256,15 +1312,19 @@ impl Admin {
         filter: &AuditFilter,
         cursor: Option<&str>,
     ) -> Result<AuditPage, AdminError> {
-        caller.require(Role::Auditor, rule::AUDITOR_ROLE_REQUIRED, "reading the audit chain")?;
-        let page = self.store.audit_page(filter, cursor).await.map_err(|e| {
-            match e {
+        caller.require(
+            Role::Auditor,
+            rule::AUDITOR_ROLE_REQUIRED,
+            "reading the audit chain",
+        )?;
+        let page = self.store.audit_page(filter, cursor).await.map_err(
+            |e| match e {
                 StoreError::Invalid { message, .. } => {
                     invalid(rule::UNKNOWN_CODE, "cursor", message)
                 }
                 e => e.into(),
-            }
-        })?;
+            },
+        )?;
         Ok(AuditPage {
             items: page.items.iter().map(AuditView::from).collect(),
             next: page.next,
@@ -1278,11 +1338,19 @@ impl Admin {
         caller: &Caller,
         key: &credgate_store::NewKey,
     ) -> Result<credgate_store::CreatedKey, AdminError> {
-        caller.require(Role::Admin, rule::ADMIN_ROLE_REQUIRED, "creating keys")?;
+        caller.require(
+            Role::Admin,
+            rule::ADMIN_ROLE_REQUIRED,
+            "creating keys",
+        )?;
         check_len("name", &key.name, MAX_SHORT_CHARS, true)?;
         check_len("department", &key.department, MAX_SHORT_CHARS, true)?;
         if key.roles.is_empty() {
-            return Err(invalid(rule::REQUIRED, "roles", "give at least one role"));
+            return Err(invalid(
+                rule::REQUIRED,
+                "roles",
+                "give at least one role",
+            ));
         }
         let audit = caller.audit(self.clock.now(), "key_create");
         Ok(self.store.create_key(&audit, key).await?)
@@ -1292,7 +1360,11 @@ impl Admin {
         &self,
         caller: &Caller,
     ) -> Result<Vec<credgate_store::ApiKey>, AdminError> {
-        caller.require(Role::Admin, rule::ADMIN_ROLE_REQUIRED, "listing keys")?;
+        caller.require(
+            Role::Admin,
+            rule::ADMIN_ROLE_REQUIRED,
+            "listing keys",
+        )?;
         Ok(self.store.keys().await?)
     }
 
@@ -1301,7 +1373,11 @@ impl Admin {
         caller: &Caller,
         id: &str,
     ) -> Result<credgate_store::ApiKey, AdminError> {
-        caller.require(Role::Admin, rule::ADMIN_ROLE_REQUIRED, "revoking keys")?;
+        caller.require(
+            Role::Admin,
+            rule::ADMIN_ROLE_REQUIRED,
+            "revoking keys",
+        )?;
         let audit = caller.audit(self.clock.now(), "key_revoke");
         Ok(self.store.revoke_key(&audit, id).await?)
     }
@@ -1311,11 +1387,19 @@ impl Admin {
         caller: &Caller,
     ) -> Result<Vec<credgate_store::Department>, AdminError> {
         if !caller.roles.iter().any(|r| {
-            matches!(r, Role::Admin | Role::Operator | Role::Auditor | Role::Publisher | Role::Reviewer)
+            matches!(
+                r,
+                Role::Admin
+                    | Role::Operator
+                    | Role::Auditor
+                    | Role::Publisher
+                    | Role::Reviewer
+            )
         }) {
             return Err(AdminError::Forbidden {
                 rule: rule::READ_ROLE_REQUIRED,
-                message: "listing departments needs an admin-module role".into(),
+                message: "listing departments needs an admin-module role"
+                    .into(),
             });
         }
         Ok(self.store.departments().await?)
@@ -1326,7 +1410,11 @@ impl Admin {
         caller: &Caller,
         department: &credgate_store::Department,
     ) -> Result<(), AdminError> {
-        caller.require(Role::Admin, rule::ADMIN_ROLE_REQUIRED, "changing departments")?;
+        caller.require(
+            Role::Admin,
+            rule::ADMIN_ROLE_REQUIRED,
+            "changing departments",
+        )?;
         check_len("code", &department.code, 64, true)?;
         if !department
             .code

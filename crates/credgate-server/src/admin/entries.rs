@@ -165,17 +165,83 @@ macro_rules! transition {
     };
 }
 
-transition!(statement, "/admin/v1/entries/{id}/statement", record_statement, StatementRequest, "陈述申辩 recorded");
-transition!(designate, "/admin/v1/entries/{id}/designate", designate, DesignateRequest, "认定: `designated`, periods and the 双公示 deadline set");
-transition!(rectification, "/admin/v1/entries/{id}/rectification", set_rectification, RectificationRequest, "限期整改 deadline set");
-transition!(interviews, "/admin/v1/entries/{id}/interviews", record_interview, InterviewRequest, "约谈 recorded");
-transition!(ban, "/admin/v1/entries/{id}/ban", set_ban, BanRequest, "市场和行业禁入 set");
-transition!(objections, "/admin/v1/entries/{id}/objections", object, ObjectionRequest, "异议: `disputed` (measures wait in screening)");
-transition!(uphold, "/admin/v1/entries/{id}/uphold", uphold, UpholdRequest, "Objection decided: the entry stands (`published`)");
-transition!(correct, "/admin/v1/entries/{id}/correct", correct, CorrectRequest, "Objection decided: fields corrected (`published`)");
-transition!(revoke, "/admin/v1/entries/{id}/revoke", revoke, RevokeRequest, "撤销: `revoked`");
-transition!(repair, "/admin/v1/entries/{id}/repair", repair, RepairRequest, "信用修复: `exited`");
-transition!(withdraw, "/admin/v1/entries/{id}/withdraw", withdraw, WithdrawRequest, "撤回: `withdrawn`");
+transition!(
+    statement,
+    "/admin/v1/entries/{id}/statement",
+    record_statement,
+    StatementRequest,
+    "陈述申辩 recorded"
+);
+transition!(
+    designate,
+    "/admin/v1/entries/{id}/designate",
+    designate,
+    DesignateRequest,
+    "认定: `designated`, periods and the 双公示 deadline set"
+);
+transition!(
+    rectification,
+    "/admin/v1/entries/{id}/rectification",
+    set_rectification,
+    RectificationRequest,
+    "限期整改 deadline set"
+);
+transition!(
+    interviews,
+    "/admin/v1/entries/{id}/interviews",
+    record_interview,
+    InterviewRequest,
+    "约谈 recorded"
+);
+transition!(
+    ban,
+    "/admin/v1/entries/{id}/ban",
+    set_ban,
+    BanRequest,
+    "市场和行业禁入 set"
+);
+transition!(
+    objections,
+    "/admin/v1/entries/{id}/objections",
+    object,
+    ObjectionRequest,
+    "异议: `disputed` (measures wait in screening)"
+);
+transition!(
+    uphold,
+    "/admin/v1/entries/{id}/uphold",
+    uphold,
+    UpholdRequest,
+    "Objection decided: the entry stands (`published`)"
+);
+transition!(
+    correct,
+    "/admin/v1/entries/{id}/correct",
+    correct,
+    CorrectRequest,
+    "Objection decided: fields corrected (`published`)"
+);
+transition!(
+    revoke,
+    "/admin/v1/entries/{id}/revoke",
+    revoke,
+    RevokeRequest,
+    "撤销: `revoked`"
+);
+transition!(
+    repair,
+    "/admin/v1/entries/{id}/repair",
+    repair,
+    RepairRequest,
+    "信用修复: `exited`"
+);
+transition!(
+    withdraw,
+    "/admin/v1/entries/{id}/withdraw",
+    withdraw,
+    WithdrawRequest,
+    "撤回: `withdrawn`"
+);
 
 #[utoipa::path(
     post, path = "/admin/v1/entries/{id}/publish", tag = "admin",
@@ -239,15 +305,14 @@ pub async fn export(
     }
     let max = state.config.admin.max_export_rows as usize;
     let entries = a.admin.list_all(&a.caller(), &q, max).await?;
-    let bytes = tokio::task::spawn_blocking(move || {
-        export::write(&entries, format)
-    })
-    .await
-    .map_err(|e| ApiError::internal(format!("export worker: {e}")))?
-    .map_err(|e| {
-        tracing::error!(error = %e, "export failed");
-        ApiError::internal("the export could not be written")
-    })?;
+    let bytes =
+        tokio::task::spawn_blocking(move || export::write(&entries, format))
+            .await
+            .map_err(|e| ApiError::internal(format!("export worker: {e}")))?
+            .map_err(|e| {
+                tracing::error!(error = %e, "export failed");
+                ApiError::internal("the export could not be written")
+            })?;
     let name = format!(
         "attachment; filename=\"entries-{}.{}\"",
         a.admin.today(),

@@ -15,10 +15,10 @@ pub mod manage;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::{delete, get, post, put};
 use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
+use axum::routing::{delete, get, post, put};
 use credgate_admin::service::{Admin, AdminError, Caller};
 use credgate_lifecycle::RefusalKind;
 use credgate_store::StoreError;
