@@ -98,7 +98,7 @@ pub struct ImportOptions {
 }
 
 /// One problem of one row.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct RowProblem {
     /// The row as the file numbers it: a CSV or JSON Lines line (1-based,
     /// the header is line 1), a spreadsheet's row number.
@@ -115,7 +115,9 @@ pub struct RowProblem {
 }
 
 /// What an import did (or, on a dry run or a rejection, would have done).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema,
+)]
 pub struct ImportReport {
     /// Data rows read.
     pub rows: u64,

@@ -22,6 +22,7 @@
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use credgate_entries::{EntryWriter, Format, ReadOptions};
@@ -52,8 +53,110 @@ pub struct PublishConfig {
 
 /// Has the running service take a published file now (one process):
 /// returns the version it serves afterwards, or why it refused the file.
-pub trait Activate: Send + Sync {
+/// Called on a blocking thread (it verifies the whole file).
+pub trait Activate: Send + Sync + std::fmt::Debug {
     fn activate(&self, file_name: &str) -> Result<String, String>;
+}
+
+/// Publishing in a running service: one publication at a time, and
+/// whether anything changed since the last one (for publishing every N
+/// minutes).
+#[derive(Debug)]
+pub struct Publisher {
+    pub cfg: PublishConfig,
+    pub activate: Option<Arc<dyn Activate>>,
+    /// The audit head's sequence just after the last publication this
+    /// process made or found done; `None`: unknown (publish on the next
+    /// periodic turn). Held during a publication, which serialises them.
+    last: tokio::sync::Mutex<Option<i64>>,
+}
+
+impl Publisher {
+    pub fn new(
+        cfg: PublishConfig,
+        activate: Option<Arc<dyn Activate>>,
+    ) -> Publisher {
+        Publisher { cfg, activate, last: tokio::sync::Mutex::new(None) }
+    }
+
+    /// At start: resolves publications a stop left pending, and takes
+    /// the store as published if its newest publication is done and
+    /// nothing was recorded since (the head is its finish record).
+    pub async fn start(
+        &self,
+        store: &Store,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Publication>, StoreError> {
+        let mut last = self.last.lock().await;
+        let resolved = recover(store, &self.cfg, now).await?;
+        let newest = store.publications(1).await?.into_iter().next();
+        let (head, _) = store.audit_head().await?;
+        if let Some(p) = newest.filter(|p| p.state == PublicationState::Done) {
+            let filter = credgate_store::AuditFilter {
+                action: Some("publish".into()),
+                ..Default::default()
+            };
+            // The finish record of the newest publication is the head
+            // when nothing changed since.
+            let mut cursor = None;
+            let mut last_publish = None;
+            loop {
+                let page =
+                    store.audit_page(&filter, cursor.as_deref()).await?;
+                if let Some(r) = page.items.last() {
+                    last_publish = Some(r.seq);
+                }
+                match page.next {
+                    Some(c) => cursor = Some(c),
+                    None => break,
+                }
+            }
+            if last_publish == Some(head) && p.finished_at.is_some() {
+                *last = Some(head);
+            }
+        }
+        Ok(resolved)
+    }
+
+    /// Publishes now (waiting for a publication in progress).
+    pub async fn publish(
+        &self,
+        store: &Store,
+        key_id: &str,
+        department: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Publication, PublishError> {
+        let mut last = self.last.lock().await;
+        let result = publish(
+            store,
+            &self.cfg,
+            key_id,
+            department,
+            now,
+            self.activate.clone(),
+        )
+        .await;
+        if result.is_ok() {
+            *last = Some(store.audit_head().await?.0);
+        }
+        result
+    }
+
+    /// Publishes if anything was recorded since the last publication;
+    /// `None` when nothing changed.
+    pub async fn publish_if_changed(
+        &self,
+        store: &Store,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Publication>, PublishError> {
+        {
+            let last = self.last.lock().await;
+            if *last == Some(store.audit_head().await?.0) {
+                return Ok(None);
+            }
+        }
+        self.publish(store, "scheduler", "system", now).await.map(Some)
+    }
 }
 
 /// Why a publication could not be made (it is recorded as failed when it
@@ -83,10 +186,11 @@ pub async fn publish(
     key_id: &str,
     department: &str,
     now: DateTime<Utc>,
-    activate: Option<&dyn Activate>,
+    activate: Option<Arc<dyn Activate>>,
 ) -> Result<Publication, PublishError> {
     let audit = Audit::new(now, key_id, department, "publish");
     let p = store.publication_begin(&audit).await?;
+    let started = std::time::Instant::now();
     failpoint::hit("publish:after_begin");
     let outcome = match make(store, cfg, p.id, activate).await {
         Ok(done) => done,
@@ -94,6 +198,10 @@ pub async fn publish(
     };
     // The work file is not needed either way.
     let _ = std::fs::remove_file(export_path(cfg, p.id));
+    // The caller's time plus what the publication took.
+    let took =
+        chrono::Duration::from_std(started.elapsed()).unwrap_or_default();
+    let audit = Audit { at: now + took, ..audit };
     let finished = store.publication_finish(&audit, p.id, &outcome).await?;
     match outcome {
         PublicationOutcome::Failed { error } => {
@@ -108,7 +216,7 @@ async fn make(
     store: &Store,
     cfg: &PublishConfig,
     id: i64,
-    activate: Option<&dyn Activate>,
+    activate: Option<Arc<dyn Activate>>,
 ) -> Result<PublicationOutcome, String> {
     let name = file_name(id);
     for d in [&cfg.inbox, &cfg.work_dir] {
@@ -151,7 +259,10 @@ async fn make(
             .map_err(|e| e.to_string())??
     };
     if let Some(a) = activate {
-        a.activate(&name)
+        let n = name.clone();
+        tokio::task::spawn_blocking(move || a.activate(&n))
+            .await
+            .map_err(|e| e.to_string())?
             .map_err(|e| format!("the service refused {name}: {e}"))?;
         failpoint::hit("publish:after_swap");
     }
