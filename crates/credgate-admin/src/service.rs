@@ -557,9 +557,7 @@ impl Admin {
         match self.store.insert_entry(&audit, &new, record.as_ref()).await {
             Ok(_) => Ok(Proposed { entry: view, replayed: false }),
             // Two retries at once: the other one's record won.
-            Err(StoreError::Duplicate { what, .. })
-                if what == "idempotency key" =>
-            {
+            Err(StoreError::Duplicate { what: "idempotency key", .. }) => {
                 let (Some(k), Some(r)) = (idempotency_key, record) else {
                     unreachable!("a duplicate key needs a record")
                 };
@@ -622,7 +620,6 @@ impl Admin {
         &self,
         caller: &Caller,
         actor: &Actor,
-        audit_as: Option<(&str, &str)>,
         entry_id: &str,
         expected: i64,
         command: Command,
@@ -675,11 +672,7 @@ impl Admin {
                 "met": p.met,
             });
         }
-        let mut audit = caller.audit(now, decision.action.code());
-        if let Some((key, dept)) = audit_as {
-            audit.key_id = key.into();
-            audit.department = dept.into();
-        }
+        let audit = caller.audit(now, decision.action.code());
         let change =
             Change { stage: store_stage(decision.facts.stage), data, event };
         let stored = self
@@ -702,10 +695,20 @@ impl Admin {
         command: Command,
         finish: impl FnOnce(&mut EntryData, &Decision, NaiveDate) -> Option<Event>,
     ) -> Result<EntryView, AdminError> {
+        // A key with no lifecycle role learns nothing about entries (not
+        // even whether one exists) from a change it may not make.
+        if !(caller.has(Role::Publisher) || caller.has(Role::Reviewer)) {
+            return Err(AdminError::Forbidden {
+                rule: lc::rule::PUBLISHER_ROLE_REQUIRED,
+                message: format!(
+                    "{} needs the publisher or reviewer role",
+                    command.action()
+                ),
+            });
+        }
         self.transition(
             caller,
             &caller.actor(),
-            None,
             entry_id,
             expected,
             command,
@@ -1032,7 +1035,6 @@ impl Admin {
                     .transition(
                         &system,
                         &actor,
-                        None,
                         &e.entry_id,
                         e.version,
                         Command::Expire,

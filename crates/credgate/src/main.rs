@@ -59,7 +59,8 @@ enum Command {
     /// Check the admin store's audit chain.
     #[command(subcommand)]
     Audit(cmd::store::AuditCommand),
-    /// Administer the admin store (keys).
+    /// Administer the admin store: keys, and the lifecycle transitions
+    /// (propose, designate, publish-entry, object, revoke, repair, sweep …).
     #[command(subcommand)]
     Admin(cmd::store::AdminCommand),
 }

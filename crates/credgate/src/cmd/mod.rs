@@ -2,6 +2,7 @@ pub mod bulk;
 pub mod check;
 pub mod entries;
 pub mod generate;
+pub mod lifecycle;
 pub mod measures;
 pub mod publishing;
 pub mod queries;

@@ -35,6 +35,9 @@ pub enum AdminCommand {
     Publish(super::publishing::PublishArgs),
     /// The latest publications, newest first.
     Publications(super::publishing::PublicationsArgs),
+    /// The lifecycle transitions (`cmd/lifecycle.rs`).
+    #[command(flatten)]
+    Lifecycle(super::lifecycle::LifecycleCommand),
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -119,6 +122,7 @@ pub fn admin(command: AdminCommand) -> anyhow::Result<ExitCode> {
         AdminCommand::Publications(a) => {
             return super::publishing::publications(a);
         }
+        AdminCommand::Lifecycle(c) => return super::lifecycle::run(c),
     };
     let now = SystemClock.now();
     runtime()?.block_on(async {

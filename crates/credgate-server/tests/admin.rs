@@ -1,0 +1,726 @@
+//! The admin module over HTTP (issue 10): a real server on an ephemeral
+//! port with stored keys of two departments and each role, and a
+//! `TestClock` that the tests move through the lifecycle's periods.
+
+use chrono::{NaiveDate, NaiveTime};
+use credgate_screen::TestClock;
+use credgate_server::Server;
+use credgate_server::config::Config;
+use credgate_store::{Audit, Department, NewKey, Role, Store};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+const SC: &str = "sc-fgw";
+const JS: &str = "js-scjg";
+const CENTRE: &str = "credit-centre";
+
+struct Admin {
+    _dir: tempfile::TempDir,
+    base: String,
+    client: reqwest::Client,
+    clock: Arc<TestClock>,
+    keys: HashMap<&'static str, String>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+fn day(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+/// A response: status, headers, JSON body (Null when not JSON).
+struct Answer {
+    status: u16,
+    headers: reqwest::header::HeaderMap,
+    body: Value,
+}
+
+impl Answer {
+    fn etag(&self) -> String {
+        self.headers["etag"].to_str().unwrap().to_string()
+    }
+
+    fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or("")
+    }
+}
+
+impl Admin {
+    /// Stored keys: `sc_pub`, `sc_rev`, `js_pub` (publishers and a
+    /// reviewer of two departments), `ops` (operator), `aud` (auditor),
+    /// `adm` (admin) of the credit centre.
+    async fn start(today: &str) -> Admin {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_dir(dir.path()).await.unwrap();
+        let at = chrono::Utc::now();
+        let setup = Audit::new(at, "test", CENTRE, "setup");
+        for (code, name) in [
+            (SC, "四川省发展和改革委员会"),
+            (JS, "江苏省市场监督管理局"),
+            (CENTRE, "信用中心"),
+        ] {
+            store
+                .upsert_department(
+                    &setup,
+                    &Department { code: code.into(), name_zh: name.into() },
+                )
+                .await
+                .unwrap();
+        }
+        let mut keys = HashMap::new();
+        for (name, dept, roles) in [
+            ("sc_pub", SC, vec![Role::Publisher]),
+            ("sc_rev", SC, vec![Role::Reviewer]),
+            ("js_pub", JS, vec![Role::Publisher]),
+            ("ops", CENTRE, vec![Role::Operator]),
+            ("aud", CENTRE, vec![Role::Auditor]),
+            ("adm", CENTRE, vec![Role::Admin]),
+        ] {
+            let made = store
+                .create_key(
+                    &setup,
+                    &NewKey {
+                        name: name.into(),
+                        department: dept.into(),
+                        roles,
+                    },
+                )
+                .await
+                .unwrap();
+            keys.insert(name, made.secret);
+        }
+        store.close().await;
+        let config = Config {
+            listen: "127.0.0.1:0".into(),
+            data_dir: dir.path().to_path_buf(),
+            demo_entries: 0,
+            watch_interval_secs: 3_600,
+            admin: credgate_server::config::AdminConfig {
+                sweep_interval_minutes: 0,
+                ..Default::default()
+            },
+            ..Config::default()
+        };
+        let clock = Arc::new(TestClock::at_china(
+            day(today),
+            NaiveTime::from_hms_opt(10, 0, 0).unwrap(),
+        ));
+        let server =
+            Server::start_with_clock(config, clock.clone()).await.unwrap();
+        let base = format!("http://{}", server.addr);
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(server.run(async {
+            let _ = rx.await;
+        }));
+        Admin {
+            _dir: dir,
+            base,
+            client: reqwest::Client::new(),
+            clock,
+            keys,
+            shutdown: Some(tx),
+            task: Some(task),
+        }
+    }
+
+    fn set_today(&self, d: &str) {
+        self.clock
+            .set_china(day(d), NaiveTime::from_hms_opt(10, 0, 0).unwrap());
+    }
+
+    async fn send(&self, r: reqwest::RequestBuilder, key: &str) -> Answer {
+        let r = r.header("X-API-Key", self.keys[key].as_str());
+        let resp = r.send().await.unwrap();
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let body = resp.json().await.unwrap_or(Value::Null);
+        Answer { status, headers, body }
+    }
+
+    async fn get(&self, path: &str, key: &str) -> Answer {
+        self.send(self.client.get(format!("{}{path}", self.base)), key).await
+    }
+
+    async fn post(&self, path: &str, key: &str, body: Value) -> Answer {
+        self.send(
+            self.client.post(format!("{}{path}", self.base)).json(&body),
+            key,
+        )
+        .await
+    }
+
+    /// A transition on `id` at `version` (as `If-Match`).
+    async fn act(
+        &self,
+        id: &str,
+        action: &str,
+        key: &str,
+        version: i64,
+        body: Value,
+    ) -> Answer {
+        let url = format!("{}/admin/v1/entries/{id}/{action}", self.base);
+        self.send(
+            self.client
+                .post(url)
+                .header("If-Match", format!("\"{version}\""))
+                .json(&body),
+            key,
+        )
+        .await
+    }
+
+    /// Proposes an entry of `key`'s department; returns its id.
+    async fn propose(&self, key: &str, name: &str, n: u64) -> String {
+        let a = self.post("/admin/v1/entries", key, proposal(name, n)).await;
+        assert_eq!(a.status, 201, "{}", a.body);
+        a.body["entry_id"].as_str().unwrap().to_string()
+    }
+
+    /// Proposes, records a statement and designates on today's date.
+    async fn designated(
+        &self,
+        key: &str,
+        name: &str,
+        n: u64,
+        severity: &str,
+    ) -> String {
+        let id = self.propose(key, name, n).await;
+        let today = self.get(&format!("/admin/v1/entries/{id}"), key).await;
+        let noticed = today.body["entry"]["notice"]["noticed_on"].clone();
+        let a = self
+            .act(
+                &id,
+                "statement",
+                key,
+                1,
+                json!({"text": "无异议", "received_on": noticed}),
+            )
+            .await;
+        assert_eq!(a.status, 200, "{}", a.body);
+        let a = self
+            .act(&id, "designate", key, 2, designation(&noticed, severity))
+            .await;
+        assert_eq!(a.status, 200, "{}", a.body);
+        id
+    }
+
+    async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.task.take() {
+            let _ = t.await;
+        }
+    }
+}
+
+fn uscc(n: u64) -> String {
+    credgate_ident::generate::uscc(
+        "91",
+        510100,
+        &credgate_ident::generate::org_body_ma(n),
+    )
+    .unwrap()
+}
+
+fn proposal(name: &str, n: u64) -> Value {
+    json!({
+        "subject": {"kind": "organisation", "name": name, "code": uscc(n)},
+        "list": "black",
+        "category": "court_defaulter",
+        "reasons": "有履行能力而拒不履行生效法律文书确定义务",
+        "basis": "《最高人民法院关于公布失信被执行人名单信息的若干规定》",
+        "rights": "陈述申辩、行政复议、行政诉讼",
+        "authority": "四川省发展和改革委员会",
+    })
+}
+
+fn designation(decided_on: &Value, severity: &str) -> Value {
+    json!({
+        "decided_on": decided_on,
+        "document_number": "川发改信〔2026〕1号",
+        "list": "black",
+        "category": "court_defaulter",
+        "severity": severity,
+        "scenarios": ["government_procurement", "bidding"],
+    })
+}
+
+#[tokio::test]
+async fn propose_statement_designate_publish_object_uphold_revoke() {
+    let h = Admin::start("2026-03-02").await;
+    let a = h
+        .post(
+            "/admin/v1/entries",
+            "sc_pub",
+            proposal("成都恒信贸易有限公司", 1),
+        )
+        .await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    assert_eq!(a.etag(), "\"1\"");
+    let id = a.body["entry_id"].as_str().unwrap().to_string();
+    assert_eq!(a.headers["location"], format!("/admin/v1/entries/{id}"));
+    assert_eq!(a.body["stage"], "noticed");
+    // Five working days from Monday 2 March: Monday 9 March.
+    assert_eq!(a.body["notice"]["statement_deadline"], "2026-03-09");
+
+    // Designating inside the statement period is refused, naming the rule.
+    let des = designation(&json!("2026-03-02"), "serious");
+    let a = h.act(&id, "designate", "sc_pub", 1, des.clone()).await;
+    assert_eq!(a.status, 409, "{}", a.body);
+    assert_eq!(a.code(), "statement_period_open");
+
+    let a = h
+        .act(
+            &id,
+            "statement",
+            "sc_pub",
+            1,
+            json!({"text": "已履行部分义务", "received_on": "2026-03-02"}),
+        )
+        .await;
+    assert_eq!((a.status, a.etag()), (200, "\"2\"".into()), "{}", a.body);
+    let a = h.act(&id, "designate", "sc_pub", 2, des).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body["stage"], "designated");
+    assert_eq!(a.body["min_period_end"], "2027-03-02");
+    assert_eq!(a.body["max_period_end"], "2029-03-02");
+
+    h.set_today("2026-03-04");
+    let a = h.act(&id, "publish", "sc_pub", 3, json!({})).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body["stage"], "published");
+    assert_eq!(a.body["publicity_met"], true);
+
+    let objection = json!({
+        "applicant": "成都恒信贸易有限公司",
+        "grounds": "案款已全部履行",
+        "received_on": "2026-03-04",
+    });
+    let a = h.act(&id, "objections", "sc_pub", 4, objection.clone()).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body["stage"], "disputed");
+    // A publisher does not decide objections.
+    let a =
+        h.act(&id, "uphold", "sc_pub", 5, json!({"decision": "维持"})).await;
+    assert_eq!((a.status, a.code()), (403, "reviewer_role_required"));
+    let a = h
+        .act(&id, "uphold", "sc_rev", 5, json!({"decision": "异议不成立"}))
+        .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body["stage"], "published");
+
+    let a = h.act(&id, "objections", "sc_pub", 6, objection).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let a =
+        h.act(&id, "revoke", "sc_rev", 7, json!({"reason": "认定错误"})).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body["stage"], "revoked");
+    assert_eq!(a.etag(), "\"8\"");
+
+    let a = h.get(&format!("/admin/v1/entries/{id}"), "sc_rev").await;
+    assert_eq!(a.status, 200);
+    assert_eq!(a.etag(), "\"8\"");
+    let actions: Vec<&str> = a.body["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "propose",
+            "record_statement",
+            "designate",
+            "publish",
+            "object",
+            "uphold",
+            "object",
+            "revoke"
+        ]
+    );
+    let outcomes: Vec<&str> = a.body["objections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, ["upheld", "revoked"]);
+    // A revoked entry leaves the 双公示 report too.
+    let a = h.get("/admin/v1/reports/double-publicity", "ops").await;
+    assert_eq!(a.body["departments"], json!([]));
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn repair_is_refused_before_the_minimum_period_and_accepted_after() {
+    let h = Admin::start("2026-04-01").await;
+    let id =
+        h.designated("sc_pub", "成都利达建材有限公司", 2, "general").await;
+    let a = h.act(&id, "publish", "sc_pub", 3, json!({})).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body["min_period_end"], "2026-07-01");
+    let repair = json!({
+        "commitment": "本企业承诺依法经营",
+        "obligations_met": true,
+    });
+    h.set_today("2026-06-30");
+    let a = h.act(&id, "repair", "sc_pub", 4, repair.clone()).await;
+    assert_eq!(a.status, 409, "{}", a.body);
+    assert_eq!(a.code(), "minimum_period_not_reached");
+    assert!(a.body["message"].as_str().unwrap().contains("2026-07-01"));
+    // 谁认定、谁修复: another department may not repair it.
+    h.set_today("2026-07-01");
+    let a = h.act(&id, "repair", "js_pub", 4, repair.clone()).await;
+    assert_eq!((a.status, a.code()), (403, "not_designating_department"));
+    let a = h.act(&id, "repair", "sc_pub", 4, repair).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body["stage"], "exited");
+    assert_eq!(a.body["removed_on"], "2026-07-01");
+    assert_eq!(a.body["removal_reason"], "信用修复");
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn the_sweep_exits_entries_at_their_maximum_period() {
+    let h = Admin::start("2026-04-10").await;
+    let id = h.designated("sc_pub", "成都顺达物流有限公司", 3, "minor").await;
+    let other =
+        h.designated("sc_pub", "成都永安商贸有限公司", 4, "serious").await;
+    for e in [&id, &other] {
+        let a = h.act(e, "publish", "sc_pub", 3, json!({})).await;
+        assert_eq!(a.status, 200, "{}", a.body);
+    }
+    h.set_today("2026-07-09");
+    let a = h.post("/admin/v1/sweep", "ops", json!({})).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body["expired"], json!([]));
+    // A minor entry's maximum is 3 months after the decision.
+    h.set_today("2026-07-10");
+    let a = h.post("/admin/v1/sweep", "sc_pub", json!({})).await;
+    assert_eq!((a.status, a.code()), (403, "role_required"));
+    let a = h.post("/admin/v1/sweep", "ops", json!({})).await;
+    assert_eq!(a.body["expired"], json!([id]), "{}", a.body);
+    let a = h.get(&format!("/admin/v1/entries/{id}"), "ops").await;
+    assert_eq!(a.body["entry"]["stage"], "exited");
+    assert_eq!(a.body["entry"]["removed_on"], "2026-07-10");
+    let last = a.body["history"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["action"], "expire");
+    assert_eq!(last["key_id"], "system");
+    let a = h.get(&format!("/admin/v1/entries/{other}"), "ops").await;
+    assert_eq!(a.body["entry"]["stage"], "published");
+    h.stop().await;
+}
+
+/// 春节 2026: off 15–23 February, worked Saturday 14 and Saturday 28
+/// February (国办发明电〔2025〕7号). A decision of Thursday 12 February
+/// counts 13, 14 (worked Saturday), 24, 25, 26, 27 and 28 (worked
+/// Saturday): its 7th working day is 28 February. On weekends alone it
+/// would be 3 March; without the worked days, 4 March.
+#[tokio::test]
+async fn double_publicity_deadline_across_the_spring_festival_2026() {
+    let h = Admin::start("2026-02-02").await;
+    let id = h.propose("sc_pub", "成都春华食品有限公司", 5).await;
+    h.set_today("2026-02-03");
+    let a = h
+        .act(
+            &id,
+            "statement",
+            "sc_pub",
+            1,
+            json!({"text": "无", "received_on": "2026-02-03"}),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    h.set_today("2026-02-12");
+    let a = h
+        .act(
+            &id,
+            "designate",
+            "sc_pub",
+            2,
+            designation(&json!("2026-02-12"), "general"),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body["publicity_deadline"], "2026-02-28");
+    assert_eq!(a.body["publicity_deadline_estimated"], false);
+
+    h.set_today("2026-02-28");
+    let a = h.get("/admin/v1/reports/double-publicity", "ops").await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body["departments"], json!([]), "not late on the day");
+
+    h.set_today("2026-03-01");
+    let a = h.get("/admin/v1/reports/double-publicity", "sc_pub").await;
+    let depts = a.body["departments"].as_array().unwrap();
+    assert_eq!(depts.len(), 1, "{}", a.body);
+    assert_eq!(depts[0]["department"], SC);
+    assert_eq!(depts[0]["overdue"][0]["entry_id"], id.as_str());
+    assert_eq!(depts[0]["overdue"][0]["deadline"], "2026-02-28");
+    // Another department's report does not show it.
+    let a = h.get("/admin/v1/reports/double-publicity", "js_pub").await;
+    assert_eq!(a.body["departments"], json!([]));
+
+    h.set_today("2026-03-02");
+    let a = h.act(&id, "publish", "sc_pub", 3, json!({})).await;
+    assert_eq!(a.body["publicity_met"], false, "{}", a.body);
+    let a = h.get("/admin/v1/reports/double-publicity", "ops").await;
+    let d = &a.body["departments"][0];
+    assert_eq!(d["overdue"], json!([]));
+    assert_eq!(d["published_late"][0]["published_on"], "2026-03-02");
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn another_department_is_refused_naming_the_rule() {
+    let h = Admin::start("2026-03-02").await;
+    let id = h.propose("sc_pub", "成都天府酒业有限公司", 6).await;
+    let a = h.get(&format!("/admin/v1/entries/{id}"), "js_pub").await;
+    assert_eq!((a.status, a.code()), (403, "not_own_department"));
+    assert!(a.body["message"].as_str().unwrap().contains(SC));
+    let a = h.act(&id, "withdraw", "js_pub", 1, json!({"reason": "x"})).await;
+    assert_eq!((a.status, a.code()), (403, "not_designating_department"));
+    let a = h.get("/admin/v1/entries?department=sc-fgw", "js_pub").await;
+    assert_eq!((a.status, a.code()), (403, "not_own_department"));
+    // Its own listing shows none of the other department's entries.
+    let a = h.get("/admin/v1/entries", "js_pub").await;
+    assert_eq!(a.body["items"], json!([]));
+    // An operator reads every department.
+    let a = h.get(&format!("/admin/v1/entries/{id}"), "ops").await;
+    assert_eq!(a.status, 200);
+    let a = h.get("/admin/v1/entries?department=sc-fgw", "ops").await;
+    assert_eq!(a.body["items"].as_array().unwrap().len(), 1);
+    // An auditor reads the chain, not entries.
+    let a = h.get("/admin/v1/entries", "aud").await;
+    assert_eq!((a.status, a.code()), (403, "read_role_required"));
+    // A key without a lifecycle role is refused before the entry is
+    // looked up: an unknown id tells it nothing either.
+    for id in [id.as_str(), "no-such-entry"] {
+        let a = h.act(id, "withdraw", "aud", 1, json!({"reason": "x"})).await;
+        assert_eq!((a.status, a.code()), (403, "publisher_role_required"));
+    }
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn a_stale_if_match_is_412_and_a_missing_one_428() {
+    let h = Admin::start("2026-03-02").await;
+    let id = h.propose("sc_pub", "成都蓉城科技有限公司", 7).await;
+    let statement = json!({"text": "无", "received_on": "2026-03-02"});
+    let a = h.act(&id, "statement", "sc_pub", 1, statement.clone()).await;
+    assert_eq!(a.status, 200);
+    // Another clerk still holding version 1.
+    let a =
+        h.act(&id, "withdraw", "sc_pub", 1, json!({"reason": "重复"})).await;
+    assert_eq!((a.status, a.code()), (412, "stale_version"), "{}", a.body);
+    assert!(a.body["message"].as_str().unwrap().contains("version 2"));
+    let url = format!("{}/admin/v1/entries/{id}/withdraw", h.base);
+    let a = h
+        .send(
+            h.client.post(url.clone()).json(&json!({"reason": "x"})),
+            "sc_pub",
+        )
+        .await;
+    assert_eq!((a.status, a.code()), (428, "if_match_required"));
+    let a = h
+        .send(
+            h.client
+                .post(url)
+                .header("If-Match", "W/\"2\"")
+                .json(&json!({"reason": "x"})),
+            "sc_pub",
+        )
+        .await;
+    assert_eq!((a.status, a.code()), (400, "invalid_if_match"));
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn an_idempotency_key_retry_makes_one_entry() {
+    let h = Admin::start("2026-03-02").await;
+    let url = format!("{}/admin/v1/entries", h.base);
+    let body = proposal("成都重试实业有限公司", 8);
+    let send = |body: Value| {
+        h.send(
+            h.client
+                .post(url.clone())
+                .header("Idempotency-Key", "req-0001")
+                .json(&body),
+            "sc_pub",
+        )
+    };
+    let first = send(body.clone()).await;
+    assert_eq!(first.status, 201, "{}", first.body);
+    let again = send(body.clone()).await;
+    assert_eq!(again.status, 201, "{}", again.body);
+    assert_eq!(again.body, first.body, "the first answer, unchanged");
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    let a = h.get("/admin/v1/entries", "sc_pub").await;
+    assert_eq!(a.body["items"].as_array().unwrap().len(), 1);
+    let mut other = body;
+    other["reasons"] = json!("另一个原因");
+    let a = send(other).await;
+    assert_eq!((a.status, a.code()), (422, "idempotency_key_reused"));
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn a_revoked_store_key_is_refused_at_once() {
+    let h = Admin::start("2026-03-02").await;
+    let a = h
+        .post(
+            "/admin/v1/keys",
+            "adm",
+            json!({"name": "clerk", "department": SC, "roles": ["publisher"]}),
+        )
+        .await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    let secret = a.body["secret"].as_str().unwrap().to_string();
+    let key_id = a.body["key"]["id"].as_str().unwrap().to_string();
+    let get = |secret: String| {
+        h.client
+            .get(format!("{}/admin/v1/entries", h.base))
+            .header("X-API-Key", secret)
+            .send()
+    };
+    assert_eq!(get(secret.clone()).await.unwrap().status(), 200);
+    // A publisher does not manage keys.
+    let a = h
+        .post(
+            "/admin/v1/keys",
+            "sc_pub",
+            json!({"name": "x", "department": SC, "roles": ["admin"]}),
+        )
+        .await;
+    assert_eq!((a.status, a.code()), (403, "admin_role_required"));
+    let a = h
+        .send(
+            h.client.delete(format!("{}/admin/v1/keys/{key_id}", h.base)),
+            "adm",
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert!(a.body["revoked_at"].is_string());
+    // Cached a moment ago, refused now.
+    assert_eq!(get(secret).await.unwrap().status(), 401);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn an_auditor_pages_and_filters_the_audit_chain() {
+    let h = Admin::start("2026-03-02").await;
+    for n in 0..3 {
+        h.propose("sc_pub", &format!("成都审计{n}号有限公司"), 10 + n).await;
+    }
+    let a = h.get("/admin/v1/audit?action=propose&limit=2", "aud").await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let items = a.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    assert!(items.iter().all(|r| r["action"] == "propose"));
+    assert!(items[0]["seq"].as_i64() < items[1]["seq"].as_i64());
+    assert_eq!(items[0]["hash"].as_str().unwrap().len(), 64);
+    let next = a.body["next"].as_str().unwrap().to_string();
+    let a = h
+        .get(
+            &format!("/admin/v1/audit?action=propose&limit=2&cursor={next}"),
+            "aud",
+        )
+        .await;
+    let rest = a.body["items"].as_array().unwrap();
+    assert_eq!(rest.len(), 1);
+    assert_eq!(rest[0]["department"], SC);
+    assert!(a.body["next"].is_null());
+    let a = h.get("/admin/v1/audit", "sc_pub").await;
+    assert_eq!((a.status, a.code()), (403, "auditor_role_required"));
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn exports_have_chinese_headers_in_csv_and_xlsx() {
+    let h = Admin::start("2026-03-02").await;
+    let id = h.propose("sc_pub", "成都导出测试有限公司", 20).await;
+    h.propose("js_pub", "南京不导出有限公司", 21).await;
+    let fetch = |format: &str| {
+        h.client
+            .get(format!("{}/admin/v1/entries/export?format={format}", h.base))
+            .header("X-API-Key", h.keys["sc_pub"].as_str())
+            .send()
+    };
+    let r = fetch("csv").await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers()["content-type"].to_str().unwrap().starts_with("text/csv")
+    );
+    let bytes = r.bytes().await.unwrap();
+    assert!(bytes.starts_with("\u{feff}".as_bytes()), "a UTF-8 BOM");
+    let text = std::str::from_utf8(&bytes[3..]).unwrap();
+    let mut rows = csv::Reader::from_reader(text.as_bytes());
+    let headers = rows.headers().unwrap().clone();
+    assert_eq!(&headers[0], "记录编号");
+    assert_eq!(&headers[6], "主体名称");
+    let records: Vec<csv::StringRecord> =
+        rows.records().map(|r| r.unwrap()).collect();
+    assert_eq!(records.len(), 1, "only the department's own entries");
+    assert_eq!(&records[0][0], id.as_str());
+    assert_eq!(&records[0][2], "已告知");
+    assert_eq!(&records[0][6], "成都导出测试有限公司");
+
+    let r = fetch("xlsx").await.unwrap();
+    assert_eq!(r.status(), 200);
+    let bytes = r.bytes().await.unwrap().to_vec();
+    use calamine::Reader;
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    let range = book.worksheet_range("名单").unwrap();
+    let cell = |r: u32, c: u32| {
+        range.get_value((r, c)).map(|v| v.to_string()).unwrap_or_default()
+    };
+    assert_eq!(cell(0, 0), "记录编号");
+    assert_eq!(cell(0, 7), "统一社会信用代码/身份证号");
+    assert_eq!(cell(1, 0), id);
+    assert_eq!(cell(1, 7), uscc(20), "the code whole, as a string");
+    assert_eq!(range.height(), 2);
+    let a = h.get("/admin/v1/entries/export?format=pdf", "sc_pub").await;
+    assert_eq!((a.status, a.code()), (400, "invalid_request"));
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn listing_pages_with_a_cursor_and_filters() {
+    let h = Admin::start("2026-03-02").await;
+    let mut ids = Vec::new();
+    for n in 0..5 {
+        ids.push(
+            h.propose("sc_pub", &format!("成都分页{n}号有限公司"), 30 + n)
+                .await,
+        );
+    }
+    let mut seen = Vec::new();
+    let mut path = "/admin/v1/entries?limit=2".to_string();
+    loop {
+        let a = h.get(&path, "sc_pub").await;
+        assert_eq!(a.status, 200, "{}", a.body);
+        for e in a.body["items"].as_array().unwrap() {
+            seen.push(e["entry_id"].as_str().unwrap().to_string());
+        }
+        match a.body["next"].as_str() {
+            Some(n) => path = format!("/admin/v1/entries?limit=2&cursor={n}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ids);
+    let a =
+        h.get(&format!("/admin/v1/entries?code={}", uscc(32)), "sc_pub").await;
+    assert_eq!(a.body["items"][0]["entry_id"], ids[2].as_str());
+    let a = h.get("/admin/v1/entries?stage=published", "sc_pub").await;
+    assert_eq!(a.body["items"], json!([]));
+    let a = h.get("/admin/v1/entries?stage=bogus", "sc_pub").await;
+    assert_eq!((a.status, a.code()), (422, "unknown_code"));
+    assert_eq!(a.body["field"], "stage");
+    let a = h.get("/admin/v1/entries?name=分页3", "sc_pub").await;
+    assert_eq!(a.body["items"].as_array().unwrap().len(), 1);
+    h.stop().await;
+}
