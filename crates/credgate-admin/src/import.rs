@@ -29,20 +29,18 @@ use credgate_entries::{
     CellDecoder, Encoding, EntryReader, FileError, Format, ReadOptions,
     RowError,
 };
-use credgate_lifecycle::{
-    Actor, Command, Decision, Designation, Lifecycle, rule,
-};
+use credgate_lifecycle::{Actor, Command, Designation, Lifecycle, rule};
 use credgate_model::{Category, Entry, EntryStatus, ListKind};
 use credgate_screen::Catalogue;
 use credgate_store::{
-    Audit, BulkWriter, Change, EntryData, Facts, NewEntry, Stage, Store,
-    StoreError, StoredEntry,
+    Audit, BulkWriter, Change, EntryData, NewEntry, Stage, Store, StoreError,
+    StoredEntry,
 };
 use futures_util::TryStreamExt;
 use serde::Serialize;
 use xxhash_rust::xxh3::xxh3_128;
 
-use crate::failpoint;
+use crate::{failpoint, mapping};
 
 /// Rows read and validated per batch handed to the writer.
 const READ_BATCH: usize = 4096;
@@ -655,22 +653,22 @@ impl<'a, 'b> Job<'a, 'b> {
         let lc = self.cx.lifecycle;
         let today = self.cx.today;
         let command = Command::Import { designation, published_on: None };
-        let mut d = lc.decide(None, &command, &self.actor, today)?;
+        let d = lc.decide(None, &command, &self.actor, today)?;
+        let mut data = EntryData::from_model(e);
+        // The one converter of decisions into stored data (`mapping`).
+        mapping::apply_decision(&d, &mut data);
+        let mut stage = d.facts.stage;
         if e.status == EntryStatus::Disputed {
             let object = Command::Object {
                 grounds: "imported as disputed (异议中) from the source file"
                     .into(),
                 received_on: today,
             };
-            d = lc.decide(Some(&d.facts), &object, &self.actor, today)?;
+            let o = lc.decide(Some(&d.facts), &object, &self.actor, today)?;
+            mapping::apply_decision(&o, &mut data);
+            stage = o.facts.stage;
         }
-        let mut data = EntryData::from_model(e);
-        data.facts = facts_of(&d);
-        let stage = match d.facts.stage {
-            credgate_lifecycle::Stage::Disputed => Stage::Disputed,
-            _ => Stage::Published,
-        };
-        Ok((stage, data))
+        Ok((mapping::store_stage(stage), data))
     }
 
     async fn flush(&mut self) -> Result<(), ImportError> {
@@ -700,35 +698,6 @@ fn existing(e: &StoredEntry) -> Existing {
         stage: e.stage,
         version: e.version,
         content: content(&e.data),
-    }
-}
-
-/// The store's facts of an imported entry, from the lifecycle's decision.
-fn facts_of(d: &Decision) -> Facts {
-    let f = &d.facts;
-    let mut extra = BTreeMap::new();
-    if f.publicity_deadline.is_some_and(|d| d.estimated) {
-        extra.insert("publicity_deadline_estimated".into(), "true".into());
-    }
-    if f.review_deadline.is_some_and(|d| d.estimated) {
-        extra.insert("review_deadline_estimated".into(), "true".into());
-    }
-    if let Some(p) = &d.publicity {
-        extra.insert("publicity_met".into(), p.met.to_string());
-    }
-    Facts {
-        scenarios: f
-            .designation
-            .as_ref()
-            .map(|d| d.scenarios.clone())
-            .unwrap_or_default(),
-        min_period_end: f.min_period_end,
-        max_period_end: f.max_period_end,
-        publicity_deadline: f.publicity_deadline.map(|d| d.date),
-        published_on: f.published_on,
-        review_deadline: f.review_deadline.map(|d| d.date),
-        extra,
-        ..Facts::default()
     }
 }
 
