@@ -12,6 +12,7 @@
 //! `credgate`.
 
 pub mod export;
+pub mod failpoint;
 pub mod import;
 pub mod mapping;
 pub mod publish;

@@ -1,1 +1,420 @@
-//! Filled in by the admin engineers (issue 10).
+//! Publishing (issue 10 item 7): the store's entries in force become a
+//! screening snapshot.
+//!
+//! 1. The publication is recorded as `pending` (its id names its file:
+//!    `publication-NNNNNN.snapshot`, so a restart can find it).
+//! 2. The entries in force (`Store::in_force_entries`: published as
+//!    `active`, disputed as `disputed`) are written to a work file in the
+//!    entries format, outside the inbox.
+//! 3. The existing builder (`credgate-index`) builds the snapshot into the
+//!    service's inbox: a hidden temporary file, synced, renamed, the
+//!    directory synced — the service never sees half a file.
+//! 4. In one process, the caller's [`Activate`] has the service take,
+//!    verify and swap to it at once; otherwise the service's watcher
+//!    takes it.
+//! 5. The publication is finished: `done` with counts, SHA-256 and file
+//!    name, or `failed` with the error.
+//!
+//! **A crash at any step is resolved at the next start** ([`recover`]):
+//! a pending publication whose file is complete and verifies is finished
+//! as done (it is what the service serves or will serve); otherwise it is
+//! failed and its work file and any temporary snapshot removed.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use credgate_entries::{EntryWriter, Format, ReadOptions};
+use credgate_index::Snapshot;
+use credgate_model::EntryStatus;
+use credgate_store::{
+    Audit, Publication, PublicationCounts, PublicationOutcome,
+    PublicationState, Store, StoreError,
+};
+use futures_util::TryStreamExt;
+use sha2::{Digest, Sha256};
+
+use crate::failpoint;
+
+/// Where a publication writes.
+#[derive(Debug, Clone)]
+pub struct PublishConfig {
+    /// The snapshot inbox the screening service watches.
+    pub inbox: PathBuf,
+    /// The service's accepted directory, where a taken file moves (a
+    /// restart looks for a pending publication's file there too).
+    pub accepted: PathBuf,
+    /// The publisher's own work directory (the export file).
+    pub work_dir: PathBuf,
+    /// Marks the snapshot as synthetic (the demo's).
+    pub synthetic: bool,
+}
+
+/// Has the running service take a published file now (one process):
+/// returns the version it serves afterwards, or why it refused the file.
+/// Called on a blocking thread (it verifies the whole file).
+pub trait Activate: Send + Sync + std::fmt::Debug {
+    fn activate(&self, file_name: &str) -> Result<String, String>;
+}
+
+/// Publishing in a running service: one publication at a time, and
+/// whether anything changed since the last one (for publishing every N
+/// minutes).
+#[derive(Debug)]
+pub struct Publisher {
+    pub cfg: PublishConfig,
+    pub activate: Option<Arc<dyn Activate>>,
+    /// The audit head's sequence just after the last publication this
+    /// process made or found done; `None`: unknown (publish on the next
+    /// periodic turn). Held during a publication, which serialises them.
+    last: tokio::sync::Mutex<Option<i64>>,
+}
+
+impl Publisher {
+    pub fn new(
+        cfg: PublishConfig,
+        activate: Option<Arc<dyn Activate>>,
+    ) -> Publisher {
+        Publisher { cfg, activate, last: tokio::sync::Mutex::new(None) }
+    }
+
+    /// At start: resolves publications a stop left pending, and takes
+    /// the store as published if its newest publication is done and
+    /// nothing was recorded since (the head is its finish record).
+    pub async fn start(
+        &self,
+        store: &Store,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Publication>, StoreError> {
+        let mut last = self.last.lock().await;
+        let resolved = recover(store, &self.cfg, now).await?;
+        let newest = store.publications(1).await?.into_iter().next();
+        let (head, _) = store.audit_head().await?;
+        if let Some(p) = newest.filter(|p| p.state == PublicationState::Done) {
+            let filter = credgate_store::AuditFilter {
+                action: Some("publish".into()),
+                ..Default::default()
+            };
+            // The finish record of the newest publication is the head
+            // when nothing changed since.
+            let mut cursor = None;
+            let mut last_publish = None;
+            loop {
+                let page =
+                    store.audit_page(&filter, cursor.as_deref()).await?;
+                if let Some(r) = page.items.last() {
+                    last_publish = Some(r.seq);
+                }
+                match page.next {
+                    Some(c) => cursor = Some(c),
+                    None => break,
+                }
+            }
+            if last_publish == Some(head) && p.finished_at.is_some() {
+                *last = Some(head);
+            }
+        }
+        Ok(resolved)
+    }
+
+    /// Publishes now (waiting for a publication in progress).
+    pub async fn publish(
+        &self,
+        store: &Store,
+        key_id: &str,
+        department: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Publication, PublishError> {
+        let mut last = self.last.lock().await;
+        let result = publish(
+            store,
+            &self.cfg,
+            key_id,
+            department,
+            now,
+            self.activate.clone(),
+        )
+        .await;
+        if result.is_ok() {
+            *last = Some(store.audit_head().await?.0);
+        }
+        result
+    }
+
+    /// Publishes if anything was recorded since the last publication;
+    /// `None` when nothing changed.
+    pub async fn publish_if_changed(
+        &self,
+        store: &Store,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Publication>, PublishError> {
+        {
+            let last = self.last.lock().await;
+            if *last == Some(store.audit_head().await?.0) {
+                return Ok(None);
+            }
+        }
+        self.publish(store, "scheduler", "system", now).await.map(Some)
+    }
+}
+
+/// Why a publication could not be made (it is recorded as failed when it
+/// got as far as being recorded).
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("publication {id} failed: {message}")]
+    Failed { id: i64, message: String },
+}
+
+/// The file a publication writes.
+pub fn file_name(id: i64) -> String {
+    format!("publication-{id:06}.snapshot")
+}
+
+fn export_path(cfg: &PublishConfig, id: i64) -> PathBuf {
+    cfg.work_dir.join(format!("publication-{id:06}.entries.csv"))
+}
+
+/// Publishes the store's entries in force. `who` is the audit's key and
+/// department; `now` the time recorded.
+pub async fn publish(
+    store: &Store,
+    cfg: &PublishConfig,
+    key_id: &str,
+    department: &str,
+    now: DateTime<Utc>,
+    activate: Option<Arc<dyn Activate>>,
+) -> Result<Publication, PublishError> {
+    let audit = Audit::new(now, key_id, department, "publish");
+    let p = store.publication_begin(&audit).await?;
+    let started = std::time::Instant::now();
+    failpoint::hit("publish:after_begin");
+    let outcome = match make(store, cfg, p.id, activate).await {
+        Ok(done) => done,
+        Err(message) => PublicationOutcome::Failed { error: message },
+    };
+    // The work file is not needed either way.
+    let _ = std::fs::remove_file(export_path(cfg, p.id));
+    // The caller's time plus what the publication took.
+    let took =
+        chrono::Duration::from_std(started.elapsed()).unwrap_or_default();
+    let audit = Audit { at: now + took, ..audit };
+    let finished = store.publication_finish(&audit, p.id, &outcome).await?;
+    match outcome {
+        PublicationOutcome::Failed { error } => {
+            Err(PublishError::Failed { id: p.id, message: error })
+        }
+        PublicationOutcome::Done { .. } => Ok(finished),
+    }
+}
+
+/// Steps 2–4; an error is the publication's failure.
+async fn make(
+    store: &Store,
+    cfg: &PublishConfig,
+    id: i64,
+    activate: Option<Arc<dyn Activate>>,
+) -> Result<PublicationOutcome, String> {
+    let name = file_name(id);
+    for d in [&cfg.inbox, &cfg.work_dir] {
+        std::fs::create_dir_all(d)
+            .map_err(|e| format!("creating {}: {e}", d.display()))?;
+    }
+    let export = export_path(cfg, id);
+    let counts = export_entries(store, &export).await?;
+    failpoint::hit("publish:after_export");
+
+    let out = cfg.inbox.join(&name);
+    let opts = credgate_index::BuildOptions {
+        read: ReadOptions { format: Some(Format::Csv), ..Default::default() },
+        synthetic: cfg.synthetic,
+        // The build time orders snapshots in the service: a fact of the
+        // file, from the machine's clock (never a test's fixed clock).
+        built_at: Some(Utc::now().timestamp()),
+        ..Default::default()
+    };
+    let (export2, out2) = (export.clone(), out.clone());
+    let report = tokio::task::spawn_blocking(move || {
+        credgate_index::build(&export2, &out2, &opts, &|_| {})
+    })
+    .await
+    .map_err(|e| format!("building the snapshot: {e}"))?
+    .map_err(|e| format!("building the snapshot: {e}"))?;
+    if report.entries != counts.entries as u64 {
+        return Err(format!(
+            "the snapshot has {} entries, the store exported {}",
+            report.entries, counts.entries
+        ));
+    }
+    failpoint::hit("publish:after_build");
+
+    let checksum = {
+        let cfg = cfg.clone();
+        let name = name.clone();
+        tokio::task::spawn_blocking(move || checksum_of(&cfg, &name))
+            .await
+            .map_err(|e| e.to_string())??
+    };
+    if let Some(a) = activate {
+        let n = name.clone();
+        tokio::task::spawn_blocking(move || a.activate(&n))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| format!("the service refused {name}: {e}"))?;
+        failpoint::hit("publish:after_swap");
+    }
+    Ok(PublicationOutcome::Done { counts, checksum, file_name: name })
+}
+
+/// Writes the entries in force to `path`; returns their counts.
+async fn export_entries(
+    store: &Store,
+    path: &Path,
+) -> Result<PublicationCounts, String> {
+    let file = std::fs::File::create(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut w = EntryWriter::new(
+        std::io::BufWriter::with_capacity(1 << 20, file),
+        Format::Csv,
+    )
+    .map_err(|e| e.to_string())?;
+    let mut counts = PublicationCounts::default();
+    let mut stream = store.in_force_entries();
+    while let Some(e) = stream
+        .try_next()
+        .await
+        .map_err(|e| format!("reading the store: {e}"))?
+    {
+        counts.entries += 1;
+        match e.status {
+            EntryStatus::Disputed => counts.disputed += 1,
+            _ => counts.active += 1,
+        }
+        w.write(&e).map_err(|e| e.to_string())?;
+    }
+    w.into_inner().map_err(|e| e.to_string())?;
+    Ok(counts)
+}
+
+/// Where a published file is now: in the inbox, or moved by the service
+/// into its accepted directory (or its `incoming/` while being checked).
+pub fn locate(cfg: &PublishConfig, name: &str) -> Option<PathBuf> {
+    [
+        cfg.inbox.join(name),
+        cfg.accepted.join("incoming").join(name),
+        cfg.accepted.join(name),
+    ]
+    .into_iter()
+    .find(|p| p.is_file())
+}
+
+/// SHA-256 of the published file, wherever it is now (the service may
+/// move it while this runs: an open file keeps being readable).
+fn checksum_of(cfg: &PublishConfig, name: &str) -> Result<String, String> {
+    let mut file = None;
+    for _ in 0..3 {
+        if let Some(p) = locate(cfg, name) {
+            if let Ok(f) = std::fs::File::open(&p) {
+                file = Some(f);
+                break;
+            }
+        }
+    }
+    let mut f =
+        file.ok_or_else(|| format!("{name} vanished after its build"))?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf).map_err(|e| format!("{name}: {e}"))?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(hex(&h.finalize()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Resolves the publications a crash left pending: done when the file is
+/// complete and verifies, failed otherwise (its work file and temporary
+/// snapshot files removed). Returns the publications resolved.
+pub async fn recover(
+    store: &Store,
+    cfg: &PublishConfig,
+    now: DateTime<Utc>,
+) -> Result<Vec<Publication>, StoreError> {
+    let pending: Vec<Publication> = store
+        .publications(1000)
+        .await?
+        .into_iter()
+        .filter(|p| p.state == PublicationState::Pending)
+        .collect();
+    let mut out = Vec::new();
+    for p in pending {
+        let name = file_name(p.id);
+        let (cfg2, name2) = (cfg.clone(), name.clone());
+        let checked = tokio::task::spawn_blocking(move || {
+            check_published(&cfg2, &name2)
+        })
+        .await
+        .unwrap_or_else(|e| Err(e.to_string()));
+        let outcome = match checked {
+            Ok((counts, checksum)) => {
+                PublicationOutcome::Done { counts, checksum, file_name: name }
+            }
+            Err(why) => {
+                remove_leftovers(cfg, p.id);
+                PublicationOutcome::Failed {
+                    error: format!("interrupted (found at restart): {why}"),
+                }
+            }
+        };
+        let _ = std::fs::remove_file(export_path(cfg, p.id));
+        let audit = Audit::new(now, &p.key_id, "system", "publish_recover");
+        out.push(store.publication_finish(&audit, p.id, &outcome).await?);
+    }
+    Ok(out)
+}
+
+/// Opens and fully verifies a publication's file: its counts and SHA-256.
+fn check_published(
+    cfg: &PublishConfig,
+    name: &str,
+) -> Result<(PublicationCounts, String), String> {
+    let path = locate(cfg, name).ok_or("its snapshot was never completed")?;
+    let snap = Snapshot::open(&path).map_err(|e| e.to_string())?;
+    snap.verify().map_err(|e| e.to_string())?;
+    let count = |s: &str| {
+        snap.bitmap(&format!("status:{s}")).map_or(0, |b| b.len() as i64)
+    };
+    let counts = PublicationCounts {
+        entries: i64::from(snap.len()),
+        active: count("active"),
+        disputed: count("disputed"),
+    };
+    drop(snap);
+    Ok((counts, checksum_of(cfg, name)?))
+}
+
+/// A failed publication's partial files: a builder's temporary file
+/// (`.publication-NNNNNN.snapshot.XXXXXX.tmp`, left by a kill) and a
+/// published file that did not verify.
+fn remove_leftovers(cfg: &PublishConfig, id: i64) {
+    let name = file_name(id);
+    let temp = format!(".{name}.");
+    if let Ok(dir) = std::fs::read_dir(&cfg.inbox) {
+        for f in dir.flatten() {
+            let n = f.file_name().to_string_lossy().into_owned();
+            if n.starts_with(&temp) && n.ends_with(".tmp") {
+                let _ = std::fs::remove_file(f.path());
+            }
+        }
+    }
+    let _ = std::fs::remove_file(cfg.inbox.join(&name));
+}

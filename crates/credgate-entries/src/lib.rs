@@ -18,7 +18,9 @@ pub use columns::{COLUMNS, Col, Column};
 pub use convert::parse_date;
 pub use encoding::Encoding;
 pub use error::{FieldError, FileError, RowError};
-pub use reader::{EntryReader, RawRecord, ReadError, ReadOptions, RowDecoder};
+pub use reader::{
+    CellDecoder, EntryReader, RawRecord, ReadError, ReadOptions, RowDecoder,
+};
 pub use writer::{EntryWriter, FileSink};
 
 use std::path::Path;

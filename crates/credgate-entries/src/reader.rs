@@ -186,41 +186,17 @@ impl EntryReader {
                 });
             }
         }
-        let mut mapping = Vec::with_capacity(header.len());
-        let mut seen: Vec<Option<String>> = vec![None; COLUMNS.len()];
-        let mut found = Vec::new();
-        let mut ignored = Vec::new();
+        let mut names = Vec::with_capacity(header.len());
         for raw in header.iter() {
-            let name = encoding
-                .decode(raw)
-                .map_err(|e| FileError::BadHeader(e.to_string()))?
-                .trim()
-                .to_string();
-            let idx = lookup(&name);
-            if let Some(i) = idx {
-                if let Some(first) = &seen[i] {
-                    return Err(FileError::DuplicateColumn {
-                        column: COLUMNS[i].name,
-                        first: first.clone(),
-                        second: name,
-                    });
-                }
-                seen[i] = Some(name.clone());
-            } else {
-                ignored.push(name.clone());
-            }
-            found.push(name);
-            mapping.push(idx);
+            names.push(
+                encoding
+                    .decode(raw)
+                    .map_err(|e| FileError::BadHeader(e.to_string()))?
+                    .trim()
+                    .to_string(),
+            );
         }
-        let missing: Vec<&'static str> = COLUMNS
-            .iter()
-            .zip(&seen)
-            .filter(|(c, s)| c.required && s.is_none())
-            .map(|(c, _)| c.name)
-            .collect();
-        if !missing.is_empty() {
-            return Err(FileError::MissingColumns { missing, found });
-        }
+        let (mapping, ignored) = header_mapping(&names)?;
         Ok(EntryReader {
             source: Source::Csv { reader, mapping: mapping.into() },
             encoding,
@@ -357,6 +333,102 @@ impl Iterator for EntryReader {
         Some(match self.next_raw()? {
             Ok(raw) => self.decoder().decode(&raw).map_err(ReadError::Row),
             Err(e) => Err(ReadError::File(e)),
+        })
+    }
+}
+
+/// Maps a header's cells to [`COLUMNS`]: for each cell, its column (or
+/// `None`), and the cells that name no column. Refuses a header that
+/// names a column twice or lacks a required one.
+fn header_mapping(
+    names: &[String],
+) -> Result<(Vec<Option<usize>>, Vec<String>), FileError> {
+    let mut mapping = Vec::with_capacity(names.len());
+    let mut seen: Vec<Option<String>> = vec![None; COLUMNS.len()];
+    let mut ignored = Vec::new();
+    for name in names {
+        let idx = lookup(name);
+        if let Some(i) = idx {
+            if let Some(first) = &seen[i] {
+                return Err(FileError::DuplicateColumn {
+                    column: COLUMNS[i].name,
+                    first: first.clone(),
+                    second: name.clone(),
+                });
+            }
+            seen[i] = Some(name.clone());
+        } else {
+            ignored.push(name.clone());
+        }
+        mapping.push(idx);
+    }
+    let missing: Vec<&'static str> = COLUMNS
+        .iter()
+        .zip(&seen)
+        .filter(|(c, s)| c.required && s.is_none())
+        .map(|(c, _)| c.name)
+        .collect();
+    if !missing.is_empty() {
+        return Err(FileError::MissingColumns {
+            missing,
+            found: names.to_vec(),
+        });
+    }
+    Ok((mapping, ignored))
+}
+
+/// Decodes rows that arrive as text cells under a header, from a source
+/// other than this crate's readers (a spreadsheet's rows, read by
+/// `credgate-bulk`'s bounded XLSX reader): the same columns, rules and
+/// errors as a CSV row.
+#[derive(Debug, Clone)]
+pub struct CellDecoder {
+    mapping: Arc<[Option<usize>]>,
+    ignored: Vec<String>,
+}
+
+impl CellDecoder {
+    /// Maps the header's cells to the entry columns (English or Chinese
+    /// headers, as in CSV).
+    pub fn new(headers: &[String]) -> Result<CellDecoder, FileError> {
+        let names: Vec<String> =
+            headers.iter().map(|h| h.trim().to_string()).collect();
+        let (mapping, ignored) = header_mapping(&names)?;
+        Ok(CellDecoder { mapping: mapping.into(), ignored })
+    }
+
+    /// Header cells that name no entry column.
+    pub fn ignored_columns(&self) -> &[String] {
+        &self.ignored
+    }
+
+    /// One row of cells, at the header's positions; `line` is the row
+    /// number its errors name.
+    pub fn decode(
+        &self,
+        line: u64,
+        cells: &[String],
+    ) -> Result<Entry, RowError> {
+        if cells.len() > self.mapping.len() {
+            return Err(RowError {
+                line,
+                entry_id: None,
+                errors: whole_row(format!(
+                    "expected at most {} cells as in the header, found {}",
+                    self.mapping.len(),
+                    cells.len()
+                )),
+            });
+        }
+        let mut row = RawRow::new();
+        for (text, idx) in cells.iter().zip(self.mapping.iter()) {
+            if let Some(i) = *idx {
+                row.fields[i] = Some(text.clone());
+            }
+        }
+        finish_row(row, Vec::new(), line).map_err(|e| match e {
+            ReadError::Row(r) => r,
+            ReadError::File(_) => unreachable!("decoding does no I/O"),
         })
     }
 }

@@ -637,7 +637,7 @@ pub fn prepare_spool(dir: &Path) -> std::io::Result<usize> {
 
 /// Writes the upload to a spool file, counting its bytes against
 /// `bulk_limit_bytes`; the file is removed when dropped.
-async fn spool(
+pub(crate) async fn spool(
     state: &AppState,
     body: Body,
 ) -> Result<tempfile::NamedTempFile, ApiError> {

@@ -195,6 +195,15 @@ pub struct AdminConfig {
     pub key_cache_secs: u64,
     /// Largest admin page (`limit`) and export (rows).
     pub max_export_rows: u32,
+    /// Minutes between two checks for changes to publish (a snapshot of
+    /// the entries in force, when anything was recorded since the last
+    /// publication); 0 (the default) publishes only when asked (`POST
+    /// /admin/v1/publish`, `credgate admin publish`). The
+    /// zero-configuration demo sets 1.
+    pub publish_every_minutes: u64,
+    /// Marks published snapshots as synthetic data (the demo's; `/readyz`
+    /// says so).
+    pub publish_synthetic: bool,
 }
 
 impl Default for AdminConfig {
@@ -204,6 +213,8 @@ impl Default for AdminConfig {
             sweep_interval_minutes: 10,
             key_cache_secs: 30,
             max_export_rows: 100_000,
+            publish_every_minutes: 0,
+            publish_synthetic: false,
         }
     }
 }

@@ -55,6 +55,9 @@ pub struct AppState {
     /// The admin module (`/admin/v1`): `None` when it is off
     /// (`admin.enabled = false`, `credgate serve --role screening`).
     pub admin: Option<Arc<credgate_admin::service::Admin>>,
+    /// Publishing the store's entries into this service's snapshots
+    /// (`admin/publishing.rs`); `None` with the admin module off.
+    pub publisher: Option<Arc<credgate_admin::publish::Publisher>>,
 }
 
 #[derive(OpenApi)]
@@ -407,6 +410,22 @@ impl Server {
             config.keep_snapshots,
             catalogue.clone(),
         ));
+        // Publications a stop left pending are resolved before the
+        // snapshots are loaded (their files are then whole or gone).
+        let publisher = match &admin_store {
+            Some(a) => {
+                let p = admin::publishing::publisher(&config, store.clone());
+                for r in p.start(a, clock.now()).await? {
+                    tracing::warn!(
+                        publication = r.id,
+                        state = r.state.code(),
+                        "publication left pending by a stop, resolved"
+                    );
+                }
+                Some(Arc::new(p))
+            }
+            None => None,
+        };
         let s = store.clone();
         let version = tokio::task::spawn_blocking(move || s.start())
             .await
@@ -465,6 +484,7 @@ impl Server {
             )),
             keys: Arc::new(keys),
             admin,
+            publisher,
             config: Arc::new(config),
             store,
             audit,
@@ -520,6 +540,7 @@ impl Server {
                 tokio::spawn(sweep(admin, Duration::from_secs(minutes * 60)))
             })
         });
+        let publishing = admin::publishing::every(&self.state);
         let checks = self.state.checks.clone();
         let app = router_with(self.state, extra);
         let result = serve::serve(self.listener, app, limits, shutdown).await;
@@ -527,6 +548,9 @@ impl Server {
         upkeep.abort();
         if let Some(s) = sweeper {
             s.abort();
+        }
+        if let Some(p) = publishing {
+            p.abort();
         }
         // The last records written and synced before the process ends.
         let _ = tokio::task::spawn_blocking(move || checks.close()).await;

@@ -207,6 +207,25 @@ impl Store {
         dispatch!(self, s => s.in_force_entries())
     }
 
+    /// The audit chain's head: the last sequence number and its hash.
+    /// It moves with every change, so a publisher compares it to tell
+    /// whether anything changed since its last publication.
+    pub async fn audit_head(&self) -> Result<(i64, String), StoreError> {
+        dispatch!(self, s => s.audit_head().await)
+    }
+
+    /// Opens one transaction for a bulk change (an import): everything
+    /// written through the [`BulkWriter`] is committed together by
+    /// [`BulkWriter::commit`], or not at all (dropped, or the process
+    /// killed). It holds the write lock until then.
+    pub async fn begin_bulk(&self) -> Result<BulkWriter, StoreError> {
+        Ok(BulkWriter {
+            inner: match &self.backend {
+                Backend::Sqlite(s) => BulkInner::Sqlite(s.begin_bulk().await?),
+            },
+        })
+    }
+
     pub async fn idempotency_get(
         &self,
         key_id: &str,
@@ -264,5 +283,63 @@ impl Store {
     /// row: `Ok(Err(break))` names the first broken record.
     pub async fn verify_audit(&self) -> Result<VerifyReport, StoreError> {
         dispatch!(self, s => s.verify_audit().await)
+    }
+}
+
+/// A bulk change in one transaction ([`Store::begin_bulk`]): inserts and
+/// updates as [`Store::insert_many`] and [`Store::update_entry`] make
+/// them (an audit record and a history row each), committed together.
+#[derive(Debug)]
+pub struct BulkWriter {
+    inner: BulkInner,
+}
+
+#[derive(Debug)]
+enum BulkInner {
+    Sqlite(sqlite::SqliteBulk),
+}
+
+impl BulkWriter {
+    /// Every entry (any stage, with its parties) as this transaction sees
+    /// it, in internal-id order.
+    pub fn all_entries(
+        &mut self,
+    ) -> BoxStream<'_, Result<StoredEntry, StoreError>> {
+        match &mut self.inner {
+            BulkInner::Sqlite(b) => b.all_entries(),
+        }
+    }
+
+    /// Inserts new entries at version 1; returns their internal ids.
+    pub async fn insert(
+        &mut self,
+        audit: &Audit,
+        entries: &[NewEntry],
+    ) -> Result<Vec<i64>, StoreError> {
+        match &mut self.inner {
+            BulkInner::Sqlite(b) => b.insert(audit, entries).await,
+        }
+    }
+
+    /// Changes an entry as [`Store::update_entry`] does.
+    pub async fn update(
+        &mut self,
+        audit: &Audit,
+        entry_id: &str,
+        expected_version: i64,
+        change: &Change,
+    ) -> Result<StoredEntry, StoreError> {
+        match &mut self.inner {
+            BulkInner::Sqlite(b) => {
+                b.update(audit, entry_id, expected_version, change).await
+            }
+        }
+    }
+
+    /// Writes the chain's head and commits everything.
+    pub async fn commit(self) -> Result<(), StoreError> {
+        match self.inner {
+            BulkInner::Sqlite(b) => b.commit().await,
+        }
     }
 }

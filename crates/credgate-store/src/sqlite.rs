@@ -66,6 +66,7 @@ static ENTRY_BY_ID: LazyLock<String> = LazyLock::new(sql::entry_by_id);
 static BY_NATURAL_KEY: LazyLock<String> =
     LazyLock::new(sql::entries_by_natural_key);
 static IN_FORCE: LazyLock<String> = LazyLock::new(sql::in_force);
+static ALL_ENTRIES: LazyLock<String> = LazyLock::new(sql::all_entries);
 static WITH_LAST_DIGEST: LazyLock<String> =
     LazyLock::new(sql::entries_with_last_digest);
 static LIST_KEYS: LazyLock<String> = LazyLock::new(sql::list_keys);
@@ -319,114 +320,34 @@ impl SqliteStore {
         // The head first: the write lock is taken before the entry is
         // read, so a concurrent writer waits and then sees the new version.
         let mut chain = Appender::claim(&mut tx, 1).await?;
-        let rows = sqlx::query(&ENTRY_BY_ENTRY_ID)
-            .bind(entry_id)
-            .fetch_all(&mut *tx)
-            .await?;
-        let current = group_all(&rows)?.pop().ok_or_else(|| {
-            StoreError::NotFound { what: "entry", id: entry_id.to_string() }
-        })?;
-        if current.version != expected_version {
-            return Err(StoreError::Stale {
-                entry_id: entry_id.to_string(),
-                expected: expected_version,
-                actual: current.version,
-            });
-        }
-        let at = audit.at_stored();
-        let next = StoredEntry {
-            id: current.id,
-            entry_id: current.entry_id.clone(),
-            department: current.department.clone(),
-            stage: change.stage,
-            version: current.version + 1,
-            data: change.data.clone(),
-            created_at: current.created_at,
-            updated_at: at,
-        };
-        let details = details_json(&next.data)?;
-        let q = sqlx::query(sql::UPDATE_ENTRY).bind(current.id);
-        let done = bind_entry(
-            q,
-            (&next.department, next.stage, next.version),
-            &next.data,
-            &details,
-            ts(at),
+        let next = update_in_tx(
+            &mut tx,
+            &mut chain,
+            audit,
+            entry_id,
+            expected_version,
+            change,
         )
-        .bind(expected_version)
-        .execute(&mut *tx)
         .await?;
-        if done.rows_affected() != 1 {
-            return Err(StoreError::Stale {
-                entry_id: entry_id.to_string(),
-                expected: expected_version,
-                actual: expected_version + 1,
-            });
-        }
-        if current.data.related != next.data.related {
-            sqlx::query(sql::DELETE_PARTIES)
-                .bind(current.id)
-                .execute(&mut *tx)
-                .await?;
-            insert_parties(&mut tx, current.id, &next.data.related).await?;
-        }
-        // What the event table will hold, copied into the audit record.
-        let copy = match &change.event {
-            None => None,
-            Some(Event::Interview(i)) => Some(EventCopy::Interview(i.clone())),
-            Some(Event::ObjectionOpened(o)) => {
-                Some(EventCopy::Objection(o.clone()))
-            }
-            Some(Event::Repair(r)) => Some(EventCopy::Repair(r.clone())),
-            Some(Event::ObjectionDecided {
-                decided_on,
-                outcome,
-                decision,
-            }) => {
-                let row = sqlx::query(sql::OPEN_OBJECTION)
-                    .bind(current.id)
-                    .fetch_optional(&mut *tx)
-                    .await?
-                    .ok_or_else(|| StoreError::Invalid {
-                        field: "event",
-                        message: format!(
-                            "entry {entry_id} has no open objection to decide"
-                        ),
-                    })?;
-                let (id, mut o) = objection_from_row(&row)?;
-                o.decided_on = Some(*decided_on);
-                o.outcome = Some(*outcome);
-                o.decision = Some(decision.clone());
-                Some(EventCopy::DecidedObjection(id, o))
-            }
-        };
-        let before = chain::canonical_of(&current);
-        let after = chain::canonical_of(&next);
-        let seq = chain
-            .append(
-                &mut tx,
-                audit,
-                Record {
-                    entry: Some(current.id),
-                    entry_id: Some(&next.entry_id),
-                    version: Some(next.version),
-                    before: Some(&before),
-                    after: Some(&after),
-                    event: copy.as_ref(),
-                    info: None,
-                    key: None,
-                    department: None,
-                },
-            )
-            .await?;
-        insert_history(&mut tx, &next, audit, seq, Some(&before), &after)
-            .await?;
-        if let Some(copy) = &copy {
-            insert_event(&mut tx, current.id, seq, copy).await?;
-        }
         chain.close(&mut tx).await?;
         tx.commit().await?;
         Ok(next)
+    }
+
+    /// Opens one transaction for a bulk change (an import): the audit
+    /// head is taken first, so the writer holds the write lock until it
+    /// commits or is dropped (rolled back).
+    pub async fn begin_bulk(&self) -> Result<SqliteBulk> {
+        let mut tx = self.pool.begin().await?;
+        // A bulk change touches far more pages than the 32 MiB cache:
+        // once it is full, SQLite spills dirty pages to the WAL in the
+        // middle of the transaction and reads them back for every index
+        // insert (1M rows: 127 s with 32 MiB). The cache is not
+        // transactional; `commit` sets it back. It grows only with the
+        // pages the change touches.
+        sqlx::query(BULK_CACHE).execute(&mut *tx).await?;
+        let chain = Appender::claim(&mut tx, 0).await?;
+        Ok(SqliteBulk { tx, chain })
     }
 
     pub async fn entry(&self, entry_id: &str) -> Result<Option<EntryDetail>> {
@@ -531,6 +452,11 @@ impl SqliteStore {
                 })
             })
             .boxed()
+    }
+
+    pub async fn audit_head(&self) -> Result<(i64, String)> {
+        let head = sqlx::query(sql::HEAD).fetch_one(&self.pool).await?;
+        Ok((head.try_get("seq")?, head.try_get("hash")?))
     }
 
     // ---- idempotency -----------------------------------------------
@@ -964,6 +890,16 @@ impl Appender {
         Ok(row.seq)
     }
 
+    /// Claims `n` more sequence numbers in the same transaction (a bulk
+    /// change does not know its count up front); the head's hash is
+    /// written once, by `close`.
+    async fn extend(&mut self, tx: &mut Tx, n: i64) -> Result<()> {
+        let row =
+            sqlx::query(sql::CLAIM_SEQ).bind(n).fetch_one(&mut **tx).await?;
+        self.last_claimed = row.try_get("seq")?;
+        Ok(())
+    }
+
     async fn close(self, tx: &mut Tx) -> Result<()> {
         if self.next_seq != self.last_claimed + 1 {
             return Err(StoreError::Invalid {
@@ -1137,7 +1073,202 @@ async fn insert_event(
     Ok(())
 }
 
+// ---- bulk changes ------------------------------------------------------
+
+/// One open transaction of a bulk change; dropped without `commit`, it
+/// rolls back (and a killed process leaves nothing of it: SQLite's WAL
+/// drops an uncommitted transaction at the next open).
+#[derive(Debug)]
+pub struct SqliteBulk {
+    tx: Tx,
+    chain: Appender,
+}
+
+impl std::fmt::Debug for Appender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Appender")
+            .field("next_seq", &self.next_seq)
+            .field("last_claimed", &self.last_claimed)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SqliteBulk {
+    pub fn all_entries(&mut self) -> BoxStream<'_, Result<StoredEntry>> {
+        let rows = sqlx::query(ALL_ENTRIES.as_str()).fetch(&mut *self.tx);
+        grouped(rows).map_ok(|(e, _)| e).boxed()
+    }
+
+    pub async fn insert(
+        &mut self,
+        audit: &Audit,
+        entries: &[NewEntry],
+    ) -> Result<Vec<i64>> {
+        let n = i64::try_from(entries.len()).unwrap_or(i64::MAX);
+        self.chain.extend(&mut self.tx, n).await?;
+        let mut ids = Vec::with_capacity(entries.len());
+        for chunk in entries.chunks(BATCH) {
+            insert_batch(
+                &mut self.tx,
+                &mut self.chain,
+                audit,
+                chunk,
+                &mut ids,
+            )
+            .await?;
+        }
+        Ok(ids)
+    }
+
+    pub async fn update(
+        &mut self,
+        audit: &Audit,
+        entry_id: &str,
+        expected_version: i64,
+        change: &Change,
+    ) -> Result<StoredEntry> {
+        self.chain.extend(&mut self.tx, 1).await?;
+        update_in_tx(
+            &mut self.tx,
+            &mut self.chain,
+            audit,
+            entry_id,
+            expected_version,
+            change,
+        )
+        .await
+    }
+
+    pub async fn commit(self) -> Result<()> {
+        let SqliteBulk { mut tx, chain } = self;
+        chain.close(&mut tx).await?;
+        // Back to the usual cache before the commit, which writes every
+        // dirty page to the WAL anyway. (A bulk change rolled back leaves
+        // its connection with the large cache until the pool closes it
+        // when idle.)
+        sqlx::query(USUAL_CACHE).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// The page cache of a bulk change's connection (KiB, negative as SQLite
+/// takes it) and the pool's usual one (`open`).
+const BULK_CACHE: &str = "PRAGMA cache_size = -1048576";
+const USUAL_CACHE: &str = "PRAGMA cache_size = -32768";
+
 // ---- writing entries ---------------------------------------------------
+
+async fn update_in_tx(
+    tx: &mut Tx,
+    chain: &mut Appender,
+    audit: &Audit,
+    entry_id: &str,
+    expected_version: i64,
+    change: &Change,
+) -> Result<StoredEntry> {
+    let rows = sqlx::query(&ENTRY_BY_ENTRY_ID)
+        .bind(entry_id)
+        .fetch_all(&mut **tx)
+        .await?;
+    let current = group_all(&rows)?.pop().ok_or_else(|| {
+        StoreError::NotFound { what: "entry", id: entry_id.to_string() }
+    })?;
+    if current.version != expected_version {
+        return Err(StoreError::Stale {
+            entry_id: entry_id.to_string(),
+            expected: expected_version,
+            actual: current.version,
+        });
+    }
+    let at = audit.at_stored();
+    let next = StoredEntry {
+        id: current.id,
+        entry_id: current.entry_id.clone(),
+        department: current.department.clone(),
+        stage: change.stage,
+        version: current.version + 1,
+        data: change.data.clone(),
+        created_at: current.created_at,
+        updated_at: at,
+    };
+    let details = details_json(&next.data)?;
+    let q = sqlx::query(sql::UPDATE_ENTRY).bind(current.id);
+    let done = bind_entry(
+        q,
+        (&next.department, next.stage, next.version),
+        &next.data,
+        &details,
+        ts(at),
+    )
+    .bind(expected_version)
+    .execute(&mut **tx)
+    .await?;
+    if done.rows_affected() != 1 {
+        return Err(StoreError::Stale {
+            entry_id: entry_id.to_string(),
+            expected: expected_version,
+            actual: expected_version + 1,
+        });
+    }
+    if current.data.related != next.data.related {
+        sqlx::query(sql::DELETE_PARTIES)
+            .bind(current.id)
+            .execute(&mut **tx)
+            .await?;
+        insert_parties(tx, current.id, &next.data.related).await?;
+    }
+    // What the event table will hold, copied into the audit record.
+    let copy = match &change.event {
+        None => None,
+        Some(Event::Interview(i)) => Some(EventCopy::Interview(i.clone())),
+        Some(Event::ObjectionOpened(o)) => {
+            Some(EventCopy::Objection(o.clone()))
+        }
+        Some(Event::Repair(r)) => Some(EventCopy::Repair(r.clone())),
+        Some(Event::ObjectionDecided { decided_on, outcome, decision }) => {
+            let row = sqlx::query(sql::OPEN_OBJECTION)
+                .bind(current.id)
+                .fetch_optional(&mut **tx)
+                .await?
+                .ok_or_else(|| StoreError::Invalid {
+                    field: "event",
+                    message: format!(
+                        "entry {entry_id} has no open objection to decide"
+                    ),
+                })?;
+            let (id, mut o) = objection_from_row(&row)?;
+            o.decided_on = Some(*decided_on);
+            o.outcome = Some(*outcome);
+            o.decision = Some(decision.clone());
+            Some(EventCopy::DecidedObjection(id, o))
+        }
+    };
+    let before = chain::canonical_of(&current);
+    let after = chain::canonical_of(&next);
+    let seq = chain
+        .append(
+            tx,
+            audit,
+            Record {
+                entry: Some(current.id),
+                entry_id: Some(&next.entry_id),
+                version: Some(next.version),
+                before: Some(&before),
+                after: Some(&after),
+                event: copy.as_ref(),
+                info: None,
+                key: None,
+                department: None,
+            },
+        )
+        .await?;
+    insert_history(tx, &next, audit, seq, Some(&before), &after).await?;
+    if let Some(copy) = &copy {
+        insert_event(tx, current.id, seq, copy).await?;
+    }
+    Ok(next)
+}
 
 /// Inserts up to BATCH entries with four multi-row statements (entries,
 /// parties, audit, history) and pushes their ids.

@@ -83,3 +83,163 @@ pub fn build(config: &Config) -> Result<(), String> {
     .map_err(|e| e.to_string())?;
     Ok(())
 }
+
+/// The demo keys file of the one-process demo: `role<TAB>department<TAB>
+/// key` per line, mode 0600.
+pub const KEYS_FILE: &str = "demo-keys.txt";
+
+/// A demo key of the one-process demo.
+#[derive(Debug, Clone)]
+pub struct DemoKey {
+    pub role: String,
+    pub department: String,
+    pub secret: String,
+}
+
+/// The demo's departments: a designating department, and the credit
+/// centre that operates and audits.
+const DEPARTMENTS: &[(&str, &str)] = &[
+    ("js-fgw", "江苏省发展和改革委员会（演示）"),
+    ("js-xyzx", "江苏省公共信用信息中心（演示）"),
+];
+
+/// (role, department) of each demo key.
+const KEYS: &[(credgate_store::Role, &str)] = {
+    use credgate_store::Role::*;
+    &[
+        (Screen, "js-fgw"),
+        (ScreenPii, "js-fgw"),
+        (Admin, "js-xyzx"),
+        (Publisher, "js-fgw"),
+        (Reviewer, "js-fgw"),
+        (Auditor, "js-xyzx"),
+        (Operator, "js-xyzx"),
+    ]
+};
+
+fn read_keys(path: &Path) -> Option<Vec<DemoKey>> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let keys: Vec<DemoKey> = text
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.split('\t');
+            Some(DemoKey {
+                role: f.next()?.to_string(),
+                department: f.next()?.to_string(),
+                secret: f.next()?.to_string(),
+            })
+        })
+        .collect();
+    (!keys.is_empty()).then_some(keys)
+}
+
+/// The one-process demo (no keys configured, admin module on): on the
+/// first start — an empty store — demo departments, a key per role
+/// (written to `demo-keys.txt`, 0600) and the synthetic demo set
+/// imported as published entries; later starts reuse them. `None` when
+/// the store already has keys of its own (not a demo).
+pub async fn prepare_store(
+    config: &Config,
+) -> anyhow::Result<Option<Vec<DemoKey>>> {
+    use anyhow::Context;
+    use credgate_store::{Audit, Department, NewKey, Store};
+    let dir = &config.data_dir;
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("creating {}", dir.display()))?;
+    let keys_path = dir.join(KEYS_FILE);
+    if let Some(keys) = read_keys(&keys_path) {
+        return Ok(Some(keys));
+    }
+    let store = Store::open_dir(dir).await.context("opening the store")?;
+    if store.keys().await?.iter().any(|k| k.is_active()) {
+        store.close().await;
+        return Ok(None);
+    }
+    let now = chrono::Utc::now();
+    for (code, name) in DEPARTMENTS {
+        let audit = Audit::new(now, "demo", *code, "department_upsert");
+        let d = Department { code: (*code).into(), name_zh: (*name).into() };
+        store.upsert_department(&audit, &d).await?;
+    }
+    let mut keys = Vec::new();
+    let mut publisher = String::new();
+    for (role, department) in KEYS {
+        let audit = Audit::new(now, "demo", *department, "key_create");
+        let made = store
+            .create_key(
+                &audit,
+                &NewKey {
+                    name: format!("demo {}", role.code()),
+                    department: (*department).into(),
+                    roles: vec![*role],
+                },
+            )
+            .await?;
+        if *role == credgate_store::Role::Publisher {
+            publisher = made.key.id.clone();
+        }
+        keys.push(DemoKey {
+            role: role.code().into(),
+            department: (*department).into(),
+            secret: made.secret,
+        });
+    }
+    let entries = dir.join("demo-entries-SYNTHETIC.csv");
+    let today = credgate_screen::china_date(now);
+    eprintln!(
+        "first start: importing a SYNTHETIC demo data set of {} entries \
+         (not real list data) into the store",
+        config.demo_entries
+    );
+    let file = std::fs::File::create(&entries)
+        .with_context(|| format!("{}", entries.display()))?;
+    let mut w = EntryWriter::new(std::io::BufWriter::new(file), Format::Csv)?;
+    let opts = GenOptions { as_of: today, ..GenOptions::new(42) };
+    for e in Generator::new(opts).take(config.demo_entries as usize) {
+        w.write(&e)?;
+    }
+    w.into_inner()?;
+    let lifecycle = credgate_lifecycle::Lifecycle::builtin();
+    let catalogue = credgate_screen::Catalogue::builtin();
+    let cx = credgate_admin::import::ImportContext {
+        store: &store,
+        lifecycle: &lifecycle,
+        catalogue: &catalogue,
+        now,
+        today,
+    };
+    let opts = credgate_admin::import::ImportOptions {
+        department: "js-fgw".into(),
+        key_id: publisher,
+        skip_invalid: true,
+        dry_run: false,
+        format: None,
+        source_name: None,
+    };
+    let report =
+        credgate_admin::import::import_file(cx, &entries, &opts, &|_| {})
+            .await?;
+    eprintln!(
+        "imported {} demo entries in force ({} rows not in force skipped)",
+        report.inserted,
+        report.skipped.values().sum::<u64>()
+    );
+    store.close().await;
+    std::fs::write(
+        dir.join("README-DEMO.txt"),
+        "This directory holds a SYNTHETIC demo data set imported by `credgate serve`.\n\
+         None of its entries are real list data. Configure keys and import real\n\
+         entries (`credgate admin import`) for production use.\n",
+    )?;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut f = opts
+        .open(&keys_path)
+        .with_context(|| format!("{}", keys_path.display()))?;
+    for k in &keys {
+        writeln!(f, "{}\t{}\t{}", k.role, k.department, k.secret)?;
+    }
+    Ok(Some(keys))
+}

@@ -110,10 +110,53 @@ fn the_zero_configuration_start_serves_labelled_demo_data() {
     assert_eq!(status, 200);
     assert!(body.contains("\"demo\":true"), "{body}");
     assert!(data.join("demo-entries-SYNTHETIC.csv").exists());
-    assert!(data.join("demo-api-key.txt").exists());
+    // One process: the store, a key per role, the demo set published.
+    assert!(data.join("demo-keys.txt").exists());
+    assert!(data.join("credgate.db").exists());
+    let keys = std::fs::read_to_string(data.join("demo-keys.txt")).unwrap();
+    for role in [
+        "screen",
+        "screen_pii",
+        "admin",
+        "publisher",
+        "reviewer",
+        "auditor",
+        "operator",
+    ] {
+        assert!(keys.lines().any(|l| l.starts_with(&format!("{role}\t"))));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(data.join("demo-keys.txt"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
     assert!(
         s.stderr.iter().any(|l| l.contains("SYNTHETIC")),
         "{:?}",
         s.stderr
     );
+}
+
+#[test]
+fn the_screening_role_opens_no_store_and_serves_no_admin_endpoints() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let s = Serve::start(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--demo-entries",
+        "300",
+        "--role",
+        "screening",
+    ]);
+    assert_eq!(s.status("/readyz"), 200);
+    assert!(!data.join("credgate.db").exists());
+    // The admin module is off: 404 before any key is looked at.
+    assert_eq!(s.status("/admin/v1/publications"), 404);
 }

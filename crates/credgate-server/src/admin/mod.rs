@@ -11,6 +11,7 @@
 
 pub mod entries;
 pub mod manage;
+pub mod publishing;
 
 use std::sync::Arc;
 
@@ -55,6 +56,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/v1/departments/{code}", put(m::put_department))
         .route("/admin/v1/audit", get(m::audit))
         .route("/admin/v1/sweep", post(m::sweep))
+        .merge(publishing::router())
 }
 
 /// The admin endpoints' OpenAPI paths, merged into `/openapi.json`.
@@ -70,6 +72,7 @@ pub fn router() -> Router<AppState> {
         manage::create_key, manage::list_keys, manage::revoke_key,
         manage::list_departments, manage::put_department, manage::audit,
         manage::sweep,
+        publishing::import, publishing::publish, publishing::publications,
     ),
     tags((name = "admin", description = "The admin module (issue 10): the lifecycle of list entries, departments, keys, the audit chain"))
 )]

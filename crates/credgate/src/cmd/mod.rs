@@ -4,6 +4,7 @@ pub mod entries;
 pub mod generate;
 pub mod lifecycle;
 pub mod measures;
+pub mod publishing;
 pub mod queries;
 pub mod serve;
 pub mod snapshot;

@@ -28,6 +28,11 @@ pub struct Args {
     /// Log format: human or json.
     #[arg(long)]
     log_format: Option<String>,
+    /// `all` (default): screening and the admin module on the embedded
+    /// store; `screening`: screening only, following the snapshots a
+    /// publisher writes into the snapshot directory (no store opened).
+    #[arg(long, default_value = "all", value_parser = ["all", "screening"])]
+    role: String,
 }
 
 fn listen_address(s: &str) -> Result<String, String> {
@@ -81,47 +86,119 @@ fn init_logging(format: LogFormat) {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut config = config(&args)?;
     init_logging(config.log_format);
-    // Zero configuration (no keys): the demo. With keys, never demo data.
-    let demo_key = if config.keys.is_empty() {
-        let (key, cfg) =
-            crate::demo::key(&config.data_dir).with_context(|| {
-                format!("demo key in {}", config.data_dir.display())
-            })?;
-        config.keys.push(cfg);
-        if config.demo_entries > 0
-            && !credgate_server::snapshots::any_published(&config.store_dirs())
-        {
-            crate::demo::build(&config)
-                .map_err(|e| anyhow::anyhow!("demo data: {e}"))?;
-        }
-        Some(key)
-    } else {
-        None
-    };
+    if args.role == "screening" {
+        config.admin.enabled = false;
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
     rt.block_on(async move {
+        // Zero configuration (no keys): the demo. With keys, never demo
+        // data.
+        let mut demo = Demo::None;
+        if config.keys.is_empty() && config.admin.enabled {
+            if let Some(keys) = crate::demo::prepare_store(&config).await? {
+                config.admin.publish_synthetic = true;
+                if config.admin.publish_every_minutes == 0 {
+                    config.admin.publish_every_minutes = 1;
+                }
+                demo = Demo::Store(keys);
+            }
+        } else if config.keys.is_empty() {
+            // Screening only, nothing configured: a demo key and, when
+            // nothing is published, a demo snapshot built directly.
+            let (key, cfg) =
+                crate::demo::key(&config.data_dir).with_context(|| {
+                    format!("demo key in {}", config.data_dir.display())
+                })?;
+            config.keys.push(cfg);
+            if config.demo_entries > 0
+                && !credgate_server::snapshots::any_published(
+                    &config.store_dirs(),
+                )
+            {
+                crate::demo::build(&config)
+                    .map_err(|e| anyhow::anyhow!("demo data: {e}"))?;
+            }
+            demo = Demo::Key(key);
+        }
         let server = Server::start(config).await?;
+        if let (Demo::Store(_), Some(admin), Some(publisher)) = (
+            &demo,
+            server.state.admin.clone(),
+            server.state.publisher.clone(),
+        ) {
+            // The first start publishes what it imported; later starts
+            // publish only what changed since.
+            let now = admin.clock.now();
+            if let Some(p) =
+                publisher.publish_if_changed(&admin.store, now).await?
+            {
+                eprintln!(
+                    "published the demo entries: {} ({} entries)",
+                    p.file_name.as_deref().unwrap_or(""),
+                    p.counts.map_or(0, |c| c.entries)
+                );
+            }
+        }
         let base = format!("http://{}", server.addr);
         eprintln!("credgate listening on {base}");
-        if let Some(key) = &demo_key {
-            eprintln!(
-                "demo API key (admin, screen_pii; kept in {}/demo-api-key.txt): {key}",
-                server.state.config.data_dir.display()
-            );
-            eprintln!("try:");
-            eprintln!(
-                "  curl -s {base}/v1/screen -H 'X-API-Key: {key}' -H 'Content-Type: application/json' \\\n    -d '{{\"name\":\"南京恒瑞科技有限公司\",\"scenario\":\"government_procurement\"}}'"
-            );
-            eprintln!("  curl -s {base}/v1/snapshot -H 'X-API-Key: {key}'");
-            eprintln!("  curl -s {base}/openapi.json");
+        let data_dir = server.state.config.data_dir.display().to_string();
+        match &demo {
+            Demo::None => {}
+            Demo::Key(key) => {
+                eprintln!(
+                    "demo API key (admin, screen_pii; kept in {data_dir}/demo-api-key.txt): {key}"
+                );
+                eprintln!("try:");
+                eprintln!(
+                    "  curl -s {base}/v1/screen -H 'X-API-Key: {key}' -H 'Content-Type: application/json' \\\n    -d '{{\"name\":\"南京恒瑞科技有限公司\",\"scenario\":\"government_procurement\"}}'"
+                );
+            }
+            Demo::Store(keys) => print_demo(&base, &data_dir, keys),
         }
         server.run(credgate_server::shutdown_signal()).await?;
         Ok::<_, anyhow::Error>(())
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// What the zero-configuration start set up.
+enum Demo {
+    None,
+    /// Screening only: one key in `demo-api-key.txt`.
+    Key(String),
+    /// The one-process demo: a key per role in `demo-keys.txt`.
+    Store(Vec<crate::demo::DemoKey>),
+}
+
+fn print_demo(base: &str, data_dir: &str, keys: &[crate::demo::DemoKey]) {
+    eprintln!(
+        "SYNTHETIC demo: a key per role (kept in {data_dir}/{}):",
+        crate::demo::KEYS_FILE
+    );
+    for k in keys {
+        eprintln!("  {:<11} {:<8} {}", k.role, k.department, k.secret);
+    }
+    let key = |role: &str| {
+        keys.iter().find(|k| k.role == role).map_or("", |k| k.secret.as_str())
+    };
+    eprintln!("try:");
+    eprintln!(
+        "  curl -s {base}/v1/screen -H 'X-API-Key: {}' -H 'Content-Type: application/json' \\\n    -d '{{\"name\":\"南京恒瑞科技有限公司\",\"scenario\":\"government_procurement\"}}'",
+        key("screen")
+    );
+    eprintln!(
+        "  curl -s {base}/admin/v1/entries?limit=5 -H 'X-API-Key: {}'",
+        key("publisher")
+    );
+    eprintln!(
+        "  curl -s -X POST {base}/admin/v1/publish -H 'X-API-Key: {}'",
+        key("publisher")
+    );
+    eprintln!("  curl -s {base}/openapi.json");
+    eprintln!("the lifecycle step by step: README.md, \"Try the lifecycle\"");
 }
 
 #[derive(Debug, clap::Args)]

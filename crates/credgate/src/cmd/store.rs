@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 /// Actions from the command line are audited under this key id: the
 /// operator at the console holds no API key.
-const CLI_KEY: &str = "cli";
+pub const CLI_KEY: &str = "cli";
 
 #[derive(Debug, clap::Subcommand)]
 pub enum AuditCommand {
@@ -26,6 +26,15 @@ pub enum AdminCommand {
     /// API keys kept in the store.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Import an entries file (CSV, GBK CSV, JSON Lines, XLSX) as
+    /// published entries of a department: all or nothing unless
+    /// --skip-invalid; re-importing changes nothing.
+    Import(super::publishing::ImportArgs),
+    /// Build a snapshot of the entries in force into the snapshot inbox
+    /// the service watches, and record the publication.
+    Publish(super::publishing::PublishArgs),
+    /// The latest publications, newest first.
+    Publications(super::publishing::PublicationsArgs),
     /// The lifecycle transitions (`cmd/lifecycle.rs`).
     #[command(flatten)]
     Lifecycle(super::lifecycle::LifecycleCommand),
@@ -107,7 +116,12 @@ pub fn audit(command: AuditCommand) -> anyhow::Result<ExitCode> {
 
 pub fn admin(command: AdminCommand) -> anyhow::Result<ExitCode> {
     let command = match command {
-        AdminCommand::Keys(c) => c,
+        AdminCommand::Keys(k) => k,
+        AdminCommand::Import(a) => return super::publishing::import(a),
+        AdminCommand::Publish(a) => return super::publishing::publish(a),
+        AdminCommand::Publications(a) => {
+            return super::publishing::publications(a);
+        }
         AdminCommand::Lifecycle(c) => return super::lifecycle::run(c),
     };
     let now = SystemClock.now();
