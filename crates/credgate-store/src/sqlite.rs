@@ -83,6 +83,7 @@ pub struct SqliteStore {
 
 impl SqliteStore {
     pub async fn open(path: &Path) -> Result<SqliteStore> {
+        use sqlx::ConnectOptions as _;
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
@@ -102,7 +103,14 @@ impl SqliteStore {
             .page_size(8192)
             // Multi-row inserts keep a statement journal (to undo one
             // statement); in memory rather than in a temporary file.
-            .pragma("temp_store", "memory");
+            .pragma("temp_store", "memory")
+            // Streaming every entry in force to a publication, or an
+            // import's transaction, takes seconds by design: sqlx's default
+            // (warn past 1 s) would log each as a slow statement.
+            .log_slow_statements(
+                log::LevelFilter::Warn,
+                Duration::from_secs(30),
+            );
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options)
