@@ -35,6 +35,10 @@ struct Args {
     /// Passes over the query file; the first also warms the page cache.
     #[arg(long, default_value_t = 3)]
     passes: u32,
+    /// Also list the N slowest queries of the last pass (id, kind, µs,
+    /// name), to find what sets the tail.
+    #[arg(long, default_value_t = 0)]
+    slowest: usize,
 }
 
 fn histogram() -> Histogram<u64> {
@@ -54,8 +58,9 @@ fn main() -> anyhow::Result<()> {
     let today = credgate_screen::Clock::today(&credgate_screen::SystemClock);
     let mut by_kind: BTreeMap<&str, Histogram<u64>> = BTreeMap::new();
     let mut all = histogram();
+    let mut last_pass: Vec<(u64, usize)> = Vec::new();
     for pass in 0..args.passes {
-        for q in &qs {
+        for (i, q) in qs.iter().enumerate() {
             let query = Query {
                 code: (!q.code.is_empty()).then(|| q.code.clone()),
                 name: (!q.name.is_empty()).then(|| q.name.clone()),
@@ -68,6 +73,9 @@ fn main() -> anyhow::Result<()> {
             std::hint::black_box(out.ok());
             if pass == 0 && args.passes > 1 {
                 continue;
+            }
+            if pass + 1 == args.passes && args.slowest > 0 {
+                last_pass.push((ns, i));
             }
             by_kind.entry(q.kind).or_insert_with(histogram).record(ns)?;
             all.record(ns)?;
@@ -96,6 +104,21 @@ fn main() -> anyhow::Result<()> {
             us(h, 0.999),
             h.max() as f64 / 1e3
         );
+    }
+    if args.slowest > 0 {
+        last_pass.sort_unstable_by(|a, b| b.cmp(a));
+        println!("\nslowest of the last pass, µs");
+        for &(ns, i) in last_pass.iter().take(args.slowest) {
+            let q = &qs[i];
+            println!(
+                "{:>8.1} {:<20} {} {} {}",
+                ns as f64 / 1e3,
+                q.kind,
+                q.id,
+                q.name,
+                q.code
+            );
+        }
     }
     Ok(())
 }

@@ -554,6 +554,7 @@ fn names(
         candidates.retain(|&o| seen.insert(o) && filter.admits_ordinal(o));
         candidates.truncate(cap);
     }
+    snap.prefetch_records(&candidates);
     let query_parts = score::Parts::from(&keys.parts);
     for ord in candidates {
         let Ok(r) = snap.record(ord) else { continue };
