@@ -42,7 +42,9 @@ struct Args {
 }
 
 fn histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, 60_000_000, 3).expect("histogram bounds")
+    // Up to 10 s: on a shared machine a preempted query took over the
+    // former 60 ms bound and ended the run with an error.
+    Histogram::new_with_bounds(1, 10_000_000_000, 3).expect("histogram bounds")
 }
 
 fn main() -> anyhow::Result<()> {
@@ -77,8 +79,12 @@ fn main() -> anyhow::Result<()> {
             if pass + 1 == args.passes && args.slowest > 0 {
                 last_pass.push((ns, i));
             }
-            by_kind.entry(q.kind).or_insert_with(histogram).record(ns)?;
-            all.record(ns)?;
+            // Anything past the bound counts at the bound.
+            by_kind
+                .entry(q.kind)
+                .or_insert_with(histogram)
+                .saturating_record(ns);
+            all.saturating_record(ns);
         }
     }
     println!(
