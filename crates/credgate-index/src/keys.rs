@@ -60,11 +60,20 @@ pub fn query_keys(
     name: &str,
     kind: Option<SubjectKind>,
 ) -> (SubjectKind, NameKeys) {
-    let kind = kind.unwrap_or(match credgate_names::guess_kind(name) {
-        NameKind::Organisation => SubjectKind::Organisation,
-        NameKind::Person => SubjectKind::Person,
-    });
-    (kind, name_keys(name, kind))
+    if let Some(kind) = kind {
+        return (kind, name_keys(name, kind));
+    }
+    // As `guess_kind` decides, with the parse kept for the keys: parsing
+    // is a fixed cost of every name query, so it is done once.
+    let parsed = OrgName::parse(name);
+    match credgate_names::kind_of(&parsed) {
+        NameKind::Organisation => {
+            (SubjectKind::Organisation, org_keys(parsed))
+        }
+        NameKind::Person => {
+            (SubjectKind::Person, name_keys(name, SubjectKind::Person))
+        }
+    }
 }
 
 fn org_keys(p: OrgName) -> NameKeys {
@@ -190,6 +199,23 @@ mod tests {
         assert_eq!(b.base, org("南京恒瑞科技有限责任公司").base);
         assert_eq!(b.parts.branch, "苏州分公司");
         assert_eq!(b.parts.key, "南京恒瑞科技有限公司苏州分公司");
+    }
+
+    #[test]
+    fn query_keys_guess_the_kind_as_guess_kind_does() {
+        for name in [
+            "南京恒瑞科技有限公司",
+            "南京恒瑞科技有限公司苏州分公司",
+            "阿卜杜拉·买买提",
+            "张三",
+            "南京恒瑞商行",
+        ] {
+            let want = match credgate_names::guess_kind(name) {
+                NameKind::Organisation => SubjectKind::Organisation,
+                NameKind::Person => SubjectKind::Person,
+            };
+            assert_eq!(query_keys(name, None), (want, name_keys(name, want)));
+        }
     }
 
     #[test]

@@ -301,6 +301,36 @@ impl Snapshot {
         }
     }
 
+    /// Brings the records of `ords` into the cache before they are read
+    /// one by one. Decoding a record starts with two dependent DRAM misses
+    /// (its offset, then its bytes), and decoding is too long for the CPU
+    /// to start the next record's loads meanwhile: at 10M entries those
+    /// misses were most of a fuzzy name query (~0.4 µs a candidate, up to
+    /// 256 candidates). Here the loads are independent, so they overlap:
+    /// all offsets first, then the cache lines of each record up to its
+    /// name parts. Only reads; the result is the same without it.
+    pub fn prefetch_records(&self, ords: &[u32]) {
+        /// Bytes of a record the name scoring reads: the fixed part and
+        /// the strings up to the name key fit in about four cache lines.
+        const SPAN: usize = 256;
+        let offsets = self.section(Section::RecordOffsets);
+        let records = self.section(Section::Records);
+        let mut acc = 0u8;
+        for &o in ords {
+            acc ^= offsets.get(o as usize * 4).copied().unwrap_or(0);
+        }
+        for &o in ords {
+            if o >= self.len() {
+                continue;
+            }
+            let at = self.offset(o);
+            for line in (at..(at + SPAN).min(records.len())).step_by(64) {
+                acc ^= records[line];
+            }
+        }
+        std::hint::black_box(acc);
+    }
+
     /// An interned string; empty for "none" or an unknown id.
     pub fn string(&self, id: u32) -> &str {
         if id as usize >= self.string_count {

@@ -114,7 +114,12 @@ pub enum NameKind {
 /// Guesses the kind of a name: organisation names end in a legal form or
 /// a branch suffix; anything else is treated as a person's name.
 pub fn guess_kind(name: &str) -> NameKind {
-    let parsed = OrgName::parse(name);
+    kind_of(&OrgName::parse(name))
+}
+
+/// The kind [`guess_kind`] gives a name, from its parse (for callers
+/// that keep the parse).
+pub fn kind_of(parsed: &OrgName) -> NameKind {
     if parsed.legal_form.is_empty() && parsed.branch.is_empty() {
         NameKind::Person
     } else {

@@ -147,9 +147,64 @@ struct Hanzi {
     strokes: u8,
 }
 
+/// The characters of the table by code point. Every fuzzy candidate
+/// looks characters up several times per scored pair; a `HashMap<char, _>`
+/// (SipHash) cost ~4% of a 10M-entry unlisted-name query. The table's
+/// characters are nearly all in the BMP's CJK blocks (U+3400..U+9FFF), so
+/// those index a dense array of 16-bit slots (~54 KB); the few in the
+/// supplementary planes are binary-searched.
+#[derive(Debug, Default)]
+struct CharIndex {
+    hanzi: Vec<Hanzi>,
+    /// Slot + 1 of each code point from [`CharIndex::DENSE_FROM`]; 0 =
+    /// not in the table.
+    dense: Vec<u16>,
+    /// (char, slot) of the characters outside the dense range, sorted.
+    sparse: Vec<(char, u16)>,
+}
+
+impl CharIndex {
+    const DENSE_FROM: u32 = 0x3400;
+    const DENSE_TO: u32 = 0xA000;
+
+    fn insert(&mut self, c: char, h: Hanzi) {
+        let slot = self.hanzi.len() as u16;
+        self.hanzi.push(h);
+        let cp = u32::from(c);
+        if (Self::DENSE_FROM..Self::DENSE_TO).contains(&cp) {
+            if self.dense.is_empty() {
+                self.dense =
+                    vec![0; (Self::DENSE_TO - Self::DENSE_FROM) as usize];
+            }
+            self.dense[(cp - Self::DENSE_FROM) as usize] = slot + 1;
+        } else if let Some(e) = self.sparse.iter_mut().find(|e| e.0 == c) {
+            // A later line wins, as a map's insert would have it.
+            e.1 = slot;
+        } else {
+            self.sparse.push((c, slot));
+        }
+    }
+
+    fn finish(&mut self) {
+        self.sparse.sort_unstable_by_key(|&(c, _)| c);
+    }
+
+    fn get(&self, c: &char) -> Option<&Hanzi> {
+        let cp = u32::from(*c);
+        let slot = if (Self::DENSE_FROM..Self::DENSE_TO).contains(&cp) {
+            let s = *self.dense.get((cp - Self::DENSE_FROM) as usize)?;
+            usize::from(s.checked_sub(1)?)
+        } else {
+            let i = self.sparse.binary_search_by_key(c, |&(c, _)| c).ok()?;
+            usize::from(self.sparse[i].1)
+        };
+        self.hanzi.get(slot)
+    }
+}
+
 #[derive(Debug)]
 struct Table {
-    chars: HashMap<char, Hanzi>,
+    chars: CharIndex,
     syllables: Vec<String>,
     /// Both orders of every hand-checked pair, sorted.
     lookalikes: Vec<(char, char)>,
@@ -206,7 +261,7 @@ fn load() -> Table {
         ids.insert(s, i);
         i
     };
-    let mut chars = HashMap::with_capacity(8192);
+    let mut chars = CharIndex::default();
     for line in HANZI.lines().filter(|l| !l.starts_with('#')) {
         let f: Vec<&'static str> = line.split('\t').collect();
         // The generator writes six fields; a test checks every line.
@@ -239,6 +294,7 @@ fn load() -> Table {
         }
     }
     lookalikes.sort_unstable();
+    chars.finish();
     Table { chars, syllables, lookalikes }
 }
 
@@ -682,6 +738,29 @@ mod tests {
         assert_eq!(readings('重'), ["chong", "zhong"]);
         assert_eq!(readings('吕'), ["lv"]);
         assert!(readings('x').is_empty());
+    }
+
+    #[test]
+    fn every_table_character_is_found_by_its_index() {
+        // Dense (BMP CJK) and sparse (supplementary planes) alike.
+        let t = table();
+        let mut sparse = 0;
+        for line in HANZI.lines().filter(|l| !l.starts_with('#')) {
+            let mut f = line.split('\t');
+            let c = f.next().and_then(|c| c.chars().next()).unwrap();
+            let want: Vec<&str> =
+                f.next().unwrap().split(' ').filter(|r| *r != "-").collect();
+            let h = t.chars.get(&c).unwrap_or_else(|| panic!("{c} missing"));
+            let got: Vec<&str> =
+                h.readings.iter().map(|&i| syllable(i)).collect();
+            assert_eq!(got, want, "{c}");
+            sparse += usize::from(u32::from(c) >= 0x10000);
+        }
+        assert!(sparse > 0, "the table has supplementary characters");
+        assert_eq!(readings('𠳐'), ["bang"]);
+        for c in ['a', '\u{33FF}', '\u{A000}', '\u{20000}', '\u{10FFFF}'] {
+            assert!(t.chars.get(&c).is_none(), "{c:?}");
+        }
     }
 
     fn kind(a: char, b: char) -> EditKind {
