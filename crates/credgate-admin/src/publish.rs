@@ -3,13 +3,13 @@
 //!
 //! 1. The publication is recorded as `pending` (its id names its file:
 //!    `publication-NNNNNN.snapshot`, so a restart can find it).
-//! 2–3. The entries in force (`Store::in_force_entries`: published as
+//! 2. The entries in force (`Store::in_force_entries`: published as
 //!    `active`, disputed as `disputed`) stream straight into the builder
 //!    (`credgate_index::build_entries`, on a blocking thread, fed in
-//!    batches through a bounded channel: no intermediate file), which
-//!    builds the snapshot into the service's inbox: a hidden temporary
-//!    file, synced, renamed, the directory synced — the service never
-//!    sees half a file.
+//!    batches through a bounded channel): no intermediate file.
+//! 3. The builder writes the snapshot into the service's inbox: a hidden
+//!    temporary file, synced, renamed, the directory synced — the service
+//!    never sees half a file.
 //! 4. In one process, the caller's [`Activate`] has the service take,
 //!    verify and swap to it at once; otherwise the service's watcher
 //!    takes it.
