@@ -10,8 +10,8 @@
 //!   into the open transaction (N from 1);
 //! - `import:before_commit`, `import:after_commit`;
 //! - `publish:after_begin` — the publication recorded as pending;
-//! - `publish:after_export` — the in-force entries written to the work
-//!   file, no snapshot yet;
+//! - `publish:after_stream` — every entry in force streamed into the
+//!   builder, its temporary file not yet complete, no snapshot yet;
 //! - `publish:after_build` — the snapshot renamed into the inbox, not yet
 //!   taken by the service;
 //! - `publish:after_swap` — the service serves it, the publication still

@@ -4,11 +4,12 @@
 //! 1. The publication is recorded as `pending` (its id names its file:
 //!    `publication-NNNNNN.snapshot`, so a restart can find it).
 //! 2. The entries in force (`Store::in_force_entries`: published as
-//!    `active`, disputed as `disputed`) are written to a work file in the
-//!    entries format, outside the inbox.
-//! 3. The existing builder (`credgate-index`) builds the snapshot into the
-//!    service's inbox: a hidden temporary file, synced, renamed, the
-//!    directory synced — the service never sees half a file.
+//!    `active`, disputed as `disputed`) stream straight into the builder
+//!    (`credgate_index::build_entries`, on a blocking thread, fed in
+//!    batches through a bounded channel): no intermediate file.
+//! 3. The builder writes the snapshot into the service's inbox: a hidden
+//!    temporary file, synced, renamed, the directory synced — the service
+//!    never sees half a file.
 //! 4. In one process, the caller's [`Activate`] has the service take,
 //!    verify and swap to it at once; otherwise the service's watcher
 //!    takes it.
@@ -18,16 +19,16 @@
 //! **A crash at any step is resolved at the next start** ([`recover`]):
 //! a pending publication whose file is complete and verifies is finished
 //! as done (it is what the service serves or will serve); otherwise it is
-//! failed and its work file and any temporary snapshot removed.
+//! failed and any temporary snapshot removed (and the work file that
+//! publications before streaming wrote).
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use credgate_entries::{EntryWriter, Format, ReadOptions};
 use credgate_index::Snapshot;
-use credgate_model::EntryStatus;
+use credgate_model::{Entry, EntryStatus};
 use credgate_store::{
     Audit, Publication, PublicationCounts, PublicationOutcome,
     PublicationState, Store, StoreError,
@@ -45,7 +46,8 @@ pub struct PublishConfig {
     /// The service's accepted directory, where a taken file moves (a
     /// restart looks for a pending publication's file there too).
     pub accepted: PathBuf,
-    /// The publisher's own work directory (the export file).
+    /// The publisher's own work directory (publications before streaming
+    /// wrote their export file here; a restart still removes one).
     pub work_dir: PathBuf,
     /// Marks the snapshot as synthetic (the demo's).
     pub synthetic: bool,
@@ -174,6 +176,8 @@ pub fn file_name(id: i64) -> String {
     format!("publication-{id:06}.snapshot")
 }
 
+/// The work file of a publication made before publishing streamed (a
+/// pending one from then is cleaned at restart).
 fn export_path(cfg: &PublishConfig, id: i64) -> PathBuf {
     cfg.work_dir.join(format!("publication-{id:06}.entries.csv"))
 }
@@ -196,8 +200,6 @@ pub async fn publish(
         Ok(done) => done,
         Err(message) => PublicationOutcome::Failed { error: message },
     };
-    // The work file is not needed either way.
-    let _ = std::fs::remove_file(export_path(cfg, p.id));
     // The caller's time plus what the publication took.
     let took =
         chrono::Duration::from_std(started.elapsed()).unwrap_or_default();
@@ -223,29 +225,30 @@ async fn make(
         std::fs::create_dir_all(d)
             .map_err(|e| format!("creating {}: {e}", d.display()))?;
     }
-    let export = export_path(cfg, id);
-    let counts = export_entries(store, &export).await?;
-    failpoint::hit("publish:after_export");
-
     let out = cfg.inbox.join(&name);
     let opts = credgate_index::BuildOptions {
-        read: ReadOptions { format: Some(Format::Csv), ..Default::default() },
         synthetic: cfg.synthetic,
         // The build time orders snapshots in the service: a fact of the
         // file, from the machine's clock (never a test's fixed clock).
         built_at: Some(Utc::now().timestamp()),
         ..Default::default()
     };
-    let (export2, out2) = (export.clone(), out.clone());
-    let report = tokio::task::spawn_blocking(move || {
-        credgate_index::build(&export2, &out2, &opts, &|_| {})
-    })
-    .await
-    .map_err(|e| format!("building the snapshot: {e}"))?
-    .map_err(|e| format!("building the snapshot: {e}"))?;
+    let (tx, rx) = tokio::sync::mpsc::channel(CHANNEL_BATCHES);
+    let build = tokio::task::spawn_blocking(move || {
+        let entries = Received { rx, batch: Vec::new().into_iter() };
+        credgate_index::build_entries(entries, &out, &opts, &|_| {})
+    });
+    let fed = feed(store, tx).await;
+    let built = build
+        .await
+        .map_err(|e| format!("building the snapshot: {e}"))?
+        .map_err(|e| format!("building the snapshot: {e}"));
+    // A store error is the cause of the build's own error about it.
+    let counts = fed?;
+    let report = built?;
     if report.entries != counts.entries as u64 {
         return Err(format!(
-            "the snapshot has {} entries, the store exported {}",
+            "the snapshot has {} entries, the store streamed {}",
             report.entries, counts.entries
         ));
     }
@@ -269,34 +272,85 @@ async fn make(
     Ok(PublicationOutcome::Done { counts, checksum, file_name: name })
 }
 
-/// Writes the entries in force to `path`; returns their counts.
-async fn export_entries(
+/// Entries per message from the store's reader to the builder: large
+/// enough that the channel costs nothing per entry, small enough that the
+/// builder starts at once.
+const CHANNEL_BATCH: usize = 4_096;
+/// Messages in flight: the reader runs at most this far ahead.
+const CHANNEL_BATCHES: usize = 8;
+
+type Message = Result<Vec<Entry>, String>;
+
+/// Sends the entries in force to the builder in batches; returns their
+/// counts. A store error is sent on too (the builder stops, writing
+/// nothing) and returned. If the builder stops first (its own error), the
+/// send fails and reading stops: the build's error says why.
+async fn feed(
     store: &Store,
-    path: &Path,
+    tx: tokio::sync::mpsc::Sender<Message>,
 ) -> Result<PublicationCounts, String> {
-    let file = std::fs::File::create(path)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut w = EntryWriter::new(
-        std::io::BufWriter::with_capacity(1 << 20, file),
-        Format::Csv,
-    )
-    .map_err(|e| e.to_string())?;
     let mut counts = PublicationCounts::default();
     let mut stream = store.in_force_entries();
-    while let Some(e) = stream
-        .try_next()
-        .await
-        .map_err(|e| format!("reading the store: {e}"))?
-    {
+    let mut batch = Vec::with_capacity(CHANNEL_BATCH);
+    loop {
+        let e = match stream.try_next().await {
+            Ok(Some(e)) => e,
+            Ok(None) => break,
+            Err(e) => {
+                let message = format!("reading the store: {e}");
+                let _ = tx.send(Err(message.clone())).await;
+                return Err(message);
+            }
+        };
         counts.entries += 1;
         match e.status {
             EntryStatus::Disputed => counts.disputed += 1,
             _ => counts.active += 1,
         }
-        w.write(&e).map_err(|e| e.to_string())?;
+        batch.push(e);
+        if batch.len() == CHANNEL_BATCH {
+            let full = std::mem::replace(
+                &mut batch,
+                Vec::with_capacity(CHANNEL_BATCH),
+            );
+            if tx.send(Ok(full)).await.is_err() {
+                return Ok(counts);
+            }
+        }
     }
-    w.into_inner().map_err(|e| e.to_string())?;
+    if !batch.is_empty() {
+        let _ = tx.send(Ok(batch)).await;
+    }
     Ok(counts)
+}
+
+/// The builder's side of the channel: the entries, one at a time, on its
+/// blocking thread.
+struct Received {
+    rx: tokio::sync::mpsc::Receiver<Message>,
+    batch: std::vec::IntoIter<Entry>,
+}
+
+impl Iterator for Received {
+    type Item = Result<Entry, String>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(e) = self.batch.next() {
+                return Some(Ok(e));
+            }
+            match self.rx.blocking_recv() {
+                Some(Ok(batch)) => self.batch = batch.into_iter(),
+                Some(Err(message)) => return Some(Err(message)),
+                None => {
+                    // Every entry is in the builder; its temporary file
+                    // is not yet complete (the kill tests stop here).
+                    failpoint::hit("publish:after_stream");
+                    return None;
+                }
+            }
+        }
+    }
 }
 
 /// Where a published file is now: in the inbox, or moved by the service

@@ -1,6 +1,8 @@
-//! Building a snapshot from an entries file.
+//! Building a snapshot from an entries file ([`build`]) or from a stream
+//! of entries ([`build_entries`]: publishing from the admin store, with
+//! no intermediate file).
 //!
-//! Pipeline: the file is read sequentially in batches; each batch is
+//! Pipeline: the input is read sequentially in batches; each batch is
 //! validated and keyed in parallel (rayon); one writer appends records in
 //! input order and gathers index keys as compact `[u32; 3]` triples. Then
 //! the name FST and the hash indexes are sorted and built in parallel and
@@ -22,6 +24,7 @@ use roaring::RoaringBitmap;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
+use xxhash_rust::xxh3::Xxh3;
 
 /// Rows validated per parallel batch.
 const BATCH: usize = 16_384;
@@ -78,6 +81,10 @@ pub enum BuildError {
     File(#[from] FileError),
     #[error("writing the snapshot: {0}")]
     Io(#[from] std::io::Error),
+    /// The stream of [`build_entries`] failed (the store could not be
+    /// read): nothing was written.
+    #[error("reading the entries: {0}")]
+    Source(Box<dyn std::error::Error + Send + Sync>),
     #[error(
         "rejected: {count} bad rows (nothing was written); fix them, or keep \
          the good rows with --skip-invalid"
@@ -102,8 +109,13 @@ struct Prepared {
     slots: BitmapSlots,
 }
 
-/// A batch of rows, each prepared or refused.
-type Batch = Vec<Result<Prepared, RowError>>;
+/// A row prepared or refused, with the entry's content digest
+/// ([`entry_digest`]) when the source is a stream (a file's bytes are
+/// hashed instead).
+type Decoded = (Option<u128>, Result<Prepared, RowError>);
+
+/// A batch of rows.
+type Batch = Vec<Decoded>;
 
 /// Which bitmaps an entry belongs to: stored codes as indexes.
 #[derive(Clone, Copy)]
@@ -362,9 +374,114 @@ pub fn build(
     opts: &BuildOptions,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<BuildReport, BuildError> {
-    let mut timings = Vec::new();
     let mut reader = EntryReader::open(input, opts.read)?;
     let decoder = reader.decoder();
+    let read = |n: usize, out: &mut Vec<RawRecord>| {
+        reader.read_batch(n, out).map(|_| ()).map_err(BuildError::from)
+    };
+    let decode = |r: &mut RawRecord| (None, decoder.decode(r).map(prepare));
+    let source = Source {
+        name: input.file_name().map(|n| n.to_string_lossy().to_string()),
+        digest: SourceDigest::File(input),
+    };
+    run(read, decode, RawRecord::line, source, output, opts, progress)
+}
+
+/// One entry of [`build_entries`]' stream, with its 1-based position
+/// (the "line" of a bad row's report).
+struct Streamed {
+    position: u64,
+    entry: Option<Entry>,
+}
+
+/// Builds a snapshot of a stream of entries at `output`: the admin
+/// store's entries in force, with no intermediate file. The stream is
+/// pulled on the calling thread in batches while the previous batch is
+/// checked ([`Entry::check`]) and keyed in parallel, as a file's rows
+/// are; a stream error stops the build and writes nothing.
+///
+/// The header's source digest is then one over the entries themselves
+/// ([`entry_digest`]): the xxh3-128 of the concatenated 16-byte
+/// little-endian digests of every entry streamed, in stream order
+/// (revoked and refused ones included). The same entries in the same
+/// order give the same digest.
+pub fn build_entries<I, E>(
+    entries: I,
+    output: &Path,
+    opts: &BuildOptions,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<BuildReport, BuildError>
+where
+    I: Iterator<Item = Result<Entry, E>> + Send,
+    E: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let mut entries = entries;
+    let mut position = 0u64;
+    let read = |n: usize, out: &mut Vec<Streamed>| {
+        out.clear();
+        for item in entries.by_ref().take(n) {
+            let entry = item.map_err(|e| BuildError::Source(e.into()))?;
+            position += 1;
+            out.push(Streamed { position, entry: Some(entry) });
+        }
+        Ok(())
+    };
+    let decode = |s: &mut Streamed| {
+        let entry = s.entry.take().expect("each entry is decoded once");
+        let digest = entry_digest(&entry);
+        let checked = match entry.check() {
+            Ok(()) => Ok(prepare(entry)),
+            Err(violations) => Err(RowError {
+                line: s.position,
+                entry_id: Some(entry.entry_id),
+                errors: violations
+                    .into_iter()
+                    .map(|v| credgate_entries::FieldError {
+                        column: v.field.to_string(),
+                        message: v.message,
+                    })
+                    .collect(),
+            }),
+        };
+        (Some(digest), checked)
+    };
+    let source = Source { name: None, digest: SourceDigest::Streamed };
+    let line = |s: &Streamed| s.position;
+    run(read, decode, line, source, output, opts, progress)
+}
+
+/// What the header says the snapshot was built from.
+struct Source<'a> {
+    /// The input file's name.
+    name: Option<String>,
+    digest: SourceDigest<'a>,
+}
+
+enum SourceDigest<'a> {
+    /// xxh3-128 of the file's bytes, read again while indexes sort.
+    File(&'a Path),
+    /// Folded from each entry's digest as the records are written.
+    Streamed,
+}
+
+/// The pipeline shared by [`build`] and [`build_entries`]: `read` fills
+/// a batch (empty at the end), `decode` turns one item into a prepared
+/// entry or a bad row (in parallel), `line` names an item in a report.
+fn run<T, R, D>(
+    mut read: R,
+    decode: D,
+    line: fn(&T) -> u64,
+    source: Source<'_>,
+    output: &Path,
+    opts: &BuildOptions,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<BuildReport, BuildError>
+where
+    T: Send,
+    R: FnMut(usize, &mut Vec<T>) -> Result<(), BuildError> + Send,
+    D: Fn(&mut T) -> Decoded + Sync,
+{
+    let mut timings = Vec::new();
     let mut w = SnapshotWriter::create(output)?;
     let mut g = Gathered::default();
     let mut bad_rows = Vec::new();
@@ -379,10 +496,10 @@ pub fn build(
     // decoded in parallel, and the batch before it is written by the
     // single writer; on two cores the writer no longer leaves one idle.
     let batch = if opts.batch_rows == 0 { BATCH } else { opts.batch_rows };
-    let mut current: Vec<RawRecord> = Vec::with_capacity(batch);
-    let mut next: Vec<RawRecord> = Vec::with_capacity(batch);
-    let mut spare: Vec<RawRecord> = Vec::with_capacity(batch);
-    let mut pending: Option<(Vec<RawRecord>, Batch)> = None;
+    let mut current: Vec<T> = Vec::with_capacity(batch);
+    let mut next: Vec<T> = Vec::with_capacity(batch);
+    let mut spare: Vec<T> = Vec::with_capacity(batch);
+    let mut pending: Option<(Vec<T>, Batch)> = None;
     let mut sink = Sink {
         w: &mut w,
         g: &mut g,
@@ -391,13 +508,18 @@ pub fn build(
         bad_count: &mut bad_count,
         rows: &mut rows,
         revoked: &mut revoked,
+        digest: match source.digest {
+            SourceDigest::Streamed => Some(Xxh3::new()),
+            SourceDigest::File(_) => None,
+        },
+        line,
     };
     let t = Instant::now();
-    reader.read_batch(batch, &mut current)?;
+    read(batch, &mut current)?;
     while !current.is_empty() || pending.is_some() {
         let to_write = pending.take();
         let (written, (read, prepared)) = rayon::join(
-            || -> Result<Option<Vec<RawRecord>>, BuildError> {
+            || -> Result<Option<Vec<T>>, BuildError> {
                 match to_write {
                     Some((raw, prepared)) => {
                         sink.write(&raw, prepared)?;
@@ -411,16 +533,11 @@ pub fn build(
                     // Nothing left to read: `next` holds recycled records
                     // of a written batch, which must not come round again.
                     next.clear();
-                    return (Ok(0), Vec::new());
+                    return (Ok(()), Vec::new());
                 }
                 rayon::join(
-                    || reader.read_batch(batch, &mut next),
-                    || {
-                        current
-                            .par_iter()
-                            .map(|r| decoder.decode(r).map(prepare))
-                            .collect::<Batch>()
-                    },
+                    || read(batch, &mut next),
+                    || current.par_iter_mut().map(&decode).collect::<Batch>(),
                 )
             },
         );
@@ -437,6 +554,7 @@ pub fn build(
         std::mem::swap(&mut next, &mut spare);
         progress(Progress::Rows(*sink.rows));
     }
+    let streamed_digest = sink.digest.map(|h| h.digest128());
     w.end();
     timings.push((
         "read, validate, key and encode rows while writing records (2 threads)",
@@ -489,7 +607,13 @@ pub fn build(
             rayon::join(
                 || {
                     let t = Instant::now();
-                    (source_digest(input), secs(t))
+                    let digest = match (source.digest, streamed_digest) {
+                        (SourceDigest::File(input), _) => source_digest(input),
+                        (SourceDigest::Streamed, d) => {
+                            Ok(d.expect("a streamed build folds its digest"))
+                        }
+                    };
+                    (digest, secs(t))
                 },
                 || {
                     // Hash index sections are written straight from
@@ -531,7 +655,12 @@ pub fn build(
         "built_at": built_at,
         "synthetic": opts.synthetic,
         "source": {
-            "file": input.file_name().map(|n| n.to_string_lossy().to_string()),
+            "file": source.name,
+            "digest_of": if streamed_digest.is_some() {
+                "entries"
+            } else {
+                "file"
+            },
             "digest_xxh3_128": format!("{digest:032x}"),
             "rows": rows,
             "bad_rows_skipped": bad_count,
@@ -571,8 +700,8 @@ pub fn build(
 }
 
 /// The single writer's state: interns strings, appends records, gathers
-/// keys, counts bad and revoked rows.
-struct Sink<'a> {
+/// keys, counts bad and revoked rows, folds a streamed source's digest.
+struct Sink<'a, T> {
     w: &'a mut SnapshotWriter,
     g: &'a mut Gathered,
     entry_ids: EntryIds,
@@ -580,9 +709,13 @@ struct Sink<'a> {
     bad_count: &'a mut u64,
     rows: &'a mut u64,
     revoked: &'a mut u64,
+    /// The streamed entries' digest so far (in input order: only the
+    /// single writer can fold it).
+    digest: Option<Xxh3>,
+    line: fn(&T) -> u64,
 }
 
-impl Sink<'_> {
+impl<T> Sink<'_, T> {
     fn bad(&mut self, e: RowError) {
         *self.bad_count += 1;
         if self.bad_rows.len() < KEEP_BAD_ROWS {
@@ -590,13 +723,13 @@ impl Sink<'_> {
         }
     }
 
-    fn write(
-        &mut self,
-        raw: &[RawRecord],
-        prepared: Batch,
-    ) -> Result<(), BuildError> {
-        for (item, r) in prepared.into_iter().zip(raw) {
+    fn write(&mut self, raw: &[T], prepared: Batch) -> Result<(), BuildError> {
+        for ((digest, item), r) in prepared.into_iter().zip(raw) {
             *self.rows += 1;
+            // Every streamed entry counts, refused ones too.
+            if let (Some(h), Some(d)) = (&mut self.digest, digest) {
+                h.update(&d.to_le_bytes());
+            }
             let mut p = match item {
                 Ok(p) => p,
                 Err(e) => {
@@ -618,7 +751,7 @@ impl Sink<'_> {
                     p.entry_id
                 );
                 self.bad(RowError {
-                    line: r.line(),
+                    line: (self.line)(r),
                     entry_id: Some(p.entry_id),
                     errors: vec![credgate_entries::FieldError {
                         column: "entry_id".into(),
@@ -791,6 +924,64 @@ fn encode_bitmaps(
         bm.serialize_into(&mut out)?;
     }
     Ok(out)
+}
+
+/// The content digest of one entry (the unit of a streamed build's
+/// source digest): xxh3-128 of its fields in declaration order of
+/// `credgate_model::Entry` — entry id, list, subject kind, name, code,
+/// secondary ids, category, reason, basis, authority, document number,
+/// listed on, valid until, severity, status, removal reason, removed on,
+/// removal authority, then each related party's role, name, id type and
+/// id number. Each field is a u32 little-endian byte length and its UTF-8
+/// bytes (enumerations by their stable code, dates as YYYY-MM-DD), an
+/// absent one the length u32::MAX; a list is its u32 length and then its
+/// items. Stable codes, never display strings, so a renamed label does
+/// not change it.
+pub fn entry_digest(e: &Entry) -> u128 {
+    fn put(out: &mut Vec<u8>, s: Option<&str>) {
+        match s {
+            Some(s) => {
+                out.extend_from_slice(&(s.len() as u32).to_le_bytes());
+                out.extend_from_slice(s.as_bytes());
+            }
+            None => out.extend_from_slice(&u32::MAX.to_le_bytes()),
+        }
+    }
+    let date = |d: Option<credgate_model::Date>| {
+        d.map(|d| d.format("%Y-%m-%d").to_string())
+    };
+    let count = |n: usize| (n as u32).to_le_bytes();
+    let mut out = Vec::with_capacity(512);
+    let o = &mut out;
+    put(o, Some(&e.entry_id));
+    put(o, Some(e.list.code()));
+    put(o, Some(e.subject_kind.code()));
+    put(o, Some(&e.name));
+    put(o, Some(&e.code));
+    o.extend_from_slice(&count(e.secondary_ids.len()));
+    for id in &e.secondary_ids {
+        put(o, Some(id));
+    }
+    put(o, Category::by_id(e.category).map(|c| c.code));
+    put(o, Some(&e.reason));
+    put(o, Some(&e.basis));
+    put(o, Some(&e.authority));
+    put(o, Some(&e.document_number));
+    put(o, date(Some(e.listed_on)).as_deref());
+    put(o, date(e.valid_until).as_deref());
+    put(o, e.severity.map(|s| s.code()));
+    put(o, Some(e.status.code()));
+    put(o, e.removal_reason.as_deref());
+    put(o, date(e.removed_on).as_deref());
+    put(o, e.removal_authority.as_deref());
+    o.extend_from_slice(&count(e.related.len()));
+    for p in &e.related {
+        put(o, Some(p.role.code()));
+        put(o, Some(&p.name));
+        put(o, Some(p.id_type.code()));
+        put(o, p.id_number.as_deref());
+    }
+    xxhash_rust::xxh3::xxh3_128(&out)
 }
 
 /// xxh3-128 of the source file, to tell which input a snapshot came from.

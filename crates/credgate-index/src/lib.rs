@@ -20,6 +20,9 @@ mod sharded;
 mod snapshot;
 mod write;
 
-pub use build::{BuildError, BuildOptions, BuildReport, Progress, build};
+pub use build::{
+    BuildError, BuildOptions, BuildReport, Progress, build, build_entries,
+    entry_digest,
+};
 pub use format::FormatError;
 pub use snapshot::{Snapshot, VerifyReport};

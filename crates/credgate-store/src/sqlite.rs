@@ -65,7 +65,21 @@ static ENTRY_BY_ENTRY_ID: LazyLock<String> =
 static ENTRY_BY_ID: LazyLock<String> = LazyLock::new(sql::entry_by_id);
 static BY_NATURAL_KEY: LazyLock<String> =
     LazyLock::new(sql::entries_by_natural_key);
-static IN_FORCE: LazyLock<String> = LazyLock::new(sql::in_force);
+/// The in-force stream reads the table in id order (`NOT INDEXED`,
+/// SQLite's own syntax): through the stage index, SQLite sorted every
+/// joined row of the result in a temporary B-tree before the first came
+/// out (the sqlite3 shell printed the 780,652 rows of 1M imported in
+/// 5.3–5.5 s that way, 3.2–3.9 s scanning). Nearly every entry is in
+/// force, so the scan reads little more.
+static IN_FORCE: LazyLock<String> = LazyLock::new(|| {
+    let q = sql::in_force().replacen(
+        "FROM entries e ",
+        "FROM entries e NOT INDEXED ",
+        1,
+    );
+    assert!(q.contains("NOT INDEXED"), "the in-force query changed: {q}");
+    q
+});
 static ALL_ENTRIES: LazyLock<String> = LazyLock::new(sql::all_entries);
 static WITH_LAST_DIGEST: LazyLock<String> =
     LazyLock::new(sql::entries_with_last_digest);

@@ -223,7 +223,7 @@ fn a_publication_killed_at_any_point_is_resolved_at_the_next_start() {
     // Killed before any snapshot exists: failed at the next run, whose
     // own publication is done.
     kill_at(&args(&publish), "publish:after_begin");
-    kill_at(&args(&publish), "publish:after_export");
+    kill_at(&args(&publish), "publish:after_stream");
     // What a kill in the middle of the build leaves: the builder's hidden
     // temporary file.
     std::fs::create_dir_all(env.inbox()).unwrap();
@@ -233,7 +233,7 @@ fn a_publication_killed_at_any_point_is_resolved_at_the_next_start() {
     let out = credgate(&args(&publish));
     assert!(out.status.success(), "{}", text(&out.stderr));
     let err = text(&out.stderr);
-    // (Publication 1 was resolved by the run killed after its export.)
+    // (Publication 1 was resolved by the run killed after streaming.)
     assert!(err.contains("publication 2 left pending"), "{err}");
     assert!(!temp.exists(), "the temporary file is removed");
     kill_at(&args(&publish), "publish:after_build");
