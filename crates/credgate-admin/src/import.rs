@@ -11,7 +11,8 @@
 //! - **Every bad row reported**, with its row, column and rule: the file
 //!   is read to the end even after the first bad row.
 //! - **Idempotent on the natural key** (authority + document number +
-//!   subject code: a court decision can list several defendants): a row
+//!   subject code: a court decision can list several defendants; the
+//!   texts compared as their meaning, [`key_text`]): a row
 //!   whose key exists with the same content changes nothing (no version,
 //!   no audit record); a changed one is an update of that entry, with its
 //!   history. Rows not in force (exited, revoked; or whose maximum period
@@ -370,7 +371,24 @@ fn h(parts: &[&str]) -> u128 {
 }
 
 fn natural_key(authority: &str, document_number: &str, code: &str) -> u128 {
-    h(&[authority.trim(), document_number.trim(), code.trim()])
+    h(&[&key_text(authority), &key_text(document_number), code.trim()])
+}
+
+/// A natural key's text as its meaning: the same decision written with
+/// full-width digits, other brackets (〔〕, [], （）), traditional
+/// characters, spaces or invisible format characters (U+200B, U+FEFF …)
+/// is the same decision, not a second entry of it. `normalize` does NFKC,
+/// brackets and traditional → simplified; spaces and format characters
+/// (category Cf) are then dropped.
+fn key_text(s: &str) -> String {
+    use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+    credgate_names::normalize(s)
+        .chars()
+        .filter(|c| {
+            !c.is_whitespace()
+                && c.general_category() != GeneralCategory::Format
+        })
+        .collect()
 }
 
 /// The content a file row carries (everything but the lifecycle's

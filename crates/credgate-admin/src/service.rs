@@ -53,6 +53,9 @@ pub mod rule {
     pub const INVALID_ENTRY_ID: &str = "invalid_entry_id";
     pub const INVALID_IDEMPOTENCY_KEY: &str = "invalid_idempotency_key";
     pub const BAN_END_OR_PERMANENT: &str = "ban_end_or_permanent";
+    /// The entry could not be published: the entries file that
+    /// publishing writes would refuse it, and with it every publication.
+    pub const NOT_PUBLISHABLE: &str = "not_publishable";
 }
 
 /// The key id and department of the expiry sweep in the audit chain.
@@ -285,6 +288,71 @@ fn new_entry_id(department: &str, today: NaiveDate) -> String {
         .take(24)
         .collect();
     format!("{dept}-{}-{hex}", today.format("%Y%m%d"))
+}
+
+/// The request field an entries-file column comes from.
+fn request_field(column: &str) -> String {
+    match column {
+        "name" | "code" | "secondary_ids" => format!("subject.{column}"),
+        "subject_type" => "subject.kind".into(),
+        "reason" => "reasons".into(),
+        c if c == "related"
+            || c.starts_with("legal_rep")
+            || c.starts_with("principal")
+            || c.starts_with("controller") =>
+        {
+            "subject.related".into()
+        }
+        c => c.to_string(),
+    }
+}
+
+/// Refuses data that would fail every publication: publishing writes the
+/// entries in force to an entries file and builds the snapshot from it,
+/// so one entry the file refuses (a control character, a text over
+/// 2,000 characters, two legal representatives, a person with related
+/// parties …) stopped every department's publications. Checked whenever
+/// an entry is made or changed in a stage from which it can reach
+/// screening; what a proposal does not have yet (decision, severity) is
+/// filled in with placeholders that pass.
+fn check_publishable(
+    entry_id: &str,
+    data: &EntryData,
+    today: NaiveDate,
+) -> Result<(), AdminError> {
+    let mut d = data.clone();
+    if d.document_number.as_deref().is_none_or(|n| n.trim().is_empty()) {
+        d.document_number = Some("0".into());
+    }
+    d.listed_on.get_or_insert(today);
+    if d.list != ListKind::Red {
+        d.severity.get_or_insert(Severity::General);
+    }
+    (d.removal_reason, d.removed_on, d.removal_authority) = (None, None, None);
+    let probe = StoredEntry {
+        id: 0,
+        entry_id: entry_id.to_string(),
+        department: String::new(),
+        stage: Stage::Published,
+        version: 1,
+        data: d,
+        created_at: DateTime::<Utc>::UNIX_EPOCH,
+        updated_at: DateTime::<Utc>::UNIX_EPOCH,
+    };
+    let Some(entry) = probe.to_model() else { return Ok(()) };
+    credgate_entries::check_publishable(&entry).map_err(|errors| {
+        let first = &errors[0];
+        let all: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+        invalid(
+            rule::NOT_PUBLISHABLE,
+            request_field(&first.column),
+            format!(
+                "the entries file that publishing writes would refuse this \
+                 entry ({}), and with it every publication",
+                credgate_bulk::clip(&all.join("; "))
+            ),
+        )
+    })
 }
 
 impl Admin {
@@ -538,6 +606,7 @@ impl Admin {
             },
         };
         apply_decision(&decision, &mut data);
+        check_publishable(&entry_id, &data, today)?;
         let new = NewEntry {
             entry_id: entry_id.clone(),
             department: department.clone(),
@@ -677,6 +746,16 @@ impl Admin {
         let mut data = current.data.clone();
         apply_decision(&decision, &mut data);
         let event = finish(&mut data, &decision, today);
+        let stage = store_stage(decision.facts.stage);
+        if matches!(
+            stage,
+            Stage::Noticed
+                | Stage::Designated
+                | Stage::Published
+                | Stage::Disputed
+        ) {
+            check_publishable(entry_id, &data, today)?;
+        }
         let mut details = json!({ "from": current.stage.code() });
         if !decision.deadlines.is_empty() {
             details["deadlines"] = deadlines_json(&decision);
@@ -696,8 +775,7 @@ impl Admin {
             });
         }
         let audit = caller.audit(now, decision.action.code());
-        let change =
-            Change { stage: store_stage(decision.facts.stage), data, event };
+        let change = Change { stage, data, event };
         let _turn = self.write_turn().await;
         let stored = self
             .store

@@ -403,3 +403,56 @@ async fn an_xlsx_with_chinese_headers_imports_and_reports_rows_as_excel_numbers_
     let e = env.store.entry(&entries[0].entry_id).await.unwrap().unwrap();
     assert_eq!(e.entry.data.code, entries[0].code);
 }
+
+/// The same decision written another way — full-width digits, other
+/// brackets, a traditional character, a space or an invisible U+200B in
+/// the authority — is the same decision: an update of its entry, never a
+/// second entry (each of these spellings made one).
+#[tokio::test]
+async fn another_spelling_of_a_decision_is_not_a_second_entry() {
+    let env = Env::new().await;
+    let entries = in_force(1);
+    let doc = entries[0].document_number.clone();
+    assert!(doc.contains('〔') && doc.contains('号'), "{doc}");
+    let path = env.path("list.csv");
+    write_csv(&path, &entries);
+    assert_eq!(env.import(&path, |_| {}).await.inserted, 1);
+    fn full_width(s: &str) -> String {
+        s.chars()
+            .map(|c| match c {
+                '0'..='9' => char::from_u32(c as u32 + 0xFEE0).unwrap(),
+                c => c,
+            })
+            .collect()
+    }
+    type Edit = Box<dyn Fn(&mut Entry)>;
+    let spellings: Vec<Edit> = vec![
+        Box::new(|e| e.document_number = full_width(&e.document_number)),
+        Box::new(|e| {
+            e.document_number =
+                e.document_number.replace('〔', "[").replace('〕', "]")
+        }),
+        Box::new(|e| {
+            e.document_number = e.document_number.replace('号', "號")
+        }),
+        Box::new(|e| {
+            e.document_number = e.document_number.replace('〕', "〕 ")
+        }),
+        Box::new(|e| e.authority = format!("{}\u{200b}", e.authority)),
+    ];
+    for (i, edit) in spellings.iter().enumerate() {
+        let mut e = entries[0].clone();
+        e.entry_id = format!("SPELLING-{i}");
+        edit(&mut e);
+        write_csv(&path, &[e.clone()]);
+        let r = env.import(&path, |_| {}).await;
+        assert_eq!(
+            (r.inserted, r.invalid_rows),
+            (0, 0),
+            "{} / {}: {r:?}",
+            e.authority,
+            e.document_number
+        );
+    }
+    assert_eq!(env.entries().await, 1);
+}

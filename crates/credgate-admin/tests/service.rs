@@ -195,3 +195,92 @@ async fn csv_exports_neutralise_formulas_and_start_with_a_bom() {
         admin.list_all(&clerk(), &ListQuery::default(), 0).await.unwrap_err();
     assert!(err.to_string().contains("more than 0 entries"), "{err}");
 }
+
+/// Publishing writes every entry in force to an entries file and builds
+/// the snapshot from it, so one entry that file refuses failed every
+/// publication of every department (a control character in a name, a
+/// reason over 2,000 characters, two legal representatives …). Such an
+/// entry is refused when it is made, naming the field.
+#[tokio::test]
+async fn entries_that_would_fail_every_publication_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let admin = admin(dir.path()).await;
+    let c = clerk();
+    let party = || PartyInput {
+        role: "legal_representative".into(),
+        name: "张三".into(),
+        id_type: None,
+        id_number: None,
+    };
+    let mut cases = Vec::new();
+    cases.push((proposal("成都\u{0}控制有限公司"), "subject.name"));
+    let mut p = proposal("成都长文有限公司");
+    p.reasons = "理".repeat(2001);
+    cases.push((p, "reasons"));
+    let mut p = proposal("成都双代表有限公司");
+    p.subject.related = vec![party(), party()];
+    cases.push((p, "subject.related"));
+    let mut p = proposal("成都机关有限公司");
+    p.authority = "四川省\u{7}发展和改革委员会".into();
+    cases.push((p, "authority"));
+    for (p, want) in cases {
+        match admin.propose(&c, &p, None).await {
+            Err(AdminError::Invalid { rule, field, .. }) => {
+                assert_eq!((rule, field.as_str()), ("not_publishable", want))
+            }
+            other => panic!("{want}: {other:?}"),
+        }
+    }
+
+    // The decision's document number, at designation.
+    admin.propose(&c, &proposal("成都文号有限公司"), None).await.unwrap();
+    let statement = StatementRequest {
+        text: "无".into(),
+        received_on: NaiveDate::from_ymd_opt(2026, 3, 2).unwrap(),
+    };
+    admin.record_statement(&c, "E1", 1, &statement).await.unwrap();
+    let mut d = designation(&["government_procurement"]);
+    d.document_number = "川发改\u{1b}〔2026〕1号".into();
+    match admin.designate(&c, "E1", 2, &d).await {
+        Err(AdminError::Invalid { rule, field, .. }) => assert_eq!(
+            (rule, field.as_str()),
+            ("not_publishable", "document_number")
+        ),
+        other => panic!("document_number: {other:?}"),
+    }
+    // A good entry goes the whole way and reads back as publishing reads.
+    let d = designation(&["government_procurement"]);
+    admin.designate(&c, "E1", 2, &d).await.unwrap();
+    admin.publish(&c, "E1", 3).await.unwrap();
+    let stored = admin.store.entry("E1").await.unwrap().unwrap().entry;
+    credgate_entries::check_publishable(&stored.to_model().unwrap()).unwrap();
+}
+
+/// A refusal names the field of the request: an interview's date is
+/// `held_on` (the lifecycle said `on`, a field no request has).
+#[tokio::test]
+async fn an_interview_in_the_future_names_held_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let admin = admin(dir.path()).await;
+    let c = clerk();
+    admin.propose(&c, &proposal("成都约谈有限公司"), None).await.unwrap();
+    let statement = StatementRequest {
+        text: "无".into(),
+        received_on: NaiveDate::from_ymd_opt(2026, 3, 2).unwrap(),
+    };
+    admin.record_statement(&c, "E1", 1, &statement).await.unwrap();
+    let d = designation(&["government_procurement"]);
+    admin.designate(&c, "E1", 2, &d).await.unwrap();
+    admin.publish(&c, "E1", 3).await.unwrap();
+    let interview = InterviewRequest {
+        kind: "warning".into(),
+        held_on: NaiveDate::from_ymd_opt(9999, 12, 31).unwrap(),
+        note: "约谈".into(),
+    };
+    match admin.record_interview(&c, "E1", 4, &interview).await {
+        Err(AdminError::Refused(r)) => {
+            assert_eq!((r.rule, r.field), ("date_in_future", Some("held_on")))
+        }
+        other => panic!("{other:?}"),
+    }
+}

@@ -21,7 +21,7 @@ pub use error::{FieldError, FileError, RowError};
 pub use reader::{
     CellDecoder, EntryReader, RawRecord, ReadError, ReadOptions, RowDecoder,
 };
-pub use writer::{EntryWriter, FileSink};
+pub use writer::{EntryWriter, FileSink, check_publishable};
 
 use std::path::Path;
 

@@ -174,7 +174,10 @@ impl EntryReader {
             .has_headers(false)
             .flexible(true)
             .buffer_capacity(1 << 16)
-            .from_reader(input);
+            .from_reader(Box::new(CrLf::new(BufReader::with_capacity(
+                1 << 16,
+                input,
+            ))) as Box<dyn Read + Send>);
         let mut header = csv::ByteRecord::new();
         match reader.read_byte_record(&mut header) {
             Ok(true) => {}
@@ -618,4 +621,92 @@ fn parse_parties(v: &serde_json::Value) -> Result<Vec<RawParty>, String> {
             Ok(party)
         })
         .collect()
+}
+
+/// Reads CR LF line ends as LF. The csv crate counts lines on LF but
+/// takes the CR of a CR LF as the end of the record, so every row after
+/// the first was numbered one line early in a CR LF file
+/// (BurntSushi/rust-csv#395, open) — and Excel and most Windows tools
+/// write CSV with CR LF, so bad rows were reported on the wrong line. A
+/// lone CR is kept. CR and LF are never part of a multi-byte character in
+/// UTF-8 or GB18030, so this works on the undecoded bytes.
+struct CrLf<R> {
+    inner: R,
+    /// A CR ended the last buffer: dropped if an LF follows.
+    pending_cr: bool,
+}
+
+impl<R: BufRead> CrLf<R> {
+    fn new(inner: R) -> Self {
+        CrLf { inner, pending_cr: false }
+    }
+}
+
+impl<R: BufRead> Read for CrLf<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let mut n = 0;
+        while n == 0 && !out.is_empty() {
+            let buf = self.inner.fill_buf()?;
+            if buf.is_empty() {
+                if std::mem::take(&mut self.pending_cr) {
+                    out[0] = b'\r';
+                    return Ok(1);
+                }
+                return Ok(0);
+            }
+            if std::mem::take(&mut self.pending_cr) && buf[0] != b'\n' {
+                out[0] = b'\r';
+                return Ok(1);
+            }
+            let mut used = 0;
+            while used < buf.len() && n < out.len() {
+                let b = buf[used];
+                used += 1;
+                if b == b'\r' {
+                    match buf.get(used) {
+                        Some(b'\n') => continue,
+                        Some(_) => {}
+                        None => {
+                            self.pending_cr = true;
+                            continue;
+                        }
+                    }
+                }
+                out[n] = b;
+                n += 1;
+            }
+            self.inner.consume(used);
+        }
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod crlf_tests {
+    use super::*;
+
+    /// Every split of the input across reads gives the same bytes.
+    #[test]
+    fn crlf_becomes_lf_across_buffer_edges() {
+        let input = b"a,b\r\nc\rd\r\n\r\r\ne\r";
+        let want = b"a,b\nc\rd\n\r\ne\r".to_vec();
+        for cap in 1..=input.len() {
+            for out_len in 1..=4 {
+                let mut r = CrLf::new(BufReader::with_capacity(
+                    cap,
+                    Cursor::new(input.to_vec()),
+                ));
+                let mut got = Vec::new();
+                let mut chunk = vec![0u8; out_len];
+                loop {
+                    let k = r.read(&mut chunk).unwrap();
+                    if k == 0 {
+                        break;
+                    }
+                    got.extend_from_slice(&chunk[..k]);
+                }
+                assert_eq!(got, want, "capacity {cap}, reads of {out_len}");
+            }
+        }
+    }
 }

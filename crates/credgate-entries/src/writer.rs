@@ -4,8 +4,8 @@
 
 use crate::Format;
 use crate::columns::{COLUMNS, Col};
-use crate::convert::from_entry;
-use crate::error::FileError;
+use crate::convert::{from_entry, to_entry};
+use crate::error::{FieldError, FileError};
 use credgate_model::{Entry, IdType, PartyRole};
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -49,6 +49,23 @@ fn csv_cannot_hold(e: &Entry) -> Option<String> {
         }
     }
     None
+}
+
+/// Every problem an entry meets on its way through an entries file:
+/// what the CSV layout cannot hold (the writer refuses it) and what the
+/// reader refuses when the written row is read back (control characters,
+/// texts over 2,000 characters, cross-field rules). Publishing writes the
+/// entries in force to a CSV file and builds the snapshot from it, so an
+/// entry that fails here fails every publication: whoever stores entries
+/// from another source (the admin API) checks them with this first.
+pub fn check_publishable(entry: &Entry) -> Result<(), Vec<FieldError>> {
+    if let Some(why) = csv_cannot_hold(entry) {
+        return Err(vec![FieldError {
+            column: "related".into(),
+            message: why,
+        }]);
+    }
+    to_entry(&from_entry(entry)).map(|_| ())
 }
 
 fn werr(e: impl std::fmt::Display) -> FileError {

@@ -181,6 +181,21 @@ fn truncated_rows_are_reported_with_their_line() {
     assert_eq!(got[2], "");
 }
 
+/// Excel and most Windows tools write CSV with CR LF; the csv crate
+/// numbered every row after a CR LF one line early
+/// (BurntSushi/rust-csv#395), so bad rows were reported on the wrong line.
+#[test]
+fn crlf_rows_are_reported_with_their_line() {
+    let truncated = &GOOD[..60];
+    let content =
+        csv(&[GOOD, truncated, GOOD, truncated]).replace('\n', "\r\n");
+    let got = row_results(&content);
+    assert_eq!(got[0], "");
+    assert!(got[1].starts_with("line 3: column row:"), "{}", got[1]);
+    assert_eq!(got[2], "");
+    assert!(got[3].starts_with("line 5: column row:"), "{}", got[3]);
+}
+
 #[test]
 fn missing_and_duplicate_columns_reject_the_file() {
     let (_d, path) =

@@ -899,7 +899,7 @@ impl Lifecycle {
                 d.facts.rectification_deadline = Some(*deadline);
             }
             Command::RecordInterview { kind, on, .. } => {
-                not_after_today(*on, today, "on")?;
+                not_after_today(*on, today, "held_on")?;
                 match old.rectification_deadline {
                     Some(deadline) if *on > deadline => {}
                     Some(deadline) => {

@@ -313,7 +313,15 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
     let bulk = Router::new()
         .route("/v1/screen/bulk", post(api::bulk))
         .layer(DefaultBodyLimit::disable());
+    // Imports and publications last as long as the list is large: bounded
+    // by `bulk_timeout_secs`; an import's upload counts its own bytes
+    // against `bulk_limit_bytes` (`api::spool`).
+    let long_limit = Duration::from_secs(state.config.bulk_timeout_secs);
+    let long = admin::publishing::long_router()
+        .layer(DefaultBodyLimit::disable())
+        .layer(axum::middleware::from_fn_with_state(long_limit, time_limit));
     json.merge(bulk)
+        .merge(long)
         .merge(
             extra.layer(axum::middleware::from_fn_with_state(
                 limit, time_limit,

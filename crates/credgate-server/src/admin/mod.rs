@@ -186,6 +186,14 @@ pub fn parse_etag(s: &str) -> Option<i64> {
     let s = s.trim();
     let inner =
         s.strip_prefix('"').and_then(|s| s.strip_suffix('"')).unwrap_or(s);
+    // The exact text of an ETag this server sends: digits without a sign
+    // or leading zeros ("01" and "+1" are other tags, not version 1).
+    let canonical = !inner.is_empty()
+        && !inner.starts_with('0')
+        && inner.bytes().all(|b| b.is_ascii_digit());
+    if !canonical {
+        return None;
+    }
     inner.parse::<i64>().ok().filter(|v| *v >= 1 && inner.len() <= 19)
 }
 
@@ -276,6 +284,9 @@ mod tests {
         assert_eq!(parse_etag("W/\"3\""), None);
         assert_eq!(parse_etag("\"0\""), None);
         assert_eq!(parse_etag("\"1\", \"2\""), None);
+        // Other strong tags than the one sent are not version 1.
+        assert_eq!(parse_etag("\"01\""), None);
+        assert_eq!(parse_etag("\"+1\""), None);
         assert_eq!(etag(7), "\"7\"");
     }
 }

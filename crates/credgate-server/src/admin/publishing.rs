@@ -35,10 +35,18 @@ use crate::extract::ApiQuery;
 use crate::snapshots::{Store, Ticket};
 
 pub fn router() -> Router<AppState> {
+    Router::new().route("/admin/v1/publications", get(publications))
+}
+
+/// Imports and publications: they take as long as the list is large
+/// (minutes at 10M entries), so the server bounds them by
+/// `bulk_timeout_secs` rather than the request time limit (30 s), which
+/// answered 503 to any import or publication of a few hundred thousand
+/// entries (`lib.rs`, `router_with`).
+pub fn long_router() -> Router<AppState> {
     Router::new()
         .route("/admin/v1/imports", post(import))
         .route("/admin/v1/publish", post(publish))
-        .route("/admin/v1/publications", get(publications))
 }
 
 /// Has this process's snapshot store take a published file now: the
@@ -227,13 +235,6 @@ pub async fn import(
     let file = crate::api::spool(&state, body).await?;
     let admin = a.admin.clone();
     let now = admin.clock.now();
-    let cx = ImportContext {
-        store: &admin.store,
-        lifecycle: &admin.lifecycle,
-        catalogue: &admin.catalogue,
-        now,
-        today: credgate_screen::china_date(now),
-    };
     let opts = ImportOptions {
         department,
         key_id: a.key.key_id.clone(),
@@ -242,15 +243,27 @@ pub async fn import(
         format: Some(format),
         source_name: Some("upload".into()),
     };
-    let report = import_file(cx, file.path(), &opts, &|_| {}).await.map_err(
-        |e| match e {
-            credgate_admin::import::ImportError::Store(e) => store_error(e),
-            e => ApiError::bad_request(
-                "invalid_upload",
-                credgate_bulk::clip(&e.to_string()),
-            ),
-        },
-    )?;
+    // On a task of its own: a client that leaves or a time limit that
+    // answers does not drop the import between its commit and the answer.
+    let report = tokio::spawn(async move {
+        let cx = ImportContext {
+            store: &admin.store,
+            lifecycle: &admin.lifecycle,
+            catalogue: &admin.catalogue,
+            now,
+            today: credgate_screen::china_date(now),
+        };
+        import_file(cx, file.path(), &opts, &|_| {}).await
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("import task: {e}")))?
+    .map_err(|e| match e {
+        credgate_admin::import::ImportError::Store(e) => store_error(e),
+        e => ApiError::bad_request(
+            "invalid_upload",
+            credgate_bulk::clip(&e.to_string()),
+        ),
+    })?;
     if errors_csv {
         let mut out = Vec::new();
         problems_csv(&report.problems, &mut out).map_err(|e| {
@@ -330,10 +343,17 @@ pub async fn publish(
     })?;
     let now = a.admin.clock.now();
     let department = a.key.department.clone().unwrap_or_default();
-    match publisher
-        .publish(&a.admin.store, &a.key.key_id, &department, now)
-        .await
-    {
+    let (admin, key_id) = (a.admin.clone(), a.key.key_id.clone());
+    // On a task of its own, so that it always finishes: dropped half-way
+    // (the client left, or a time limit answered), a publication stayed
+    // `pending` until the next start, its work file left behind, while
+    // the snapshot it had built went live through the inbox watcher.
+    let done = tokio::spawn(async move {
+        publisher.publish(&admin.store, &key_id, &department, now).await
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("publication task: {e}")))?;
+    match done {
         Ok(p) => Ok(axum::Json(p.into())),
         Err(PublishError::Store(e)) => Err(store_error(e)),
         Err(e @ PublishError::Failed { .. }) => {
