@@ -3,7 +3,7 @@
 //! which they are converted from.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use credgate_model::Category;
+use credgate_model::{Category, IdType, SubjectKind};
 use credgate_store::{
     AuditRecord, EntryDetail, HistoryItem, Interview, Objection, Repair,
     StoredEntry,
@@ -218,6 +218,24 @@ fn flag(e: &StoredEntry, key: &str) -> bool {
 }
 
 impl EntryView {
+    /// Applies `f` to every personal ID number the view shows: the
+    /// subject's code when the subject is a person, and the related
+    /// parties' resident ID numbers. The server masks them with it, or
+    /// collects them for the PII audit log.
+    pub fn map_person_ids(&mut self, f: &mut dyn FnMut(&str, &str) -> String) {
+        let entry = self.entry_id.clone();
+        if self.subject_kind == SubjectKind::Person.code() {
+            self.code = f(&entry, &self.code);
+        }
+        for p in &mut self.related {
+            if p.id_type == IdType::ResidentId.code() {
+                if let Some(id) = p.id_number.as_mut() {
+                    *id = f(&entry, id);
+                }
+            }
+        }
+    }
+
     pub fn from_stored(e: &StoredEntry) -> EntryView {
         let d = &e.data;
         let f = &d.facts;

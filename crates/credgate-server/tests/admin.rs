@@ -76,6 +76,7 @@ impl Admin {
             ("ops", CENTRE, vec![Role::Operator]),
             ("aud", CENTRE, vec![Role::Auditor]),
             ("adm", CENTRE, vec![Role::Admin]),
+            ("sc_pii", SC, vec![Role::Publisher, Role::ScreenPii]),
         ] {
             let made = store
                 .create_key(
@@ -203,6 +204,11 @@ impl Admin {
             .await;
         assert_eq!(a.status, 200, "{}", a.body);
         id
+    }
+
+    fn pii_log(&self) -> String {
+        std::fs::read_to_string(self._dir.path().join("pii-audit.log"))
+            .unwrap_or_default()
     }
 
     async fn stop(mut self) {
@@ -788,4 +794,47 @@ async fn every_admin_endpoint_is_in_the_openapi_document() {
         assert!(op["responses"]["428"].is_object(), "{p} documents 428");
     }
     h.stop().await;
+}
+
+#[tokio::test]
+async fn person_ids_are_masked_unless_the_key_has_screen_pii_and_logged_when_shown()
+ {
+    let t = Admin::start("2026-03-02").await;
+    let id_number = "11010519491231002X";
+    let mut p = proposal("张三", 0);
+    p["subject"] =
+        json!({"kind": "person", "name": "张三", "code": id_number});
+    let a = t.post("/admin/v1/entries", "sc_pub", p).await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    // The answer to the change is masked for a key without screen_pii.
+    assert_eq!(a.body["code"], "**************002X", "{}", a.body);
+    let id = a.body["entry_id"].as_str().unwrap().to_string();
+    let path = format!("/admin/v1/entries/{id}");
+
+    let masked = t.get(&path, "sc_pub").await;
+    assert_eq!(masked.body["entry"]["code"], "**************002X");
+    let listed = t.get("/admin/v1/entries", "sc_pub").await;
+    assert_eq!(listed.body["items"][0]["code"], "**************002X");
+    let csv = t
+        .client
+        .get(format!("{}/admin/v1/entries/export", t.base))
+        .header("X-API-Key", t.keys["sc_pub"].as_str())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!csv.contains(id_number), "{csv}");
+    assert!(csv.contains("**************002X"), "{csv}");
+    assert!(!t.pii_log().contains(id_number), "nothing shown, nothing logged");
+
+    // A key with screen_pii sees the number, and the read is logged first.
+    let shown = t.get(&path, "sc_pii").await;
+    assert_eq!(shown.body["entry"]["code"], id_number);
+    let log = t.pii_log();
+    let line = log.lines().last().expect("a PII audit line");
+    assert!(line.contains(id_number) && line.contains(&id), "{line}");
+    assert!(line.contains("/admin/v1/entries/{id}"), "{line}");
+    t.stop().await;
 }

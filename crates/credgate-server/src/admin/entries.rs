@@ -65,7 +65,8 @@ pub async fn propose(
         })?),
         None => None,
     };
-    let done = a.admin.propose(&a.caller(), &req, key).await?;
+    let mut done = a.admin.propose(&a.caller(), &req, key).await?;
+    a.disclose_views("/admin/v1/entries", [&mut done.entry])?;
     let mut r = entry_response(StatusCode::CREATED, &done.entry);
     let location = format!("/admin/v1/entries/{}", done.entry.entry_id);
     if let Ok(v) = HeaderValue::from_str(&location) {
@@ -100,7 +101,9 @@ pub async fn list(
         )
         .field("format"));
     }
-    Ok(axum::Json(a.admin.list(&a.caller(), &q).await?))
+    let mut page = a.admin.list(&a.caller(), &q).await?;
+    a.disclose_views("/admin/v1/entries", &mut page.items)?;
+    Ok(axum::Json(page))
 }
 
 #[utoipa::path(
@@ -119,7 +122,8 @@ pub async fn get_entry(
     a: AdminCaller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let detail = a.admin.entry(&a.caller(), entry_id(&id)?).await?;
+    let mut detail = a.admin.entry(&a.caller(), entry_id(&id)?).await?;
+    a.disclose_views("/admin/v1/entries/{id}", [&mut detail.entry])?;
     let mut r = axum::Json(&detail).into_response();
     if let Ok(v) = HeaderValue::from_str(&etag(detail.entry.version)) {
         r.headers_mut().insert(header::ETAG, v);
@@ -158,8 +162,9 @@ macro_rules! transition {
             IfMatch(version): IfMatch,
             ApiJson(req): ApiJson<$body>,
         ) -> Result<Response, ApiError> {
-            let view =
+            let mut view =
                 a.admin.$method(&a.caller(), entry_id(&id)?, version, &req).await?;
+            a.disclose_views($path, [&mut view])?;
             Ok(entry_response(StatusCode::OK, &view))
         }
     };
@@ -264,7 +269,9 @@ pub async fn publish(
     Path(id): Path<String>,
     IfMatch(version): IfMatch,
 ) -> Result<Response, ApiError> {
-    let view = a.admin.publish(&a.caller(), entry_id(&id)?, version).await?;
+    let mut view =
+        a.admin.publish(&a.caller(), entry_id(&id)?, version).await?;
+    a.disclose_views("/admin/v1/entries/{id}/publish", [&mut view])?;
     Ok(entry_response(StatusCode::OK, &view))
 }
 
@@ -304,7 +311,14 @@ pub async fn export(
         .field("cursor"));
     }
     let max = state.config.admin.max_export_rows as usize;
-    let entries = a.admin.list_all(&a.caller(), &q, max).await?;
+    let mut entries = a.admin.list_all(&a.caller(), &q, max).await?;
+    a.disclose("/admin/v1/entries/export", |f| {
+        for e in &mut entries {
+            if e.data.subject_kind == credgate_model::SubjectKind::Person {
+                e.data.code = f(&e.entry_id, &e.data.code);
+            }
+        }
+    })?;
     let bytes =
         tokio::task::spawn_blocking(move || export::write(&entries, format))
             .await

@@ -86,6 +86,9 @@ pub struct AdminDoc;
 pub struct AdminCaller {
     pub key: crate::access::Caller,
     pub admin: Arc<Admin>,
+    /// The PII audit log: every unmasked ID number an admin answer shows
+    /// is recorded there first.
+    pub audit: Arc<crate::access::AuditLog>,
 }
 
 impl AdminCaller {
@@ -96,6 +99,54 @@ impl AdminCaller {
             department: self.key.department.clone(),
             roles: self.key.roles.iter().map(|r| r.to_store()).collect(),
         }
+    }
+
+    /// Personal ID numbers in an admin answer follow the screening rule:
+    /// masked (at most the last four characters) unless the key has
+    /// `screen_pii`; for a key that has it, every number shown is written
+    /// to the PII audit log first — a failed write withholds the answer.
+    /// `each` walks the answer's numbers through the given function
+    /// (entry id, number) → what to show.
+    pub fn disclose(
+        &self,
+        endpoint: &str,
+        each: impl FnOnce(&mut dyn FnMut(&str, &str) -> String),
+    ) -> Result<(), ApiError> {
+        match self.key.pii() {
+            crate::view::Pii::Mask { visible } => {
+                each(&mut |_, id| crate::view::mask_id(id, visible));
+                Ok(())
+            }
+            crate::view::Pii::Show => {
+                let mut disclosed = Vec::new();
+                each(&mut |entry, id| {
+                    disclosed.push((entry.to_string(), id.to_string()));
+                    id.to_string()
+                });
+                self.audit.record(&self.key, endpoint, &disclosed).map_err(
+                    |e| {
+                        tracing::error!(error = %e, "PII audit log write failed");
+                        ApiError::internal(
+                            "the PII audit log cannot be written; unmasked \
+                             data withheld",
+                        )
+                    },
+                )
+            }
+        }
+    }
+
+    /// [`AdminCaller::disclose`] over entry views.
+    pub fn disclose_views<'a>(
+        &self,
+        endpoint: &str,
+        views: impl IntoIterator<Item = &'a mut credgate_admin::views::EntryView>,
+    ) -> Result<(), ApiError> {
+        self.disclose(endpoint, |f| {
+            for v in views {
+                v.map_person_ids(f);
+            }
+        })
     }
 
     /// 403 `role_required` unless the key has one of `roles`.
@@ -144,7 +195,7 @@ impl FromRequestParts<AppState> for AdminCaller {
         };
         let key =
             crate::access::Caller::from_request_parts(parts, state).await?;
-        Ok(AdminCaller { key, admin })
+        Ok(AdminCaller { key, admin, audit: state.audit.clone() })
     }
 }
 

@@ -246,6 +246,10 @@ pub async fn import(
     // On a task of its own: a client that leaves or a time limit that
     // answers does not drop the import between its commit and the answer.
     let report = tokio::spawn(async move {
+        // Store writes take turns (`Admin::write_turn`): a transition
+        // arriving during the import waits here, not in SQLite's busy
+        // handler, whose time-out would answer it 500 on a long import.
+        let _turn = admin.write_turn().await;
         let cx = ImportContext {
             store: &admin.store,
             lifecycle: &admin.lifecycle,
