@@ -96,10 +96,10 @@ pub enum LookAlikeSignal {
     Listed,
     /// The same four-corner code and nearly the same Cangjie code.
     FourCorner,
-    /// Cangjie codes one letter apart.
+    /// Cangjie codes one letter apart, strokes within one.
     Cangjie,
     /// The same Cangjie ending (a shared phonetic component) under
-    /// another radical.
+    /// another radical, four-corner codes at most one corner apart.
     Component,
 }
 
@@ -370,7 +370,9 @@ fn look_alike_signal(
     {
         return Some(LookAlikeSignal::FourCorner);
     }
-    if cj == 1 && x.cangjie.len().min(y.cangjie.len()) >= 2 && strokes <= 2 {
+    // Strokes within one: 石/万 (MR/MS, 5 and 3 strokes) are one Cangjie
+    // letter apart yet not alike.
+    if cj == 1 && x.cangjie.len().min(y.cangjie.len()) >= 2 && strokes <= 1 {
         return Some(LookAlikeSignal::Cangjie);
     }
     // The same last three Cangjie letters: the same right-hand or lower
@@ -382,7 +384,26 @@ fn look_alike_signal(
         .zip(y.cangjie.bytes().rev())
         .take_while(|(p, q)| p == q)
         .count();
-    (common >= 3 && strokes <= 3).then_some(LookAlikeSignal::Component)
+    // With four-corner codes at most one corner apart (锐/说 8871/3871):
+    // 虎/密 (YPHU/JPHU, 2121/3077) share an ending and nothing else.
+    let corners = four_corner_distance(x.four_corner, y.four_corner);
+    (common >= 3 && strokes <= 3 && corners <= 1)
+        .then_some(LookAlikeSignal::Component)
+}
+
+/// How many of the four corners of two four-corner codes differ (4 when
+/// either is unknown).
+fn four_corner_distance(a: u16, b: u16) -> u32 {
+    if a == u16::MAX || b == u16::MAX {
+        return 4;
+    }
+    let (mut a, mut b, mut n) = (a, b, 0);
+    for _ in 0..4 {
+        n += u32::from(a % 10 != b % 10);
+        a /= 10;
+        b /= 10;
+    }
+    n
 }
 
 /// The relation of two characters; `Unrelated` for equal characters too
@@ -806,6 +827,11 @@ mod tests {
             ('末', '未', LookAlike),
             ('券', '卷', LookAlike),
             ('瑞', '端', LookAlike),
+            ('锐', '说', LookAlike),
+            // One Cangjie letter apart but two strokes apart (MR/MS).
+            ('石', '万', Unrelated),
+            // A shared Cangjie ending (PHU), four-corner codes apart.
+            ('虎', '密', Unrelated),
             ('瑞', '丰', Unrelated),
             ('恒', '华', Unrelated),
             ('a', 'b', Unrelated),
