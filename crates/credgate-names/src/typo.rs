@@ -85,6 +85,10 @@ pub mod cost {
 /// docs/names.md).
 pub const BRAND_WEIGHT: f32 = 1.4;
 
+/// The longest 字号 in which two edits, unless both are homophones or
+/// similar pinyin, make another name (see [`similarity`]).
+pub const SHORT_BRAND: usize = 3;
+
 /// Why two characters look alike.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LookAlikeSignal {
@@ -92,10 +96,10 @@ pub enum LookAlikeSignal {
     Listed,
     /// The same four-corner code and nearly the same Cangjie code.
     FourCorner,
-    /// Cangjie codes one letter apart.
+    /// Cangjie codes one letter apart, strokes within one.
     Cangjie,
     /// The same Cangjie ending (a shared phonetic component) under
-    /// another radical.
+    /// another radical, four-corner codes at most one corner apart.
     Component,
 }
 
@@ -366,7 +370,9 @@ fn look_alike_signal(
     {
         return Some(LookAlikeSignal::FourCorner);
     }
-    if cj == 1 && x.cangjie.len().min(y.cangjie.len()) >= 2 && strokes <= 2 {
+    // Strokes within one: 石/万 (MR/MS, 5 and 3 strokes) are one Cangjie
+    // letter apart yet not alike.
+    if cj == 1 && x.cangjie.len().min(y.cangjie.len()) >= 2 && strokes <= 1 {
         return Some(LookAlikeSignal::Cangjie);
     }
     // The same last three Cangjie letters: the same right-hand or lower
@@ -378,7 +384,26 @@ fn look_alike_signal(
         .zip(y.cangjie.bytes().rev())
         .take_while(|(p, q)| p == q)
         .count();
-    (common >= 3 && strokes <= 3).then_some(LookAlikeSignal::Component)
+    // With four-corner codes at most one corner apart (锐/说 8871/3871):
+    // 虎/密 (YPHU/JPHU, 2121/3077) share an ending and nothing else.
+    let corners = four_corner_distance(x.four_corner, y.four_corner);
+    (common >= 3 && strokes <= 3 && corners <= 1)
+        .then_some(LookAlikeSignal::Component)
+}
+
+/// How many of the four corners of two four-corner codes differ (4 when
+/// either is unknown).
+fn four_corner_distance(a: u16, b: u16) -> u32 {
+    if a == u16::MAX || b == u16::MAX {
+        return 4;
+    }
+    let (mut a, mut b, mut n) = (a, b, 0);
+    for _ in 0..4 {
+        n += u32::from(a % 10 != b % 10);
+        a /= 10;
+        b /= 10;
+    }
+    n
 }
 
 /// The relation of two characters; `Unrelated` for equal characters too
@@ -583,7 +608,10 @@ fn align_dp(
 /// [`BRAND_WEIGHT`] × cost ÷ the 字号's length (grown by the characters
 /// added inside it), any other cost ÷ the longer core's length. So 恒瑞
 /// → 恒丰 (unrelated, one of two) is 1 − 1.4 × 1/2 = 0.3, 恒瑞 → 恒睿
-/// (homophone) 1 − 1.4 × 0.15/2 = 0.895.
+/// (homophone) 1 − 1.4 × 0.15/2 = 0.895. In a 字号 of at most
+/// [`SHORT_BRAND`] characters, two or more edits count as unrelated
+/// characters each unless every one is a homophone or similar pinyin:
+/// 传卡雅 → 卡丽雅 (a drop and an add) is 1 − 1.4 × 2/4 = 0.3.
 pub fn similarity(q: &[char], e: &[char], listed_brand: usize) -> f32 {
     let longest = q.len().max(e.len());
     if longest == 0 {
@@ -591,6 +619,8 @@ pub fn similarity(q: &[char], e: &[char], listed_brand: usize) -> f32 {
     }
     let brand = listed_brand.min(e.len());
     let (mut in_brand, mut elsewhere, mut added_in_brand) = (0f32, 0f32, 0);
+    // Edits inside the 字号, and whether each was a reading slip.
+    let (mut brand_edits, mut all_cheap) = (0usize, true);
     align(q, e, |s| {
         let (at, c) = match s {
             Step::Sub { e, cost, .. } => (e < brand, cost),
@@ -604,10 +634,20 @@ pub fn similarity(q: &[char], e: &[char], listed_brand: usize) -> f32 {
         };
         if at {
             in_brand += c;
+            brand_edits += 1;
+            all_cheap &= matches!(s, Step::Sub { cost, .. }
+                if cost <= cost::SIMILAR_PINYIN);
         } else {
             elsewhere += c;
         }
     });
+    if brand <= SHORT_BRAND && brand_edits > 1 && !all_cheap {
+        // Two edits in a 字号 of two or three characters, one of them
+        // not a reading slip (a drop plus an add: 传卡雅/卡丽雅; a look-
+        // alike and a drop), leave too little of the 字号 to call it a
+        // typo: each counts as an unrelated character.
+        in_brand = brand_edits as f32 * cost::UNRELATED;
+    }
     let brand_len = (brand + added_in_brand).max(1) as f32;
     let penalty =
         BRAND_WEIGHT * in_brand / brand_len + elsewhere / longest as f32;
@@ -787,6 +827,11 @@ mod tests {
             ('末', '未', LookAlike),
             ('券', '卷', LookAlike),
             ('瑞', '端', LookAlike),
+            ('锐', '说', LookAlike),
+            // One Cangjie letter apart but two strokes apart (MR/MS).
+            ('石', '万', Unrelated),
+            // A shared Cangjie ending (PHU), four-corner codes apart.
+            ('虎', '密', Unrelated),
             ('瑞', '丰', Unrelated),
             ('恒', '华', Unrelated),
             ('a', 'b', Unrelated),
@@ -841,6 +886,21 @@ mod tests {
         let ed = edits(&chars("恒瑞达科技"), &e);
         assert_eq!((ed[0].kind, ed[0].to.as_str()), (EditKind::Added, "达"));
         assert!(sim("恒瑞达科技", "恒瑞科技", 2) > 0.6);
+    }
+
+    #[test]
+    fn two_edits_in_a_short_brand_are_another_name_unless_both_slips() {
+        // A drop plus an add (a shift) in a 字号 of three: another name.
+        assert!(sim("传卡雅科技", "卡丽雅科技", 3) < 0.5);
+        assert!(sim("老菜头科技", "龚老头科技", 3) < 0.5);
+        // A look-alike and a drop: another name too.
+        assert!(sim("端科技", "瑞丰科技", 2) < 0.5);
+        // Two reading slips stay typos.
+        assert!(sim("恒睿达科技", "横瑞达科技", 3) > 0.6);
+        // One drop or one add alone stays a typo.
+        assert!(sim("恒瑞达科技", "恒瑞科技", 2) > 0.6);
+        // A 字号 of four keeps the plain costs.
+        assert!(sim("传卡雅丽科技", "卡丽雅丽科技", 4) > 0.5);
     }
 
     #[test]
