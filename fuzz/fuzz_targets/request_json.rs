@@ -33,6 +33,7 @@ fn key(name: &str, key: &str, role: Role) -> KeyConfig {
         name: name.into(),
         sha256: credgate_server::access::hash_key(key),
         roles: vec![role],
+        department: None,
         // The fuzzer is the only client: never rate-limited.
         rate_per_second: 1_000_000_000,
         burst: 1_000_000_000,
