@@ -54,10 +54,12 @@ fn csv_cannot_hold(e: &Entry) -> Option<String> {
 /// Every problem an entry meets on its way through an entries file:
 /// what the CSV layout cannot hold (the writer refuses it) and what the
 /// reader refuses when the written row is read back (control characters,
-/// texts over 2,000 characters, cross-field rules). Publishing writes the
-/// entries in force to a CSV file and builds the snapshot from it, so an
-/// entry that fails here fails every publication: whoever stores entries
-/// from another source (the admin API) checks them with this first.
+/// texts over 2,000 characters, cross-field rules). The admin API checks
+/// every entry that can reach screening with this, so that whatever the
+/// store holds can also travel as an entries file (the interchange
+/// format lists are imported in and snapshots built from). Publishing
+/// itself now streams entries to the builder, which re-checks only
+/// `Entry::check`; this check is the stricter of the two on purpose.
 pub fn check_publishable(entry: &Entry) -> Result<(), Vec<FieldError>> {
     if let Some(why) = csv_cannot_hold(entry) {
         return Err(vec![FieldError {
