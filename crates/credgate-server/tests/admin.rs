@@ -592,3 +592,141 @@ async fn person_ids_are_masked_unless_the_key_has_screen_pii_and_logged_when_sho
     assert!(line.contains("/admin/v1/entries/{id}"), "{line}");
     t.stop().await;
 }
+
+/// Hostile input to every kind of `/admin/v1` input: bodies (oversized,
+/// malformed, mistyped, of another type), strings past their bounds in
+/// bodies, headers, paths and queries, malformed and repeated query
+/// parameters, unknown keys tried one after another, and two clerks
+/// racing on one version. Each is a 4xx in the one error shape, and
+/// the server still answers afterwards.
+#[tokio::test]
+async fn hostile_admin_input_is_a_4xx_in_the_error_shape() {
+    let h = Admin::start_with("2026-03-02", |c| c.body_limit_bytes = 16 << 10)
+        .await;
+    let entries = format!("{}/admin/v1/entries", h.base);
+    let raw = |body: String, ct: &'static str| {
+        h.client.post(entries.clone()).header("Content-Type", ct).body(body)
+    };
+    // Past the body limit: 413 before anything is parsed.
+    let big = json!({"reasons": "失".repeat(20_000)}).to_string();
+    let a = h.send(raw(big, "application/json"), "sc_pub").await;
+    assert_eq!((a.status, a.code()), (413, "payload_too_large"), "{}", a.body);
+    let a = h.send(raw("{\"subject\": ".into(), "application/json"), "sc_pub");
+    let a = a.await;
+    assert_eq!((a.status, a.code()), (400, "malformed_json"), "{}", a.body);
+    let a = h.send(raw("[1, 2]".into(), "application/json"), "sc_pub").await;
+    assert_eq!((a.status, a.code()), (400, "invalid_request"), "{}", a.body);
+    let a = h.send(raw("{}".into(), "text/plain"), "sc_pub").await;
+    assert_eq!(a.status, 415, "{}", a.body);
+    let mut mistyped = proposal("成都恶意测试有限公司", 40);
+    mistyped["list"] = json!(7);
+    let a = h.post("/admin/v1/entries", "sc_pub", mistyped).await;
+    assert_eq!((a.status, a.code()), (400, "invalid_request"), "{}", a.body);
+    assert_eq!(a.body["field"], "list", "{}", a.body);
+    // Under the body limit, over a text's bound: 422 naming the field.
+    let mut long = proposal("成都恶意测试有限公司", 41);
+    long["reasons"] = json!("失".repeat(4_001));
+    let a = h.post("/admin/v1/entries", "sc_pub", long).await;
+    assert_eq!(a.status, 422, "{}", a.body);
+    assert_eq!(a.body["field"], "reasons", "{}", a.body);
+    let a = h
+        .send(
+            h.client
+                .post(entries.clone())
+                .header("Idempotency-Key", "k".repeat(201))
+                .json(&proposal("成都恶意测试有限公司", 42)),
+            "sc_pub",
+        )
+        .await;
+    assert_eq!(
+        (a.status, a.code()),
+        (422, "invalid_idempotency_key"),
+        "{}",
+        a.body
+    );
+    // Paths past their bounds.
+    let long_id = format!("/admin/v1/entries/{}", "e".repeat(65));
+    assert_eq!(h.get(&long_id, "sc_pub").await.status, 404);
+    let a = h
+        .send(
+            h.client.delete(format!(
+                "{}/admin/v1/keys/{}",
+                h.base,
+                "k".repeat(201)
+            )),
+            "adm",
+        )
+        .await;
+    assert_eq!((a.status, a.code()), (400, "invalid_request"), "{}", a.body);
+    let a = h
+        .send(
+            h.client
+                .put(format!(
+                    "{}/admin/v1/departments/{}",
+                    h.base,
+                    "d".repeat(65)
+                ))
+                .json(&json!({"name_zh": "部门"})),
+            "adm",
+        )
+        .await;
+    assert_eq!(a.status, 422, "{}", a.body);
+    // Queries: mistyped, negative, unknown, repeated, past a bound.
+    for path in [
+        "/admin/v1/entries?limit=abc",
+        "/admin/v1/entries?limit=-1",
+        "/admin/v1/entries?bogus=1",
+        "/admin/v1/entries?limit=1&limit=2",
+        "/admin/v1/publications?limit=99999999999",
+        "/admin/v1/audit?from=yesterday",
+    ] {
+        let key = if path.contains("audit") { "aud" } else { "sc_pub" };
+        let a = h.get(path, key).await;
+        assert_eq!(
+            (a.status, a.code()),
+            (400, "invalid_request"),
+            "{path}: {}",
+            a.body
+        );
+    }
+    let a = h
+        .get(&format!("/admin/v1/audit?key_id={}", "k".repeat(201)), "aud")
+        .await;
+    assert_eq!((a.status, a.code()), (400, "invalid_request"), "{}", a.body);
+    assert_eq!(a.body["field"], "key_id", "{}", a.body);
+    // A page never exceeds the store's bound, whatever is asked.
+    for n in 0..3 {
+        h.propose("sc_pub", &format!("成都页码{n}科技有限公司"), 50 + n).await;
+    }
+    let a = h.get("/admin/v1/entries?limit=4000000000", "sc_pub").await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body["items"].as_array().unwrap().len(), 3, "{}", a.body);
+    // Unknown keys tried in turn: each 401, none admitted.
+    for n in 0..20 {
+        let r = h
+            .client
+            .get(entries.clone())
+            .header("X-API-Key", format!("cg_guess_{n}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401);
+    }
+    // Two clerks racing on one version: exactly one change wins.
+    let id = h.propose("sc_pub", "成都竞速科技有限公司", 60).await;
+    let (x, y) = tokio::join!(
+        h.act(&id, "withdraw", "sc_pub", 1, json!({"reason": "甲"})),
+        h.act(&id, "withdraw", "sc_pub", 1, json!({"reason": "乙"})),
+    );
+    let (won, lost) = if x.status == 200 { (x, y) } else { (y, x) };
+    assert_eq!(won.status, 200, "{}", won.body);
+    assert_eq!(
+        (lost.status, lost.code()),
+        (412, "stale_version"),
+        "{}",
+        lost.body
+    );
+    let a = h.get(&format!("/admin/v1/entries/{id}"), "sc_pub").await;
+    assert_eq!(a.body["entry"]["version"], 2, "{}", a.body);
+    h.stop().await;
+}

@@ -221,3 +221,59 @@ async fn imports_and_publications_are_not_cut_by_the_request_time_limit() {
     assert_eq!(published["entries"], 20, "{published}");
     h.stop().await;
 }
+
+/// Hostile uploads to `/admin/v1/imports`: past `bulk_limit_bytes` (413
+/// while it streams), a format or option that does not exist, bytes that
+/// are no spreadsheet, a ragged CSV. Each is a 4xx in the error shape or
+/// a rejected report, nothing is written, and the server still answers.
+#[tokio::test]
+async fn hostile_imports_are_refused_and_write_nothing() {
+    let h = Admin::start_with("2026-11-02", |c| c.bulk_limit_bytes = 4 << 10)
+        .await;
+    let send = |q: &str, ct: &'static str, body: Vec<u8>| {
+        h.send(
+            h.client
+                .post(format!("{}/admin/v1/imports?{q}", h.base))
+                .header("Content-Type", ct)
+                .body(body),
+            "sc_pub",
+        )
+    };
+    let a = send("", "text/csv", vec![b'a'; 8 << 10]).await;
+    assert_eq!((a.status, a.code()), (413, "payload_too_large"), "{}", a.body);
+    let a = send("format=exe", "text/csv", b"x".to_vec()).await;
+    assert_eq!((a.status, a.code()), (400, "invalid_format"), "{}", a.body);
+    let a = send("", "application/octet-stream", b"x".to_vec()).await;
+    assert_eq!((a.status, a.code()), (400, "invalid_format"), "{}", a.body);
+    let a = send("encoding=ebcdic", "text/csv", b"x".to_vec()).await;
+    assert_eq!((a.status, a.code()), (400, "invalid_encoding"), "{}", a.body);
+    let a = send("errors=xml", "text/csv", b"x".to_vec()).await;
+    assert_eq!((a.status, a.code()), (400, "invalid_errors"), "{}", a.body);
+    let a = send("dry_run=maybe", "text/csv", b"x".to_vec()).await;
+    assert_eq!((a.status, a.code()), (400, "invalid_request"), "{}", a.body);
+    let a = send("format=xlsx", "text/csv", b"PK\x03\x04 not a zip".to_vec());
+    let a = a.await;
+    assert_eq!((a.status, a.code()), (400, "invalid_upload"), "{}", a.body);
+    // A ragged CSV: a good header and row, then rows of the wrong width.
+    let mut buf = Vec::new();
+    let mut w = credgate_entries::EntryWriter::new(
+        &mut buf,
+        credgate_entries::Format::Csv,
+    )
+    .unwrap();
+    let e = credgate_gen::Generator::new(credgate_gen::GenOptions::new(5))
+        .next()
+        .unwrap();
+    w.write(&e).unwrap();
+    w.into_inner().unwrap();
+    buf.extend_from_slice(b"x\ny,z,w\n");
+    let a = send("", "text/csv", buf).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body["rejected"], true, "{}", a.body);
+    assert_eq!(a.body["problems"].as_array().unwrap().len(), 2, "{}", a.body);
+    // Nothing was written, and the server still answers.
+    let a = h.get("/admin/v1/entries", "sc_pub").await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body["items"], json!([]), "{}", a.body);
+    h.stop().await;
+}
