@@ -396,8 +396,36 @@ struct StoredKeys {
     ttl: Duration,
     /// By hash: the caller and when it was read from the store.
     cache: Mutex<HashMap<String, (Caller, Instant)>>,
+    /// Hashes the store did not know or had revoked, and when: a client
+    /// retrying with a revoked key costs one store read per `ttl`, not one
+    /// per request. A secret exists only once its key is made, so no
+    /// remembered hash can become a key. At most [`MAX_MISSES`].
+    misses: Mutex<HashMap<String, Instant>>,
     /// By key id.
     states: Mutex<HashMap<String, Arc<KeyState>>>,
+}
+
+/// How many unknown key hashes [`StoredKeys`] remembers: past it, the
+/// expired ones are dropped, and all of them if none has expired (a flood
+/// of random keys then costs store reads, never memory).
+const MAX_MISSES: usize = 4_096;
+
+impl StoredKeys {
+    fn missed(&self, hash: &str) -> bool {
+        let misses = self.misses.lock().expect("key misses lock");
+        misses.get(hash).is_some_and(|at| at.elapsed() < self.ttl)
+    }
+
+    fn miss(&self, hash: String) {
+        let mut misses = self.misses.lock().expect("key misses lock");
+        if misses.len() >= MAX_MISSES {
+            misses.retain(|_, at| at.elapsed() < self.ttl);
+            if misses.len() >= MAX_MISSES {
+                misses.clear();
+            }
+        }
+        misses.insert(hash, Instant::now());
+    }
 }
 
 impl std::fmt::Debug for Keys {
@@ -465,6 +493,7 @@ impl Keys {
             store,
             ttl,
             cache: Mutex::new(HashMap::new()),
+            misses: Mutex::new(HashMap::new()),
             states: Mutex::new(HashMap::new()),
         });
         self
@@ -505,13 +534,18 @@ impl Keys {
         if let Some(caller) = cached {
             return admit(&caller);
         }
+        let unknown = || ApiError::unauthorized("unknown or revoked API key");
+        if stored.missed(&hash) {
+            return Err(unknown());
+        }
         let key = stored.store.key_by_hash(&hash).await.map_err(|e| {
             tracing::error!(error = %e, "reading a stored key");
             ApiError::internal("the key store could not be read")
         })?;
         let Some(key) = key.filter(|k| k.is_active()) else {
             stored.cache.lock().expect("key cache lock").remove(&hash);
-            return Err(ApiError::unauthorized("unknown or revoked API key"));
+            stored.miss(hash);
+            return Err(unknown());
         };
         let state = stored
             .states
@@ -704,6 +738,30 @@ mod tests {
         let audit = AuditLog::open(&dir.path().join("a.log")).unwrap();
         let keys = Keys::new(&config, Arc::new(audit));
         keys.by_hash.values().next().unwrap().clone()
+    }
+
+    /// An unknown key is refused from memory after its first lookup: the
+    /// store is not read again (here it is closed, so a read would fail
+    /// with 500), and the remembered hashes stay bounded.
+    #[tokio::test]
+    async fn an_unknown_stored_key_is_refused_without_a_second_store_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = credgate_store::Store::open_dir(dir.path()).await.unwrap();
+        let audit = AuditLog::open(&dir.path().join("a.log")).unwrap();
+        let keys = Keys::new(&Config::default(), Arc::new(audit))
+            .with_store(store.clone(), Duration::from_secs(3_600));
+        let mut headers = HeaderMap::new();
+        headers.insert("x-api-key", "cg_revoked_long_ago".parse().unwrap());
+        let e = keys.authenticate_any(&headers).await.unwrap_err();
+        assert_eq!(e.status, axum::http::StatusCode::UNAUTHORIZED);
+        store.close().await;
+        let e = keys.authenticate_any(&headers).await.unwrap_err();
+        assert_eq!(e.status, axum::http::StatusCode::UNAUTHORIZED);
+        let stored = keys.stored.as_ref().unwrap();
+        for n in 0..MAX_MISSES + 10 {
+            stored.miss(format!("h{n}"));
+        }
+        assert!(stored.misses.lock().unwrap().len() <= MAX_MISSES);
     }
 
     /// Issue 8 review: a key that saw a masked number and waited out the

@@ -193,7 +193,8 @@ pub struct AdminConfig {
     /// this process takes effect at once; one made elsewhere, within
     /// this time).
     pub key_cache_secs: u64,
-    /// Largest admin page (`limit`) and export (rows).
+    /// Largest export (rows; past it 422 `too_many`). A listing page is
+    /// bounded by the store (`limit` at most 1,000), not by this.
     pub max_export_rows: u32,
     /// Minutes between two checks for changes to publish (a snapshot of
     /// the entries in force, when anything was recorded since the last

@@ -1,258 +1,12 @@
 //! The admin module over HTTP (issue 10): a real server on an ephemeral
 //! port with stored keys of two departments and each role, and a
-//! `TestClock` that the tests move through the lifecycle's periods.
+//! `TestClock` that the tests move through the lifecycle's periods
+//! (`common/admin.rs`).
 
-use chrono::{NaiveDate, NaiveTime};
-use credgate_screen::TestClock;
-use credgate_server::Server;
-use credgate_server::config::Config;
-use credgate_store::{Audit, Department, NewKey, Role, Store};
+mod common;
+
+use common::admin::*;
 use serde_json::{Value, json};
-use std::collections::HashMap;
-use std::sync::Arc;
-
-const SC: &str = "sc-fgw";
-const JS: &str = "js-scjg";
-const CENTRE: &str = "credit-centre";
-
-struct Admin {
-    _dir: tempfile::TempDir,
-    base: String,
-    client: reqwest::Client,
-    clock: Arc<TestClock>,
-    keys: HashMap<&'static str, String>,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
-}
-
-fn day(s: &str) -> NaiveDate {
-    s.parse().unwrap()
-}
-
-/// A response: status, headers, JSON body (Null when not JSON).
-struct Answer {
-    status: u16,
-    headers: reqwest::header::HeaderMap,
-    body: Value,
-}
-
-impl Answer {
-    fn etag(&self) -> String {
-        self.headers["etag"].to_str().unwrap().to_string()
-    }
-
-    fn code(&self) -> &str {
-        self.body["code"].as_str().unwrap_or("")
-    }
-}
-
-impl Admin {
-    /// Stored keys: `sc_pub`, `sc_rev`, `js_pub` (publishers and a
-    /// reviewer of two departments), `ops` (operator), `aud` (auditor),
-    /// `adm` (admin) of the credit centre.
-    async fn start(today: &str) -> Admin {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open_dir(dir.path()).await.unwrap();
-        let at = chrono::Utc::now();
-        let setup = Audit::new(at, "test", CENTRE, "setup");
-        for (code, name) in [
-            (SC, "四川省发展和改革委员会"),
-            (JS, "江苏省市场监督管理局"),
-            (CENTRE, "信用中心"),
-        ] {
-            store
-                .upsert_department(
-                    &setup,
-                    &Department { code: code.into(), name_zh: name.into() },
-                )
-                .await
-                .unwrap();
-        }
-        let mut keys = HashMap::new();
-        for (name, dept, roles) in [
-            ("sc_pub", SC, vec![Role::Publisher]),
-            ("sc_rev", SC, vec![Role::Reviewer]),
-            ("js_pub", JS, vec![Role::Publisher]),
-            ("ops", CENTRE, vec![Role::Operator]),
-            ("aud", CENTRE, vec![Role::Auditor]),
-            ("adm", CENTRE, vec![Role::Admin]),
-            ("sc_pii", SC, vec![Role::Publisher, Role::ScreenPii]),
-        ] {
-            let made = store
-                .create_key(
-                    &setup,
-                    &NewKey {
-                        name: name.into(),
-                        department: dept.into(),
-                        roles,
-                    },
-                )
-                .await
-                .unwrap();
-            keys.insert(name, made.secret);
-        }
-        store.close().await;
-        let config = Config {
-            listen: "127.0.0.1:0".into(),
-            data_dir: dir.path().to_path_buf(),
-            demo_entries: 0,
-            watch_interval_secs: 3_600,
-            admin: credgate_server::config::AdminConfig {
-                sweep_interval_minutes: 0,
-                ..Default::default()
-            },
-            ..Config::default()
-        };
-        let clock = Arc::new(TestClock::at_china(
-            day(today),
-            NaiveTime::from_hms_opt(10, 0, 0).unwrap(),
-        ));
-        let server =
-            Server::start_with_clock(config, clock.clone()).await.unwrap();
-        let base = format!("http://{}", server.addr);
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(server.run(async {
-            let _ = rx.await;
-        }));
-        Admin {
-            _dir: dir,
-            base,
-            client: reqwest::Client::new(),
-            clock,
-            keys,
-            shutdown: Some(tx),
-            task: Some(task),
-        }
-    }
-
-    fn set_today(&self, d: &str) {
-        self.clock
-            .set_china(day(d), NaiveTime::from_hms_opt(10, 0, 0).unwrap());
-    }
-
-    async fn send(&self, r: reqwest::RequestBuilder, key: &str) -> Answer {
-        let r = r.header("X-API-Key", self.keys[key].as_str());
-        let resp = r.send().await.unwrap();
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        let body = resp.json().await.unwrap_or(Value::Null);
-        Answer { status, headers, body }
-    }
-
-    async fn get(&self, path: &str, key: &str) -> Answer {
-        self.send(self.client.get(format!("{}{path}", self.base)), key).await
-    }
-
-    async fn post(&self, path: &str, key: &str, body: Value) -> Answer {
-        self.send(
-            self.client.post(format!("{}{path}", self.base)).json(&body),
-            key,
-        )
-        .await
-    }
-
-    /// A transition on `id` at `version` (as `If-Match`).
-    async fn act(
-        &self,
-        id: &str,
-        action: &str,
-        key: &str,
-        version: i64,
-        body: Value,
-    ) -> Answer {
-        let url = format!("{}/admin/v1/entries/{id}/{action}", self.base);
-        self.send(
-            self.client
-                .post(url)
-                .header("If-Match", format!("\"{version}\""))
-                .json(&body),
-            key,
-        )
-        .await
-    }
-
-    /// Proposes an entry of `key`'s department; returns its id.
-    async fn propose(&self, key: &str, name: &str, n: u64) -> String {
-        let a = self.post("/admin/v1/entries", key, proposal(name, n)).await;
-        assert_eq!(a.status, 201, "{}", a.body);
-        a.body["entry_id"].as_str().unwrap().to_string()
-    }
-
-    /// Proposes, records a statement and designates on today's date.
-    async fn designated(
-        &self,
-        key: &str,
-        name: &str,
-        n: u64,
-        severity: &str,
-    ) -> String {
-        let id = self.propose(key, name, n).await;
-        let today = self.get(&format!("/admin/v1/entries/{id}"), key).await;
-        let noticed = today.body["entry"]["notice"]["noticed_on"].clone();
-        let a = self
-            .act(
-                &id,
-                "statement",
-                key,
-                1,
-                json!({"text": "无异议", "received_on": noticed}),
-            )
-            .await;
-        assert_eq!(a.status, 200, "{}", a.body);
-        let a = self
-            .act(&id, "designate", key, 2, designation(&noticed, severity))
-            .await;
-        assert_eq!(a.status, 200, "{}", a.body);
-        id
-    }
-
-    fn pii_log(&self) -> String {
-        std::fs::read_to_string(self._dir.path().join("pii-audit.log"))
-            .unwrap_or_default()
-    }
-
-    async fn stop(mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(t) = self.task.take() {
-            let _ = t.await;
-        }
-    }
-}
-
-fn uscc(n: u64) -> String {
-    credgate_ident::generate::uscc(
-        "91",
-        510100,
-        &credgate_ident::generate::org_body_ma(n),
-    )
-    .unwrap()
-}
-
-fn proposal(name: &str, n: u64) -> Value {
-    json!({
-        "subject": {"kind": "organisation", "name": name, "code": uscc(n)},
-        "list": "black",
-        "category": "court_defaulter",
-        "reasons": "有履行能力而拒不履行生效法律文书确定义务",
-        "basis": "《最高人民法院关于公布失信被执行人名单信息的若干规定》",
-        "rights": "陈述申辩、行政复议、行政诉讼",
-        "authority": "四川省发展和改革委员会",
-    })
-}
-
-fn designation(decided_on: &Value, severity: &str) -> Value {
-    json!({
-        "decided_on": decided_on,
-        "document_number": "川发改信〔2026〕1号",
-        "list": "black",
-        "category": "court_defaulter",
-        "severity": severity,
-        "scenarios": ["government_procurement", "bidding"],
-    })
-}
-
 #[tokio::test]
 async fn propose_statement_designate_publish_object_uphold_revoke() {
     let h = Admin::start("2026-03-02").await;
@@ -837,4 +591,142 @@ async fn person_ids_are_masked_unless_the_key_has_screen_pii_and_logged_when_sho
     assert!(line.contains(id_number) && line.contains(&id), "{line}");
     assert!(line.contains("/admin/v1/entries/{id}"), "{line}");
     t.stop().await;
+}
+
+/// Hostile input to every kind of `/admin/v1` input: bodies (oversized,
+/// malformed, mistyped, of another type), strings past their bounds in
+/// bodies, headers, paths and queries, malformed and repeated query
+/// parameters, unknown keys tried one after another, and two clerks
+/// racing on one version. Each is a 4xx in the one error shape, and
+/// the server still answers afterwards.
+#[tokio::test]
+async fn hostile_admin_input_is_a_4xx_in_the_error_shape() {
+    let h = Admin::start_with("2026-03-02", |c| c.body_limit_bytes = 16 << 10)
+        .await;
+    let entries = format!("{}/admin/v1/entries", h.base);
+    let raw = |body: String, ct: &'static str| {
+        h.client.post(entries.clone()).header("Content-Type", ct).body(body)
+    };
+    // Past the body limit: 413 before anything is parsed.
+    let big = json!({"reasons": "失".repeat(20_000)}).to_string();
+    let a = h.send(raw(big, "application/json"), "sc_pub").await;
+    assert_eq!((a.status, a.code()), (413, "payload_too_large"), "{}", a.body);
+    let a = h.send(raw("{\"subject\": ".into(), "application/json"), "sc_pub");
+    let a = a.await;
+    assert_eq!((a.status, a.code()), (400, "malformed_json"), "{}", a.body);
+    let a = h.send(raw("[1, 2]".into(), "application/json"), "sc_pub").await;
+    assert_eq!((a.status, a.code()), (400, "invalid_request"), "{}", a.body);
+    let a = h.send(raw("{}".into(), "text/plain"), "sc_pub").await;
+    assert_eq!(a.status, 415, "{}", a.body);
+    let mut mistyped = proposal("成都恶意测试有限公司", 40);
+    mistyped["list"] = json!(7);
+    let a = h.post("/admin/v1/entries", "sc_pub", mistyped).await;
+    assert_eq!((a.status, a.code()), (400, "invalid_request"), "{}", a.body);
+    assert_eq!(a.body["field"], "list", "{}", a.body);
+    // Under the body limit, over a text's bound: 422 naming the field.
+    let mut long = proposal("成都恶意测试有限公司", 41);
+    long["reasons"] = json!("失".repeat(4_001));
+    let a = h.post("/admin/v1/entries", "sc_pub", long).await;
+    assert_eq!(a.status, 422, "{}", a.body);
+    assert_eq!(a.body["field"], "reasons", "{}", a.body);
+    let a = h
+        .send(
+            h.client
+                .post(entries.clone())
+                .header("Idempotency-Key", "k".repeat(201))
+                .json(&proposal("成都恶意测试有限公司", 42)),
+            "sc_pub",
+        )
+        .await;
+    assert_eq!(
+        (a.status, a.code()),
+        (422, "invalid_idempotency_key"),
+        "{}",
+        a.body
+    );
+    // Paths past their bounds.
+    let long_id = format!("/admin/v1/entries/{}", "e".repeat(65));
+    assert_eq!(h.get(&long_id, "sc_pub").await.status, 404);
+    let a = h
+        .send(
+            h.client.delete(format!(
+                "{}/admin/v1/keys/{}",
+                h.base,
+                "k".repeat(201)
+            )),
+            "adm",
+        )
+        .await;
+    assert_eq!((a.status, a.code()), (400, "invalid_request"), "{}", a.body);
+    let a = h
+        .send(
+            h.client
+                .put(format!(
+                    "{}/admin/v1/departments/{}",
+                    h.base,
+                    "d".repeat(65)
+                ))
+                .json(&json!({"name_zh": "部门"})),
+            "adm",
+        )
+        .await;
+    assert_eq!(a.status, 422, "{}", a.body);
+    // Queries: mistyped, negative, unknown, repeated, past a bound.
+    for path in [
+        "/admin/v1/entries?limit=abc",
+        "/admin/v1/entries?limit=-1",
+        "/admin/v1/entries?bogus=1",
+        "/admin/v1/entries?limit=1&limit=2",
+        "/admin/v1/publications?limit=99999999999",
+        "/admin/v1/audit?from=yesterday",
+    ] {
+        let key = if path.contains("audit") { "aud" } else { "sc_pub" };
+        let a = h.get(path, key).await;
+        assert_eq!(
+            (a.status, a.code()),
+            (400, "invalid_request"),
+            "{path}: {}",
+            a.body
+        );
+    }
+    let a = h
+        .get(&format!("/admin/v1/audit?key_id={}", "k".repeat(201)), "aud")
+        .await;
+    assert_eq!((a.status, a.code()), (400, "invalid_request"), "{}", a.body);
+    assert_eq!(a.body["field"], "key_id", "{}", a.body);
+    // A page never exceeds the store's bound, whatever is asked.
+    for n in 0..3 {
+        h.propose("sc_pub", &format!("成都页码{n}科技有限公司"), 50 + n).await;
+    }
+    let a = h.get("/admin/v1/entries?limit=4000000000", "sc_pub").await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body["items"].as_array().unwrap().len(), 3, "{}", a.body);
+    // Unknown keys tried in turn: each 401, none admitted.
+    for n in 0..20 {
+        let r = h
+            .client
+            .get(entries.clone())
+            .header("X-API-Key", format!("cg_guess_{n}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401);
+    }
+    // Two clerks racing on one version: exactly one change wins.
+    let id = h.propose("sc_pub", "成都竞速科技有限公司", 60).await;
+    let (x, y) = tokio::join!(
+        h.act(&id, "withdraw", "sc_pub", 1, json!({"reason": "甲"})),
+        h.act(&id, "withdraw", "sc_pub", 1, json!({"reason": "乙"})),
+    );
+    let (won, lost) = if x.status == 200 { (x, y) } else { (y, x) };
+    assert_eq!(won.status, 200, "{}", won.body);
+    assert_eq!(
+        (lost.status, lost.code()),
+        (412, "stale_version"),
+        "{}",
+        lost.body
+    );
+    let a = h.get(&format!("/admin/v1/entries/{id}"), "sc_pub").await;
+    assert_eq!(a.body["entry"]["version"], 2, "{}", a.body);
+    h.stop().await;
 }

@@ -1,253 +1,12 @@
 //! Publishing over HTTP (issue 10 items 6, 7): the whole way from a
 //! proposal to what screening answers, and imports. The harness is
-//! `tests/admin.rs`'s (stored keys of two departments and each role, a
-//! `TestClock`), with a screening key.
+//! `common/admin.rs` (stored keys of two departments and each role, a
+//! screening key, a `TestClock`).
 
-use chrono::{NaiveDate, NaiveTime};
-use credgate_screen::TestClock;
-use credgate_server::Server;
-use credgate_server::config::Config;
-use credgate_store::{Audit, Department, NewKey, Role, Store};
+mod common;
+
+use common::admin::*;
 use serde_json::{Value, json};
-use std::collections::HashMap;
-use std::sync::Arc;
-
-const SC: &str = "sc-fgw";
-const JS: &str = "js-scjg";
-const CENTRE: &str = "credit-centre";
-
-struct Admin {
-    _dir: tempfile::TempDir,
-    base: String,
-    client: reqwest::Client,
-    clock: Arc<TestClock>,
-    keys: HashMap<&'static str, String>,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
-}
-
-fn day(s: &str) -> NaiveDate {
-    s.parse().unwrap()
-}
-
-/// A response: status, headers, JSON body (Null when not JSON).
-struct Answer {
-    status: u16,
-    body: Value,
-}
-
-impl Answer {
-    fn code(&self) -> &str {
-        self.body["code"].as_str().unwrap_or("")
-    }
-}
-
-impl Admin {
-    /// Stored keys: `sc_pub`, `sc_rev`, `js_pub` (publishers and a
-    /// reviewer of two departments), `ops` (operator), `aud` (auditor),
-    /// `adm` (admin) of the credit centre.
-    async fn start(today: &str) -> Admin {
-        Admin::start_with(today, |_| {}).await
-    }
-
-    /// [`Admin::start`] with the configuration changed by `f`.
-    async fn start_with(today: &str, f: impl FnOnce(&mut Config)) -> Admin {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open_dir(dir.path()).await.unwrap();
-        let at = chrono::Utc::now();
-        let setup = Audit::new(at, "test", CENTRE, "setup");
-        for (code, name) in [
-            (SC, "四川省发展和改革委员会"),
-            (JS, "江苏省市场监督管理局"),
-            (CENTRE, "信用中心"),
-        ] {
-            store
-                .upsert_department(
-                    &setup,
-                    &Department { code: code.into(), name_zh: name.into() },
-                )
-                .await
-                .unwrap();
-        }
-        let mut keys = HashMap::new();
-        for (name, dept, roles) in [
-            ("sc_pub", SC, vec![Role::Publisher]),
-            ("sc_rev", SC, vec![Role::Reviewer]),
-            ("js_pub", JS, vec![Role::Publisher]),
-            ("ops", CENTRE, vec![Role::Operator]),
-            ("aud", CENTRE, vec![Role::Auditor]),
-            ("adm", CENTRE, vec![Role::Admin]),
-            ("scr", CENTRE, vec![Role::Screen]),
-        ] {
-            let made = store
-                .create_key(
-                    &setup,
-                    &NewKey {
-                        name: name.into(),
-                        department: dept.into(),
-                        roles,
-                    },
-                )
-                .await
-                .unwrap();
-            keys.insert(name, made.secret);
-        }
-        store.close().await;
-        let mut config = Config {
-            listen: "127.0.0.1:0".into(),
-            data_dir: dir.path().to_path_buf(),
-            demo_entries: 0,
-            watch_interval_secs: 3_600,
-            admin: credgate_server::config::AdminConfig {
-                sweep_interval_minutes: 0,
-                ..Default::default()
-            },
-            ..Config::default()
-        };
-        f(&mut config);
-        let clock = Arc::new(TestClock::at_china(
-            day(today),
-            NaiveTime::from_hms_opt(10, 0, 0).unwrap(),
-        ));
-        let server =
-            Server::start_with_clock(config, clock.clone()).await.unwrap();
-        let base = format!("http://{}", server.addr);
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(server.run(async {
-            let _ = rx.await;
-        }));
-        Admin {
-            _dir: dir,
-            base,
-            client: reqwest::Client::new(),
-            clock,
-            keys,
-            shutdown: Some(tx),
-            task: Some(task),
-        }
-    }
-
-    fn set_today(&self, d: &str) {
-        self.clock
-            .set_china(day(d), NaiveTime::from_hms_opt(10, 0, 0).unwrap());
-    }
-
-    async fn send(&self, r: reqwest::RequestBuilder, key: &str) -> Answer {
-        let r = r.header("X-API-Key", self.keys[key].as_str());
-        let resp = r.send().await.unwrap();
-        let status = resp.status().as_u16();
-        let body = resp.json().await.unwrap_or(Value::Null);
-        Answer { status, body }
-    }
-
-    async fn get(&self, path: &str, key: &str) -> Answer {
-        self.send(self.client.get(format!("{}{path}", self.base)), key).await
-    }
-
-    async fn post(&self, path: &str, key: &str, body: Value) -> Answer {
-        self.send(
-            self.client.post(format!("{}{path}", self.base)).json(&body),
-            key,
-        )
-        .await
-    }
-
-    /// A transition on `id` at `version` (as `If-Match`).
-    async fn act(
-        &self,
-        id: &str,
-        action: &str,
-        key: &str,
-        version: i64,
-        body: Value,
-    ) -> Answer {
-        let url = format!("{}/admin/v1/entries/{id}/{action}", self.base);
-        self.send(
-            self.client
-                .post(url)
-                .header("If-Match", format!("\"{version}\""))
-                .json(&body),
-            key,
-        )
-        .await
-    }
-
-    /// Proposes an entry of `key`'s department; returns its id.
-    async fn propose(&self, key: &str, name: &str, n: u64) -> String {
-        let a = self.post("/admin/v1/entries", key, proposal(name, n)).await;
-        assert_eq!(a.status, 201, "{}", a.body);
-        a.body["entry_id"].as_str().unwrap().to_string()
-    }
-
-    /// Proposes, records a statement and designates on today's date.
-    async fn designated(
-        &self,
-        key: &str,
-        name: &str,
-        n: u64,
-        severity: &str,
-    ) -> String {
-        let id = self.propose(key, name, n).await;
-        let today = self.get(&format!("/admin/v1/entries/{id}"), key).await;
-        let noticed = today.body["entry"]["notice"]["noticed_on"].clone();
-        let a = self
-            .act(
-                &id,
-                "statement",
-                key,
-                1,
-                json!({"text": "无异议", "received_on": noticed}),
-            )
-            .await;
-        assert_eq!(a.status, 200, "{}", a.body);
-        let a = self
-            .act(&id, "designate", key, 2, designation(&noticed, severity))
-            .await;
-        assert_eq!(a.status, 200, "{}", a.body);
-        id
-    }
-
-    async fn stop(mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(t) = self.task.take() {
-            let _ = t.await;
-        }
-    }
-}
-
-fn uscc(n: u64) -> String {
-    credgate_ident::generate::uscc(
-        "91",
-        510100,
-        &credgate_ident::generate::org_body_ma(n),
-    )
-    .unwrap()
-}
-
-fn proposal(name: &str, n: u64) -> Value {
-    json!({
-        "subject": {"kind": "organisation", "name": name, "code": uscc(n)},
-        "list": "black",
-        "category": "court_defaulter",
-        "reasons": "有履行能力而拒不履行生效法律文书确定义务",
-        "basis": "《最高人民法院关于公布失信被执行人名单信息的若干规定》",
-        "rights": "陈述申辩、行政复议、行政诉讼",
-        "authority": "四川省发展和改革委员会",
-    })
-}
-
-fn designation(decided_on: &Value, severity: &str) -> Value {
-    json!({
-        "decided_on": decided_on,
-        "document_number": "川发改信〔2026〕1号",
-        "list": "black",
-        "category": "court_defaulter",
-        "severity": severity,
-        "scenarios": ["government_procurement", "bidding"],
-    })
-}
 
 impl Admin {
     async fn publish(&self) -> Value {
@@ -460,5 +219,61 @@ async fn imports_and_publications_are_not_cut_by_the_request_time_limit() {
     assert_eq!(report["inserted"], 20, "{report}");
     let published = h.publish().await;
     assert_eq!(published["entries"], 20, "{published}");
+    h.stop().await;
+}
+
+/// Hostile uploads to `/admin/v1/imports`: past `bulk_limit_bytes` (413
+/// while it streams), a format or option that does not exist, bytes that
+/// are no spreadsheet, a ragged CSV. Each is a 4xx in the error shape or
+/// a rejected report, nothing is written, and the server still answers.
+#[tokio::test]
+async fn hostile_imports_are_refused_and_write_nothing() {
+    let h = Admin::start_with("2026-11-02", |c| c.bulk_limit_bytes = 4 << 10)
+        .await;
+    let send = |q: &str, ct: &'static str, body: Vec<u8>| {
+        h.send(
+            h.client
+                .post(format!("{}/admin/v1/imports?{q}", h.base))
+                .header("Content-Type", ct)
+                .body(body),
+            "sc_pub",
+        )
+    };
+    let a = send("", "text/csv", vec![b'a'; 8 << 10]).await;
+    assert_eq!((a.status, a.code()), (413, "payload_too_large"), "{}", a.body);
+    let a = send("format=exe", "text/csv", b"x".to_vec()).await;
+    assert_eq!((a.status, a.code()), (400, "invalid_format"), "{}", a.body);
+    let a = send("", "application/octet-stream", b"x".to_vec()).await;
+    assert_eq!((a.status, a.code()), (400, "invalid_format"), "{}", a.body);
+    let a = send("encoding=ebcdic", "text/csv", b"x".to_vec()).await;
+    assert_eq!((a.status, a.code()), (400, "invalid_encoding"), "{}", a.body);
+    let a = send("errors=xml", "text/csv", b"x".to_vec()).await;
+    assert_eq!((a.status, a.code()), (400, "invalid_errors"), "{}", a.body);
+    let a = send("dry_run=maybe", "text/csv", b"x".to_vec()).await;
+    assert_eq!((a.status, a.code()), (400, "invalid_request"), "{}", a.body);
+    let a = send("format=xlsx", "text/csv", b"PK\x03\x04 not a zip".to_vec());
+    let a = a.await;
+    assert_eq!((a.status, a.code()), (400, "invalid_upload"), "{}", a.body);
+    // A ragged CSV: a good header and row, then rows of the wrong width.
+    let mut buf = Vec::new();
+    let mut w = credgate_entries::EntryWriter::new(
+        &mut buf,
+        credgate_entries::Format::Csv,
+    )
+    .unwrap();
+    let e = credgate_gen::Generator::new(credgate_gen::GenOptions::new(5))
+        .next()
+        .unwrap();
+    w.write(&e).unwrap();
+    w.into_inner().unwrap();
+    buf.extend_from_slice(b"x\ny,z,w\n");
+    let a = send("", "text/csv", buf).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body["rejected"], true, "{}", a.body);
+    assert_eq!(a.body["problems"].as_array().unwrap().len(), 2, "{}", a.body);
+    // Nothing was written, and the server still answers.
+    let a = h.get("/admin/v1/entries", "sc_pub").await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body["items"], json!([]), "{}", a.body);
     h.stop().await;
 }

@@ -384,7 +384,7 @@ pub struct PublicationsQuery {
     params(PublicationsQuery),
     responses(
         (status = 200, description = "The latest publications, newest first", body = Vec<PublicationView>),
-        (status = 400, description = "`invalid_request`: a query parameter is malformed (`limit`: 1 to 1000)", body = ErrorBody),
+        (status = 400, description = "`invalid_request`: a query parameter is malformed (`limit` is a whole number; it is clamped to 1 to 1000)", body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 403, description = "`role_required`: publisher, operator, auditor or admin", body = ErrorBody),
         (status = 429, body = ErrorBody),

@@ -13,6 +13,8 @@ use credgate_server::config::{Config, KeyConfig, Role};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub mod admin;
+
 pub const SCREEN: &str = "cg_test_screen";
 pub const PII: &str = "cg_test_pii";
 pub const ADMIN: &str = "cg_test_admin";
