@@ -1670,7 +1670,7 @@ fn entry_from_row(r: &SqliteRow) -> Result<StoredEntry> {
         |column, e: &dyn std::fmt::Display| corrupt("entries", id, column, e);
     let text =
         |column: &'static str| -> Result<String> { Ok(r.try_get(column)?) };
-    let stage = Stage::parse(&text("stage")?).map_err(|e| bad("stage", &e))?;
+    let stage = parse_stage(&text("stage")?).map_err(|e| bad("stage", &e))?;
     let list = ListKind::parse(&text("list")?).map_err(|e| bad("list", &e))?;
     let subject_kind = SubjectKind::parse(&text("subject_kind")?)
         .map_err(|e| bad("subject_kind", &e))?;
@@ -1849,7 +1849,7 @@ fn interview_from_row(r: &SqliteRow) -> Result<(i64, Interview)> {
         id,
         Interview {
             held_on: r.try_get("held_on")?,
-            kind: InterviewKind::parse(&kind)
+            kind: parse_interview_kind(&kind)
                 .map_err(|e| corrupt("interviews", id, "kind", e))?,
             note: r.try_get("note")?,
         },
