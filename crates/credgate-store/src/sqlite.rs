@@ -616,6 +616,17 @@ impl SqliteStore {
         Ok(Page { items, next })
     }
 
+    pub async fn audit_record(&self, seq: i64) -> Result<Option<AuditRecord>> {
+        // The first record after `seq - 1`: one step down the primary key.
+        let one = AuditFilter { limit: Some(1), ..Default::default() };
+        let built = sql::audit_page(&one, seq - 1);
+        let row = bind_args(sqlx::query(&built.sql), &built.args)
+            .fetch_optional(&self.pool)
+            .await?;
+        let record = row.as_ref().map(audit_from_row).transpose()?;
+        Ok(record.filter(|r| r.seq == seq))
+    }
+
     pub async fn verify_audit(&self) -> Result<VerifyReport> {
         let mut breaks: Vec<Break> = Vec::new();
         let mut first = |b: Break| breaks.push(b);
