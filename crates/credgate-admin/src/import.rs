@@ -571,7 +571,7 @@ impl<'a, 'b> Job<'a, 'b> {
                     self.report.unchanged += 1;
                     return Ok(());
                 }
-                if ex.stage.snapshot_status().is_none() {
+                if ex.stage.screening_status().is_none() {
                     let msg = format!(
                         "entry {} of this decision is {} in the store; a \
                          changed row cannot bring it back (list it anew \
@@ -686,7 +686,7 @@ impl<'a, 'b> Job<'a, 'b> {
             mapping::apply_decision(&o, &mut data);
             stage = o.facts.stage;
         }
-        Ok((mapping::store_stage(stage), data))
+        Ok((stage, data))
     }
 
     async fn flush(&mut self) -> Result<(), ImportError> {

@@ -5,35 +5,9 @@
 
 use credgate_lifecycle as lc;
 use credgate_model::{Category, ListKind};
-use credgate_store::{Ban, EntryData, Stage, StoredEntry};
+use credgate_store::{Ban, EntryData, StoredEntry};
 
 use crate::views::extra;
-
-/// The store's stage with the lifecycle stage's code (both crates keep
-/// the codes of the admin spec).
-pub fn store_stage(s: lc::Stage) -> Stage {
-    match s {
-        lc::Stage::Noticed => Stage::Noticed,
-        lc::Stage::Designated => Stage::Designated,
-        lc::Stage::Published => Stage::Published,
-        lc::Stage::Disputed => Stage::Disputed,
-        lc::Stage::Exited => Stage::Exited,
-        lc::Stage::Revoked => Stage::Revoked,
-        lc::Stage::Withdrawn => Stage::Withdrawn,
-    }
-}
-
-pub fn lifecycle_stage(s: Stage) -> lc::Stage {
-    match s {
-        Stage::Noticed => lc::Stage::Noticed,
-        Stage::Designated => lc::Stage::Designated,
-        Stage::Published => lc::Stage::Published,
-        Stage::Disputed => lc::Stage::Disputed,
-        Stage::Exited => lc::Stage::Exited,
-        Stage::Revoked => lc::Stage::Revoked,
-        Stage::Withdrawn => lc::Stage::Withdrawn,
-    }
-}
 
 fn deadline(
     date: Option<chrono::NaiveDate>,
@@ -64,7 +38,7 @@ pub fn to_facts(e: &StoredEntry) -> lc::Facts {
     let d = &e.data;
     let f = &d.facts;
     lc::Facts {
-        stage: lifecycle_stage(e.stage),
+        stage: e.stage,
         version: e.version,
         department: e.department.clone(),
         noticed_on: f.notice.as_ref().map(|n| n.noticed_on),
@@ -93,10 +67,7 @@ pub fn to_facts(e: &StoredEntry) -> lc::Facts {
             Some(d) => lc::Ban::Until(d),
             None => lc::Ban::Permanent,
         }),
-        ended_on: match e.stage {
-            Stage::Exited | Stage::Revoked | Stage::Withdrawn => d.removed_on,
-            _ => None,
-        },
+        ended_on: if e.stage.is_final() { d.removed_on } else { None },
     }
 }
 

@@ -94,26 +94,14 @@ impl Publisher {
         let newest = store.publications(1).await?.into_iter().next();
         let (head, _) = store.audit_head().await?;
         if let Some(p) = newest.filter(|p| p.state == PublicationState::Done) {
-            let filter = credgate_store::AuditFilter {
-                action: Some("publish".into()),
-                ..Default::default()
-            };
             // The finish record of the newest publication is the head
-            // when nothing changed since.
-            let mut cursor = None;
-            let mut last_publish = None;
-            loop {
-                let page =
-                    store.audit_page(&filter, cursor.as_deref()).await?;
-                if let Some(r) = page.items.last() {
-                    last_publish = Some(r.seq);
-                }
-                match page.next {
-                    Some(c) => cursor = Some(c),
-                    None => break,
-                }
-            }
-            if last_publish == Some(head) && p.finished_at.is_some() {
+            // when nothing changed since: one record is read, not every
+            // publication ever made.
+            let head_is_publish = store
+                .audit_record(head)
+                .await?
+                .is_some_and(|r| r.action == "publish");
+            if head_is_publish && p.finished_at.is_some() {
                 *last = Some(head);
             }
         }

@@ -20,14 +20,14 @@ use credgate_model::{
 use credgate_screen::{Catalogue, Clock};
 use credgate_store::{
     Audit, AuditFilter, Change, EntryData, EntryFilter, Event, Facts,
-    IdempotencyRecord, Interview, InterviewKind, NewEntry, Notice, Objection,
+    IdempotencyRecord, Interview, NewEntry, Notice, Objection,
     ObjectionOutcome, Repair, Role, Stage, Statement, Store, StoreError,
-    StoredEntry,
+    StoredEntry, parse_interview_kind, parse_stage,
 };
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::mapping::{apply_decision, store_stage, to_facts};
+use crate::mapping::{apply_decision, to_facts};
 use crate::requests::*;
 use crate::views::{
     AuditPage, AuditView, DepartmentPublicity, EntryDetailView, EntryPage,
@@ -746,7 +746,7 @@ impl Admin {
         let mut data = current.data.clone();
         apply_decision(&decision, &mut data);
         let event = finish(&mut data, &decision, today);
-        let stage = store_stage(decision.facts.stage);
+        let stage = decision.facts.stage;
         if matches!(
             stage,
             Stage::Noticed
@@ -895,14 +895,10 @@ impl Admin {
         r: &InterviewRequest,
     ) -> Result<EntryView, AdminError> {
         check_len("note", &r.note, MAX_TEXT_CHARS, false)?;
-        let kind = InterviewKind::parse(&r.kind)
+        let kind = parse_interview_kind(&r.kind)
             .map_err(|e| invalid(rule::UNKNOWN_CODE, "kind", e.to_string()))?;
-        let lc_kind = match kind {
-            InterviewKind::Reminder => lc::InterviewKind::Reminder,
-            InterviewKind::Warning => lc::InterviewKind::Warning,
-        };
         let command = Command::RecordInterview {
-            kind: lc_kind,
+            kind,
             on: r.held_on,
             notes: r.note.clone(),
         };
@@ -1247,7 +1243,7 @@ impl Admin {
         let mut stages = Vec::new();
         if let Some(s) = &q.stage {
             for code in s.split(',').filter(|c| !c.trim().is_empty()) {
-                stages.push(Stage::parse(code.trim()).map_err(|e| {
+                stages.push(parse_stage(code.trim()).map_err(|e| {
                     invalid(rule::UNKNOWN_CODE, "stage", e.to_string())
                 })?);
             }

@@ -456,3 +456,31 @@ async fn another_spelling_of_a_decision_is_not_a_second_entry() {
     }
     assert_eq!(env.entries().await, 1);
 }
+
+#[tokio::test]
+async fn ragged_garbage_and_repeated_rows_are_each_reported_and_nothing_written()
+ {
+    let env = Env::new().await;
+    let entries = in_force(8);
+    let text = csv_with(&entries, 0, "");
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    lines.remove(1);
+    // Line 2 gains a field, line 3 loses its last, line 4 is control
+    // characters, line 8 repeats line 7.
+    lines[1] = format!("{},extra", lines[1]);
+    lines[2] = lines[2][..lines[2].rfind(',').unwrap()].to_string();
+    lines[3] = "\u{1}\u{2}\u{7f},\u{0}".repeat(50);
+    lines[7] = lines[6].clone();
+    let path = env.path("hostile.csv");
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let before = env.audit_records().await;
+    let r = env.import(&path, |_| {}).await;
+    assert!(r.rejected && !r.committed, "{r:?}");
+    let rows: Vec<u64> = r.problems.iter().map(|p| p.row).collect();
+    for line in [2, 3, 4, 8] {
+        assert!(rows.contains(&line), "line {line}: {:?}", r.problems);
+    }
+    assert_eq!(r.invalid_rows, 4, "{:?}", r.problems);
+    assert_eq!(env.entries().await, 0, "all or nothing");
+    assert_eq!(env.audit_records().await, before);
+}

@@ -278,6 +278,14 @@ impl Store {
         dispatch!(self, s => s.audit_page(filter, cursor).await)
     }
 
+    /// The audit record with this sequence number, if there is one.
+    pub async fn audit_record(
+        &self,
+        seq: i64,
+    ) -> Result<Option<AuditRecord>, StoreError> {
+        dispatch!(self, s => s.audit_record(seq).await)
+    }
+
     /// Recomputes the chain (sequence, links, hashes, head), every entry's
     /// digest against its last record, every history row and every event
     /// row: `Ok(Err(break))` names the first broken record.

@@ -372,6 +372,18 @@ impl SqliteStore {
         Ok(SqliteBulk { tx, chain })
     }
 
+    /// The rows of one entry's child table (`query` binds the entry's row
+    /// id), each decoded by `decode`.
+    async fn rows_of<T>(
+        &self,
+        query: &'static str,
+        id: i64,
+        decode: impl Fn(&SqliteRow) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        let rows = sqlx::query(query).bind(id).fetch_all(&self.pool).await?;
+        rows.iter().map(decode).collect()
+    }
+
     pub async fn entry(&self, entry_id: &str) -> Result<Option<EntryDetail>> {
         let rows = sqlx::query(&ENTRY_BY_ENTRY_ID)
             .bind(entry_id)
@@ -379,34 +391,16 @@ impl SqliteStore {
             .await?;
         let Some(entry) = group_all(&rows)?.pop() else { return Ok(None) };
         let id = entry.id;
-        let history = sqlx::query(sql::HISTORY)
-            .bind(id)
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(history_from_row)
-            .collect::<Result<_>>()?;
-        let interviews = sqlx::query(sql::INTERVIEWS)
-            .bind(id)
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(|r| interview_from_row(r).map(|(_, i)| i))
-            .collect::<Result<_>>()?;
-        let objections = sqlx::query(sql::OBJECTIONS)
-            .bind(id)
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(|r| objection_from_row(r).map(|(_, o)| o))
-            .collect::<Result<_>>()?;
-        let repairs = sqlx::query(sql::REPAIRS)
-            .bind(id)
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(|r| repair_from_row(r).map(|(_, r)| r))
-            .collect::<Result<_>>()?;
+        let history = self.rows_of(sql::HISTORY, id, history_from_row).await?;
+        let interviews = self
+            .rows_of(sql::INTERVIEWS, id, |r| Ok(interview_from_row(r)?.1))
+            .await?;
+        let objections = self
+            .rows_of(sql::OBJECTIONS, id, |r| Ok(objection_from_row(r)?.1))
+            .await?;
+        let repairs = self
+            .rows_of(sql::REPAIRS, id, |r| Ok(repair_from_row(r)?.1))
+            .await?;
         Ok(Some(EntryDetail {
             entry,
             history,
@@ -620,6 +614,17 @@ impl SqliteStore {
             None
         };
         Ok(Page { items, next })
+    }
+
+    pub async fn audit_record(&self, seq: i64) -> Result<Option<AuditRecord>> {
+        // The first record after `seq - 1`: one step down the primary key.
+        let one = AuditFilter { limit: Some(1), ..Default::default() };
+        let built = sql::audit_page(&one, seq - 1);
+        let row = bind_args(sqlx::query(&built.sql), &built.args)
+            .fetch_optional(&self.pool)
+            .await?;
+        let record = row.as_ref().map(audit_from_row).transpose()?;
+        Ok(record.filter(|r| r.seq == seq))
     }
 
     pub async fn verify_audit(&self) -> Result<VerifyReport> {
@@ -1670,7 +1675,7 @@ fn entry_from_row(r: &SqliteRow) -> Result<StoredEntry> {
         |column, e: &dyn std::fmt::Display| corrupt("entries", id, column, e);
     let text =
         |column: &'static str| -> Result<String> { Ok(r.try_get(column)?) };
-    let stage = Stage::parse(&text("stage")?).map_err(|e| bad("stage", &e))?;
+    let stage = parse_stage(&text("stage")?).map_err(|e| bad("stage", &e))?;
     let list = ListKind::parse(&text("list")?).map_err(|e| bad("list", &e))?;
     let subject_kind = SubjectKind::parse(&text("subject_kind")?)
         .map_err(|e| bad("subject_kind", &e))?;
@@ -1849,7 +1854,7 @@ fn interview_from_row(r: &SqliteRow) -> Result<(i64, Interview)> {
         id,
         Interview {
             held_on: r.try_get("held_on")?,
-            kind: InterviewKind::parse(&kind)
+            kind: parse_interview_kind(&kind)
                 .map_err(|e| corrupt("interviews", id, "kind", e))?,
             note: r.try_get("note")?,
         },

@@ -4,8 +4,7 @@
 
 use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use credgate_model::{
-    CategoryId, Entry, EntryStatus, ListKind, RelatedParty, Severity,
-    SubjectKind,
+    CategoryId, Entry, ListKind, RelatedParty, Severity, SubjectKind,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -35,13 +34,7 @@ macro_rules! codes {
             pub fn parse(s: &str) -> Result<Self, StoreError> {
                 match s {
                     $($code => Ok($name::$v),)+
-                    _ => Err(StoreError::Invalid {
-                        field: $what,
-                        message: format!(
-                            "'{s}' is not one of {}",
-                            [$($code),+].join(", ")
-                        ),
-                    }),
+                    _ => Err(not_one_of($what, s, [$($code),+].into_iter())),
                 }
             }
         }
@@ -54,31 +47,35 @@ macro_rules! codes {
     };
 }
 
-codes! {
-    /// Where an entry is in its lifecycle (the codes of
-    /// `/tmp/admin-spec.md`; `credgate-lifecycle` owns the transitions).
-    Stage, "stage" {
-        Noticed = "noticed", "已告知";
-        Designated = "designated", "已认定";
-        /// In force: `active` in snapshots.
-        Published = "published", "公示中";
-        /// Under objection review: `disputed` in snapshots.
-        Disputed = "disputed", "异议中";
-        Exited = "exited", "已移出";
-        Revoked = "revoked", "已撤销";
-        Withdrawn = "withdrawn", "已撤回";
-    }
+/// The lifecycle's own enums: one source of their codes and names. The
+/// store reads them back exactly, as it reads its own codes.
+pub use credgate_lifecycle::{InterviewKind, Stage};
+
+/// `Stage` from its stored code.
+pub fn parse_stage(s: &str) -> Result<Stage, StoreError> {
+    Stage::from_code(s).ok_or_else(|| {
+        not_one_of("stage", s, Stage::ALL.iter().map(|v| v.code()))
+    })
 }
 
-impl Stage {
-    /// The status a snapshot shows, for the two stages that are in force;
-    /// `None` for every stage screening never sees.
-    pub fn snapshot_status(self) -> Option<EntryStatus> {
-        match self {
-            Stage::Published => Some(EntryStatus::Active),
-            Stage::Disputed => Some(EntryStatus::Disputed),
-            _ => None,
-        }
+/// `InterviewKind` from its stored code.
+pub fn parse_interview_kind(s: &str) -> Result<InterviewKind, StoreError> {
+    InterviewKind::from_code(s).ok_or_else(|| {
+        not_one_of("kind", s, InterviewKind::ALL.iter().map(|v| v.code()))
+    })
+}
+
+fn not_one_of<'a>(
+    field: &'static str,
+    found: &str,
+    codes: impl Iterator<Item = &'a str>,
+) -> StoreError {
+    StoreError::Invalid {
+        field,
+        message: format!(
+            "'{found}' is not one of {}",
+            codes.collect::<Vec<_>>().join(", ")
+        ),
     }
 }
 
@@ -92,14 +89,6 @@ codes! {
         Reviewer = "reviewer", "复核";
         Auditor = "auditor", "审计";
         Operator = "operator", "运营";
-    }
-}
-
-codes! {
-    /// 提示约谈 or 警示约谈.
-    InterviewKind, "kind" {
-        Reminder = "reminder", "提示约谈";
-        Warning = "warning", "警示约谈";
     }
 }
 
@@ -343,7 +332,7 @@ impl StoredEntry {
     /// The entry as screening sees it: `Some` for published (active) and
     /// disputed entries that carry a decision, `None` otherwise.
     pub fn to_model(&self) -> Option<Entry> {
-        let status = self.stage.snapshot_status()?;
+        let status = self.stage.screening_status()?;
         let d = &self.data;
         Some(Entry {
             entry_id: self.entry_id.clone(),
@@ -646,7 +635,7 @@ pub type VerifyReport = Result<VerifyCounts, Break>;
 /// Serde for the code enums inside stored JSON.
 mod code_serde {
     pub mod interview_kind {
-        use crate::InterviewKind;
+        use crate::{InterviewKind, parse_interview_kind};
         use serde::{Deserialize, Deserializer, Serializer, de::Error};
 
         pub fn serialize<S: Serializer>(
@@ -660,7 +649,7 @@ mod code_serde {
             d: D,
         ) -> Result<InterviewKind, D::Error> {
             let s = String::deserialize(d)?;
-            InterviewKind::parse(&s).map_err(D::Error::custom)
+            parse_interview_kind(&s).map_err(D::Error::custom)
         }
     }
 

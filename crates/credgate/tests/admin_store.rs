@@ -7,6 +7,14 @@ fn credgate(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_credgate")).args(args).output().unwrap()
 }
 
+/// `credgate admin keys create` for the department `js-scjg`.
+fn create_key(db: &str, more: &[&str]) -> Output {
+    let mut args =
+        vec!["admin", "keys", "create", "--db", db, "--department", "js-scjg"];
+    args.extend_from_slice(more);
+    credgate(&args)
+}
+
 fn stdout(o: &Output) -> String {
     String::from_utf8(o.stdout.clone()).unwrap()
 }
@@ -37,57 +45,32 @@ fn keys_are_made_listed_revoked_and_the_chain_verified() {
     assert_eq!(out.status.code(), Some(2));
     assert!(!db.exists());
 
-    let out = credgate(&[
-        "admin",
-        "keys",
-        "create",
-        "--db",
+    let out = create_key(
         db_arg,
-        "--department",
-        "js-scjg",
-        "--roles",
-        "publisher,reviewer",
-        "--name",
-        "张三",
-    ]);
+        &["--roles", "publisher,reviewer", "--name", "张三"],
+    );
     assert_eq!(out.status.code(), Some(2), "unknown department");
     let err = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(err.contains("--department-name"), "{err}");
 
-    let out = credgate(&[
-        "admin",
-        "keys",
-        "create",
-        "--db",
+    let out = create_key(
         db_arg,
-        "--department",
-        "js-scjg",
-        "--department-name",
-        "江苏省市场监督管理局",
-        "--roles",
-        "publisher,reviewer",
-        "--name",
-        "张三",
-    ]);
+        &[
+            "--department-name",
+            "江苏省市场监督管理局",
+            "--roles",
+            "publisher,reviewer",
+            "--name",
+            "张三",
+        ],
+    );
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     let text = stdout(&out);
     let id = text.lines().next().unwrap().strip_prefix("id     = ").unwrap();
     let key = text.lines().nth(1).unwrap().strip_prefix("key    = ").unwrap();
     assert!(key.starts_with("cg_") && key.len() == 67, "{text}");
 
-    let out = credgate(&[
-        "admin",
-        "keys",
-        "create",
-        "--db",
-        db_arg,
-        "--department",
-        "js-scjg",
-        "--roles",
-        "superuser",
-        "--name",
-        "x",
-    ]);
+    let out = create_key(db_arg, &["--roles", "superuser", "--name", "x"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("superuser"));
 

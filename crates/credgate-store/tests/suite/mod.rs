@@ -653,6 +653,14 @@ pub async fn the_audit_pages_and_filters(h: &impl Harness) {
         ..Default::default()
     };
     assert!(store.audit_page(&f, None).await.unwrap().items.is_empty());
+    // One record by its sequence number: the head, one inside, none past.
+    let (head, hash) = store.audit_head().await.unwrap();
+    let last = store.audit_record(head).await.unwrap().unwrap();
+    assert_eq!((last.seq, last.hash), (head, hash));
+    let second = store.audit_record(2).await.unwrap().unwrap();
+    assert_eq!(second, all.items[1]);
+    assert!(store.audit_record(head + 1).await.unwrap().is_none());
+    assert!(store.audit_record(0).await.unwrap().is_none());
 }
 
 // ---- tampering ---------------------------------------------------------

@@ -7,12 +7,12 @@
 //! `--version`). Actions are audited under the key id `cli` and the
 //! department given; the sweep, as the system operator.
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use chrono::NaiveDate;
 use credgate_admin::requests::*;
 use credgate_admin::service::{Admin, AdminError, Caller};
 use credgate_screen::clock::SystemClock;
-use credgate_store::{Role, Store};
+use credgate_store::Role;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -150,17 +150,12 @@ fn db_path(s: &StoreArgs) -> PathBuf {
 }
 
 async fn service(s: &StoreArgs) -> anyhow::Result<Admin> {
-    let db = db_path(s);
-    if !db.is_file() {
-        bail!(
-            "{}: no such store file (the server creates it in its data \
-             directory on start)",
-            db.display()
-        );
-    }
-    let store = Store::open_sqlite(&db)
-        .await
-        .with_context(|| format!("opening the store {}", db.display()))?;
+    let store = super::store::open_existing(
+        &db_path(s),
+        "no such store file (the server creates it in its data directory \
+         on start)",
+    )
+    .await?;
     Ok(Admin::new(
         store,
         credgate_lifecycle::Lifecycle::builtin(),
@@ -174,7 +169,7 @@ async fn service(s: &StoreArgs) -> anyhow::Result<Admin> {
 /// department's own).
 fn cli(department: &str) -> Caller {
     Caller {
-        key_id: "cli".into(),
+        key_id: super::store::CLI_KEY.into(),
         department: Some(department.into()),
         roles: vec![Role::Publisher, Role::Reviewer],
     }
@@ -212,12 +207,7 @@ fn print<T: serde::Serialize>(v: &T) -> anyhow::Result<ExitCode> {
 }
 
 pub fn run(command: LifecycleCommand) -> anyhow::Result<ExitCode> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    rt.block_on(async move {
+    super::store::runtime(1)?.block_on(async move {
         use LifecycleCommand as C;
         let (admin, done) = match command {
             C::Propose { store, department, json, idempotency_key } => {

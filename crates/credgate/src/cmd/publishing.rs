@@ -101,25 +101,13 @@ pub struct PublicationsArgs {
     limit: u32,
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("starting the async runtime")
-}
-
 async fn open(c: &Config) -> anyhow::Result<Store> {
     let db = c.data_dir.join(credgate_store::SQLITE_FILE);
-    if !db.is_file() {
-        bail!(
-            "{}: no store (start `credgate serve` once, or give --data-dir)",
-            db.display()
-        );
-    }
-    Store::open_sqlite(&db)
-        .await
-        .with_context(|| format!("opening the store {}", db.display()))
+    super::store::open_existing(
+        &db,
+        "no store (start `credgate serve` once, or give --data-dir)",
+    )
+    .await
 }
 
 fn input_format(args: &ImportArgs) -> anyhow::Result<Option<InputFormat>> {
@@ -144,7 +132,7 @@ pub fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
     let c = args.place.config()?;
     let format = input_format(&args)?;
     let now = SystemClock.now();
-    runtime()?.block_on(async {
+    super::store::runtime(2)?.block_on(async {
         let store = open(&c).await?;
         let lifecycle = credgate_lifecycle::Lifecycle::builtin();
         let catalogue = match &c.measures {
@@ -230,7 +218,7 @@ pub fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
 pub fn publish(args: PublishArgs) -> anyhow::Result<ExitCode> {
     let c = args.place.config()?;
     let cfg = publish_config(&c, false);
-    runtime()?.block_on(async {
+    super::store::runtime(2)?.block_on(async {
         let store = open(&c).await?;
         let now = SystemClock.now();
         for p in publish::recover(&store, &cfg, now).await? {
@@ -272,7 +260,7 @@ pub fn publish(args: PublishArgs) -> anyhow::Result<ExitCode> {
 
 pub fn publications(args: PublicationsArgs) -> anyhow::Result<ExitCode> {
     let c = args.place.config()?;
-    runtime()?.block_on(async {
+    super::store::runtime(2)?.block_on(async {
         let store = open(&c).await?;
         for p in store.publications(args.limit).await? {
             let counts = p.counts.unwrap_or_default();

@@ -73,27 +73,38 @@ pub enum KeysCommand {
     },
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+/// The runtime of one admin command, with `workers` threads.
+pub(super) fn runtime(
+    workers: usize,
+) -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
+        .worker_threads(workers)
         .enable_all()
         .build()
         .context("starting the async runtime")
 }
 
-/// Opens an existing store: a mistyped path must not create an empty one.
-async fn open(db: &Path) -> anyhow::Result<Store> {
+/// Opens an existing store: a mistyped path must not create an empty one
+/// (`missing` says so, and what to do).
+pub(super) async fn open_existing(
+    db: &Path,
+    missing: &str,
+) -> anyhow::Result<Store> {
     if !db.is_file() {
-        bail!("{}: no such store file", db.display());
+        bail!("{}: {missing}", db.display());
     }
     Store::open_sqlite(db)
         .await
         .with_context(|| format!("opening the store {}", db.display()))
 }
 
+async fn open(db: &Path) -> anyhow::Result<Store> {
+    open_existing(db, "no such store file").await
+}
+
 pub fn audit(command: AuditCommand) -> anyhow::Result<ExitCode> {
     let AuditCommand::Verify { db } = command;
-    runtime()?.block_on(async {
+    runtime(1)?.block_on(async {
         let store = open(&db).await?;
         let report = store.verify_audit().await.context("verifying")?;
         store.close().await;
@@ -125,7 +136,7 @@ pub fn admin(command: AdminCommand) -> anyhow::Result<ExitCode> {
         AdminCommand::Lifecycle(c) => return super::lifecycle::run(c),
     };
     let now = SystemClock.now();
-    runtime()?.block_on(async {
+    runtime(1)?.block_on(async {
         match command {
             KeysCommand::Create {
                 db,
