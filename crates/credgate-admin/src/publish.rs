@@ -71,6 +71,11 @@ pub struct Publisher {
     /// process made or found done; `None`: unknown (publish on the next
     /// periodic turn). Held during a publication, which serialises them.
     last: tokio::sync::Mutex<Option<i64>>,
+    /// The service's store write turn (`Admin::writes`), taken for the
+    /// publication's two records (not for the build): they then queue
+    /// with transitions and imports instead of meeting them in SQLite's
+    /// busy handler.
+    turn: Option<Arc<tokio::sync::Mutex<()>>>,
 }
 
 impl Publisher {
@@ -78,7 +83,22 @@ impl Publisher {
         cfg: PublishConfig,
         activate: Option<Arc<dyn Activate>>,
     ) -> Publisher {
-        Publisher { cfg, activate, last: tokio::sync::Mutex::new(None) }
+        Publisher {
+            cfg,
+            activate,
+            last: tokio::sync::Mutex::new(None),
+            turn: None,
+        }
+    }
+
+    /// Takes `turn` (the admin service's write turn) around the
+    /// publication's store writes.
+    pub fn with_write_turn(
+        mut self,
+        turn: Arc<tokio::sync::Mutex<()>>,
+    ) -> Publisher {
+        self.turn = Some(turn);
+        self
     }
 
     /// At start: resolves publications a stop left pending, and takes
@@ -117,13 +137,14 @@ impl Publisher {
         now: DateTime<Utc>,
     ) -> Result<Publication, PublishError> {
         let mut last = self.last.lock().await;
-        let result = publish(
+        let result = publish_in_turn(
             store,
             &self.cfg,
             key_id,
             department,
             now,
             self.activate.clone(),
+            self.turn.as_deref(),
         )
         .await;
         if result.is_ok() {
@@ -180,8 +201,32 @@ pub async fn publish(
     now: DateTime<Utc>,
     activate: Option<Arc<dyn Activate>>,
 ) -> Result<Publication, PublishError> {
+    publish_in_turn(store, cfg, key_id, department, now, activate, None).await
+}
+
+/// [`publish`], taking `turn` (when given) around each store write.
+async fn publish_in_turn(
+    store: &Store,
+    cfg: &PublishConfig,
+    key_id: &str,
+    department: &str,
+    now: DateTime<Utc>,
+    activate: Option<Arc<dyn Activate>>,
+    turn: Option<&tokio::sync::Mutex<()>>,
+) -> Result<Publication, PublishError> {
+    async fn hold(
+        turn: Option<&tokio::sync::Mutex<()>>,
+    ) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match turn {
+            Some(t) => Some(t.lock().await),
+            None => None,
+        }
+    }
     let audit = Audit::new(now, key_id, department, "publish");
-    let p = store.publication_begin(&audit).await?;
+    let p = {
+        let _turn = hold(turn).await;
+        store.publication_begin(&audit).await?
+    };
     let started = std::time::Instant::now();
     failpoint::hit("publish:after_begin");
     let outcome = match make(store, cfg, p.id, activate).await {
@@ -192,7 +237,10 @@ pub async fn publish(
     let took =
         chrono::Duration::from_std(started.elapsed()).unwrap_or_default();
     let audit = Audit { at: now + took, ..audit };
-    let finished = store.publication_finish(&audit, p.id, &outcome).await?;
+    let finished = {
+        let _turn = hold(turn).await;
+        store.publication_finish(&audit, p.id, &outcome).await?
+    };
     match outcome {
         PublicationOutcome::Failed { error } => {
             Err(PublishError::Failed { id: p.id, message: error })

@@ -53,8 +53,8 @@ pub mod rule {
     pub const INVALID_ENTRY_ID: &str = "invalid_entry_id";
     pub const INVALID_IDEMPOTENCY_KEY: &str = "invalid_idempotency_key";
     pub const BAN_END_OR_PERMANENT: &str = "ban_end_or_permanent";
-    /// The entry could not be published: the entries file that
-    /// publishing writes would refuse it, and with it every publication.
+    /// The entry could not travel as an entries file (the interchange
+    /// format lists move in and out by), so the store does not take it.
     pub const NOT_PUBLISHABLE: &str = "not_publishable";
 }
 
@@ -179,7 +179,7 @@ pub struct Admin {
     /// SQLITE_BUSY and wait in SQLite's busy handler, which sleeps in
     /// steps up to 100 ms: p99 81 ms and a max of 830 ms at 4 clients
     /// (BENCHMARKS.md). Queued here they wait only for each other.
-    writes: tokio::sync::Mutex<()>,
+    writes: Arc<tokio::sync::Mutex<()>>,
 }
 
 // ---- input checks ----------------------------------------------------
@@ -307,11 +307,12 @@ fn request_field(column: &str) -> String {
     }
 }
 
-/// Refuses data that would fail every publication: publishing writes the
-/// entries in force to an entries file and builds the snapshot from it,
-/// so one entry the file refuses (a control character, a text over
-/// 2,000 characters, two legal representatives, a person with related
-/// parties …) stopped every department's publications. Checked whenever
+/// Refuses data an entries file cannot carry (a control character, a
+/// text over 2,000 characters, two legal representatives, a person with
+/// related parties …). When publishing went through an entries file, one
+/// such entry stopped every department's publications; publishing now
+/// streams to the builder, and the check stays so that the store holds
+/// only what the interchange format carries. Checked whenever
 /// an entry is made or changed in a stage from which it can reach
 /// screening; what a proposal does not have yet (decision, severity) is
 /// filled in with placeholders that pass.
@@ -347,8 +348,8 @@ fn check_publishable(
             rule::NOT_PUBLISHABLE,
             request_field(&first.column),
             format!(
-                "the entries file that publishing writes would refuse this \
-                 entry ({}), and with it every publication",
+                "an entries file (the format lists are imported and \
+                 published by) cannot carry this entry ({})",
                 credgate_bulk::clip(&all.join("; "))
             ),
         )
@@ -367,7 +368,7 @@ impl Admin {
             lifecycle,
             clock,
             catalogue,
-            writes: tokio::sync::Mutex::new(()),
+            writes: Arc::new(tokio::sync::Mutex::new(())),
         }
     }
 
@@ -376,6 +377,16 @@ impl Admin {
     /// queue instead of meeting in SQLite's busy handler.
     pub async fn write_turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
         self.writes.lock().await
+    }
+
+    /// Shares `turn` with other writers of the same store in this process
+    /// (the server's publisher takes it for its records).
+    pub fn with_write_turn(
+        mut self,
+        turn: Arc<tokio::sync::Mutex<()>>,
+    ) -> Admin {
+        self.writes = turn;
+        self
     }
 
     /// Today in China, by the service's clock.

@@ -420,9 +420,13 @@ impl Server {
         ));
         // Publications a stop left pending are resolved before the
         // snapshots are loaded (their files are then whole or gone).
+        // One write turn for the admin service and the publisher (one
+        // SQLite writer: they queue instead of meeting in its busy handler).
+        let write_turn = Arc::new(tokio::sync::Mutex::new(()));
         let publisher = match &admin_store {
             Some(a) => {
-                let p = admin::publishing::publisher(&config, store.clone());
+                let p = admin::publishing::publisher(&config, store.clone())
+                    .with_write_turn(write_turn.clone());
                 for r in p.start(a, clock.now()).await? {
                     tracing::warn!(
                         publication = r.id,
@@ -479,12 +483,15 @@ impl Server {
             );
         }
         let admin = admin_store.map(|s| {
-            Arc::new(credgate_admin::service::Admin::new(
-                s,
-                credgate_lifecycle::Lifecycle::builtin(),
-                clock.clone(),
-                catalogue.clone(),
-            ))
+            Arc::new(
+                credgate_admin::service::Admin::new(
+                    s,
+                    credgate_lifecycle::Lifecycle::builtin(),
+                    clock.clone(),
+                    catalogue.clone(),
+                )
+                .with_write_turn(write_turn),
+            )
         });
         let state = AppState {
             bulk_jobs: Arc::new(tokio::sync::Semaphore::new(
