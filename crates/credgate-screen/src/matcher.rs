@@ -600,7 +600,7 @@ fn names(
         candidates = first_admitted(&candidates, cap, filter);
     }
     snap.prefetch_records(&candidates);
-    let query_parts = score::Parts::from(&keys.parts);
+    let query_parts = score::QueryParts::from(score::Parts::from(&keys.parts));
     for ord in candidates {
         let Ok(r) = snap.record(ord) else { continue };
         if !filter.admits_record(&r) || r.subject_kind != kind {
@@ -617,7 +617,7 @@ fn names(
             (false, SubjectKind::Person) => continue,
             (false, SubjectKind::Organisation) => (
                 MatchKind::NameFuzzy,
-                score::fuzzy(&query_parts, &score::Parts::from(&r)),
+                query_parts.fuzzy(&score::Parts::from(&r)),
             ),
         };
         if score < opts.min_score {
