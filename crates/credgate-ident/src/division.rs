@@ -135,7 +135,8 @@ pub const PROVINCES: &[(u32, &str)] = &[
     (82, "澳门特别行政区"),
 ];
 
-/// Provinces whose prefecture list in [`DIVISIONS`] is complete.
+/// Provinces whose prefectures [`is_plausible`] checks: those the subset
+/// table listed completely (`DIVISIONS`, since replaced by the full table).
 const COMPLETE_PREFECTURES: &[u32] = &[32];
 
 /// The province name for the first two digits of a division code.
