@@ -265,13 +265,7 @@ pub fn to_entry(row: &RawRow) -> Result<Entry, Vec<FieldError>> {
         related,
     };
     entry.check().map_err(|violations| {
-        violations
-            .into_iter()
-            .map(|v| FieldError {
-                column: v.field.to_string(),
-                message: v.message,
-            })
-            .collect::<Vec<_>>()
+        violations.into_iter().map(FieldError::from).collect::<Vec<_>>()
     })?;
     Ok(entry)
 }

@@ -10,6 +10,14 @@ pub struct FieldError {
     pub message: String,
 }
 
+/// A cross-field rule of the model (`Entry::check`), named by the column
+/// that carries the field.
+impl From<credgate_model::RuleViolation> for FieldError {
+    fn from(v: credgate_model::RuleViolation) -> Self {
+        FieldError { column: v.field.to_string(), message: v.message }
+    }
+}
+
 impl fmt::Display for FieldError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "column {}: {}", self.column, self.message)

@@ -333,3 +333,47 @@ fn csv_refuses_an_entry_it_cannot_hold_and_jsonl_keeps_it() {
     let back = read(jsonl.into_inner().unwrap(), Format::Jsonl);
     assert_eq!(back, entries);
 }
+
+/// `CellDecoder` reads rows that arrive as cells (an XLSX import): the
+/// same header rules and row errors as CSV, with hostile shapes refused
+/// by line rather than read past: a header naming a column twice or
+/// lacking one, a ragged row longer than the header, an oversized cell.
+#[test]
+fn cell_rows_follow_the_csv_rules() {
+    use credgate_entries::CellDecoder;
+    let cells = |s: &str| -> Vec<String> {
+        s.split(',').map(str::to_string).collect()
+    };
+    let header = cells(&format!("{HEADER},备注"));
+    let decoder = CellDecoder::new(&header).unwrap();
+    assert_eq!(decoder.ignored_columns(), ["备注"]);
+    let row = cells(GOOD);
+    assert_eq!(decoder.decode(2, &row).unwrap().entry_id, "E1");
+    // Trailing empty cells left out, as spreadsheets do.
+    let short = &row[..row.len() - 2];
+    assert!(decoder.decode(3, short).unwrap().related.is_empty());
+    // A ragged row longer than the header.
+    let mut long = row.clone();
+    long.extend(["x".to_string(), "y".to_string()]);
+    let err = decoder.decode(4, &long).unwrap_err().to_string();
+    assert!(
+        err.starts_with("line 4") && err.contains("expected at most 15"),
+        "{err}"
+    );
+    // A cell past the text limit is refused by its column.
+    let mut huge = row.clone();
+    huge[3] = "恒".repeat(100_000);
+    let err = decoder.decode(5, &huge).unwrap_err().to_string();
+    assert!(err.starts_with("line 5") && err.contains("name"), "{err}");
+
+    let twice = cells(&format!("{HEADER},主体名称"));
+    assert!(matches!(
+        CellDecoder::new(&twice),
+        Err(FileError::DuplicateColumn { column: "name", .. })
+    ));
+    let without_name = cells(&HEADER.replace(",name,", ","));
+    assert!(matches!(
+        CellDecoder::new(&without_name),
+        Err(FileError::MissingColumns { .. })
+    ));
+}

@@ -229,7 +229,16 @@ pub fn make(
                 code,
             }
         };
-        let made = match kind {
+        // A `+code` kind is its name kind's query sent with a fresh valid
+        // USCC that no entry carries: another subject by its code, so no
+        // hit is right.
+        let (base, with_code) = match kind.strip_suffix(WITH_CODE) {
+            Some(base) => (base, true),
+            None => (kind, false),
+        };
+        // Where the code of a `+code` query is registered.
+        let mut division = 320100;
+        let made = match base {
             "person_code" | "person_name" => {
                 if persons.is_empty() {
                     continue;
@@ -244,37 +253,32 @@ pub fn make(
             "unlisted" => {
                 unlisted.next().map(|n| q(false, None, n, String::new()))
             }
-            "unlisted+code" => unlisted.next().and_then(|n| {
-                let code = fresh_code(320100, is_code_listed, &mut rng)?;
-                Some(q(false, None, n, code))
-            }),
             _ => {
                 if orgs.is_empty() {
                     break;
                 }
                 cursor = (cursor + 1) % orgs.len();
                 let e = orgs[cursor];
-                match kind.strip_suffix(WITH_CODE) {
-                    // Another subject by its code: no hit is right.
-                    Some(name_kind) => {
-                        vary(name_kind, e, &orgs, is_listed, &mut rng)
-                            .and_then(|(_, name, _)| {
-                                let division = e.division().unwrap_or(320100);
-                                let code = fresh_code(
-                                    division,
-                                    is_code_listed,
-                                    &mut rng,
-                                )?;
-                                Some(q(false, None, name, code))
-                            })
-                    }
-                    None => vary(kind, e, &orgs, is_listed, &mut rng).map(
-                        |(expect, name, code)| {
-                            q(expect, expect.then_some(e), name, code)
-                        },
-                    ),
-                }
+                division = e.division().unwrap_or(division);
+                vary(base, e, &orgs, is_listed, &mut rng).map(
+                    |(expect, name, code)| {
+                        q(expect, expect.then_some(e), name, code)
+                    },
+                )
             }
+        };
+        let made = match made {
+            Some(m) if with_code => {
+                fresh_code(division, is_code_listed, &mut rng).map(|code| {
+                    LabelledQuery {
+                        expect_hit: false,
+                        expected_entry_id: String::new(),
+                        code,
+                        ..m
+                    }
+                })
+            }
+            other => other,
         };
         if let Some(m) = made {
             out.push(m);

@@ -41,22 +41,28 @@ impl Division {
         if self.code % 100 != 0 {
             return self.name;
         }
-        const SUFFIXES: &[&str] = &[
-            "维吾尔自治区",
-            "壮族自治区",
-            "回族自治区",
-            "特别行政区",
-            "自治区",
-            "省",
-            "市",
-        ];
-        SUFFIXES
+        MAJOR_SUFFIXES
             .iter()
             .find_map(|s| self.name.strip_suffix(s))
             .filter(|short| short.chars().count() >= 2)
             .unwrap_or(self.name)
     }
 }
+
+/// Suffixes of province- and prefecture-level names, longest first: what
+/// [`Division::short_name`] drops, and what `credgate-names` reads after
+/// a province or city word (its `tables::MAJOR_SUFFIXES` is this list).
+/// One list, so that the region a name parses to is its prefecture's
+/// short name ([`prefecture_by_short_name`] is looked up with it).
+pub const MAJOR_SUFFIXES: &[&str] = &[
+    "维吾尔自治区",
+    "壮族自治区",
+    "回族自治区",
+    "特别行政区",
+    "自治区",
+    "省",
+    "市",
+];
 
 static TABLE: LazyLock<Vec<Division>> =
     LazyLock::new(|| parse_table(include_str!("../data/divisions.tsv")));
@@ -129,7 +135,8 @@ pub const PROVINCES: &[(u32, &str)] = &[
     (82, "澳门特别行政区"),
 ];
 
-/// Provinces whose prefecture list in [`DIVISIONS`] is complete.
+/// Provinces whose prefectures [`is_plausible`] checks: those the subset
+/// table listed completely (`DIVISIONS`, since replaced by the full table).
 const COMPLETE_PREFECTURES: &[u32] = &[32];
 
 /// The province name for the first two digits of a division code.

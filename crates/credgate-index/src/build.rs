@@ -436,10 +436,7 @@ where
                 entry_id: Some(entry.entry_id),
                 errors: violations
                     .into_iter()
-                    .map(|v| credgate_entries::FieldError {
-                        column: v.field.to_string(),
-                        message: v.message,
-                    })
+                    .map(credgate_entries::FieldError::from)
                     .collect(),
             }),
         };

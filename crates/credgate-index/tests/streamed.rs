@@ -115,3 +115,26 @@ fn a_duplicate_in_a_stream_is_refused_at_its_position() {
     assert_eq!(first[0].line, 61, "the 1-based position in the stream");
     assert!(!out.exists());
 }
+
+/// An entry the model's rules refuse (`Entry::check`) is a bad row at
+/// its position, naming the field, as the same row of a file would be.
+#[test]
+fn an_entry_breaking_a_rule_is_refused_at_its_position() {
+    use credgate_model::ListKind;
+    let dir = tempfile::tempdir().unwrap();
+    let mut all = entries(100);
+    let other = match all[40].list {
+        ListKind::Red => ListKind::Black,
+        _ => ListKind::Red,
+    };
+    all[40].list = other;
+    let stream = all.into_iter().map(Ok::<_, Infallible>);
+    let out = dir.path().join("x.snapshot");
+    let err = build_entries(stream, &out, &opts(16), &|_| {}).unwrap_err();
+    let BuildError::Rejected { count, first } = err else { panic!("{err}") };
+    assert_eq!(count, 1);
+    assert_eq!(first[0].line, 41, "the 1-based position in the stream");
+    assert_eq!(first[0].errors[0].column, "category", "{:?}", first[0]);
+    assert!(first[0].errors[0].message.contains("list"), "{:?}", first[0]);
+    assert!(!out.exists());
+}

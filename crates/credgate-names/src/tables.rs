@@ -235,16 +235,10 @@ pub enum RegionLevel {
     Minor,
 }
 
-/// Suffixes of [`RegionLevel::Major`] regions, longest first.
-pub const MAJOR_SUFFIXES: &[&str] = &[
-    "维吾尔自治区",
-    "壮族自治区",
-    "回族自治区",
-    "特别行政区",
-    "自治区",
-    "省",
-    "市",
-];
+/// Suffixes of [`RegionLevel::Major`] regions, longest first: the
+/// division table's, so that a city's canonical form (南京市 → 南京) is
+/// the short name its districts are found by.
+pub use credgate_ident::division::MAJOR_SUFFIXES;
 
 /// Suffixes of [`RegionLevel::Minor`] regions.
 pub const MINOR_SUFFIXES: &[&str] = &["新区", "区", "县"];

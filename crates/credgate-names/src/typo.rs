@@ -43,21 +43,6 @@ pub enum EditKind {
     Unrelated,
 }
 
-impl EditKind {
-    /// Stable snake_case code (API, reports).
-    pub fn code(self) -> &'static str {
-        match self {
-            EditKind::Homophone => "homophone",
-            EditKind::SimilarPinyin => "similar_pinyin",
-            EditKind::LookAlike => "look_alike",
-            EditKind::Transposition => "transposition",
-            EditKind::Dropped => "dropped",
-            EditKind::Added => "added",
-            EditKind::Unrelated => "unrelated",
-        }
-    }
-}
-
 /// The cost of each kind of edit, in [0, 1]: how far an edit of that kind
 /// moves a name from being the same name. Ordered as the likelihood that
 /// such an edit is a typo rather than another name.

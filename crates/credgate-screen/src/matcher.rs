@@ -362,6 +362,7 @@ pub fn find(
             );
         }
     }
+    let mut name_keys = None;
     if let Some(name) = name {
         let kind = q.subject_type.or(match code.as_ref().map(|c| c.kind) {
             Some(IdKind::Uscc) => Some(SubjectKind::Organisation),
@@ -370,6 +371,7 @@ pub fn find(
         });
         let (kind, keys) = query_keys(name, kind);
         names(snap, kind, &keys, opts, &filter, &mut hits);
+        name_keys = Some(keys);
     }
 
     // One hit per entry: the strongest way it was found.
@@ -399,7 +401,23 @@ pub fn find(
     hits.truncate(opts.max_hits);
     others.truncate(opts.max_hits);
     hits.append(&mut others);
+    if let Some(keys) = &name_keys {
+        explain_fuzzy(snap, keys, &mut hits);
+    }
     Ok(hits)
+}
+
+/// Names the edits of each fuzzy name hit kept, by the typo model. Done
+/// after the cut to `max_hits`, not while scoring: of up to
+/// `max_candidates` fuzzy hits scored, most are dropped (another way of
+/// finding the entry won, or past the cut), and an explanation formats
+/// strings for every edit.
+fn explain_fuzzy(snap: &Snapshot, keys: &NameKeys, hits: &mut [Hit]) {
+    let query = score::Parts::from(&keys.parts);
+    for h in hits.iter_mut().filter(|h| h.kind == MatchKind::NameFuzzy) {
+        let Ok(r) = snap.record(h.ordinal) else { continue };
+        h.edits = score::edits(&query, &score::Parts::from(&r));
+    }
 }
 
 /// Sets what the query's identifier says about each name hit.
@@ -582,14 +600,13 @@ fn names(
         candidates = first_admitted(&candidates, cap, filter);
     }
     snap.prefetch_records(&candidates);
-    let query_parts = score::Parts::from(&keys.parts);
+    let query_parts = score::QueryParts::from(score::Parts::from(&keys.parts));
     for ord in candidates {
         let Ok(r) = snap.record(ord) else { continue };
         if !filter.admits_record(&r) || r.subject_kind != kind {
             continue;
         }
         let exact = r.name_key == keys.parts.key;
-        let entry_parts = score::Parts::from(&r);
         let (match_kind, score) = match (exact, kind) {
             (true, SubjectKind::Person) => {
                 (MatchKind::NameExact, score::NAME_EXACT_PERSON)
@@ -600,7 +617,7 @@ fn names(
             (false, SubjectKind::Person) => continue,
             (false, SubjectKind::Organisation) => (
                 MatchKind::NameFuzzy,
-                score::fuzzy(&query_parts, &entry_parts),
+                query_parts.fuzzy(&score::Parts::from(&r)),
             ),
         };
         if score < opts.min_score {
@@ -617,11 +634,8 @@ fn names(
             identifier: None,
             link: None,
             identity: None,
-            edits: if match_kind == MatchKind::NameFuzzy {
-                score::edits(&query_parts, &entry_parts)
-            } else {
-                Vec::new()
-            },
+            // Named for the hits kept only (`explain_fuzzy`).
+            edits: Vec::new(),
         });
     }
 }

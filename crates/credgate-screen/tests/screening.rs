@@ -275,6 +275,25 @@ fn names_alone_never_block() {
     }
 }
 
+/// A fuzzy hit kept names its edits; a hit found another way has none,
+/// even when its name was also a fuzzy match (the code won).
+#[test]
+fn kept_fuzzy_hits_explain_their_edits() {
+    let s = screener();
+    let fuzzy = q("", "南京恒端建设工程有限公司");
+    let out = s.screen(&fuzzy, None, today()).unwrap();
+    let edits: Vec<(&str, &str)> = out.hits[0]
+        .edits
+        .iter()
+        .map(|e| (e.from.as_str(), e.to.as_str()))
+        .collect();
+    assert_eq!(edits, [("瑞", "端")]);
+    let by_code = q(&uscc(1), "南京恒端建设工程有限公司");
+    let out = s.screen(&by_code, None, today()).unwrap();
+    assert_eq!(out.hits[0].kind, Code);
+    assert!(out.hits[0].edits.is_empty(), "{:?}", out.hits[0]);
+}
+
 #[test]
 fn decoys_score_below_the_threshold() {
     for name in [
