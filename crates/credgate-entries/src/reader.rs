@@ -238,7 +238,7 @@ impl EntryReader {
                 match reader.read_byte_record(&mut record) {
                     Ok(false) => None,
                     Ok(true) => Some(Ok(RawRecord {
-                        line: record.position().map_or(0, |p| p.line()),
+                        line: record_start_line(reader, &record),
                         data: RawData::Csv(record),
                     })),
                     Err(e) => Some(Err(FileError::Csv {
@@ -303,7 +303,7 @@ impl EntryReader {
                                 message: e.to_string(),
                             }
                         })?;
-                    slot.line = record.position().map_or(0, |p| p.line());
+                    slot.line = record_start_line(reader, record);
                     more
                 }
                 Source::Jsonl { .. } => match self.next_raw() {
@@ -623,6 +623,21 @@ fn parse_parties(v: &serde_json::Value) -> Result<Vec<RawParty>, String> {
         .collect()
 }
 
+/// The 1-based line where `record`, just read, starts. The csv crate
+/// skips blank lines but dates a record from where it started looking,
+/// so a record after blank lines took the first blank line's number. The
+/// reader's position after the record is exact, and [`CrLf`] ends every
+/// record with an LF: the record starts that many lines back, less the
+/// line ends inside its quoted fields.
+fn record_start_line<R: Read>(
+    reader: &csv::Reader<R>,
+    record: &csv::ByteRecord,
+) -> u64 {
+    let inner = record.as_slice().iter().filter(|&&b| b == b'\n').count();
+    let end = reader.position().line();
+    end.saturating_sub(inner as u64 + 1).max(1)
+}
+
 /// Reads CR LF line ends as LF. The csv crate counts lines on LF but
 /// takes the CR of a CR LF as the end of the record, so every row after
 /// the first was numbered one line early in a CR LF file
@@ -630,20 +645,40 @@ fn parse_parties(v: &serde_json::Value) -> Result<Vec<RawParty>, String> {
 /// write CSV with CR LF, so bad rows were reported on the wrong line. A
 /// lone CR is kept. CR and LF are never part of a multi-byte character in
 /// UTF-8 or GB18030, so this works on the undecoded bytes.
+///
+/// It also ends a last line that lacks its LF, so that every record is
+/// followed by a line end and [`record_start_line`] can date records
+/// from where they end.
 struct CrLf<R> {
     inner: R,
     /// A CR ended the last buffer: dropped if an LF follows.
     pending_cr: bool,
+    /// The last byte handed out (`None` before the first).
+    last: Option<u8>,
 }
 
 impl<R: BufRead> CrLf<R> {
     fn new(inner: R) -> Self {
-        CrLf { inner, pending_cr: false }
+        CrLf { inner, pending_cr: false, last: None }
     }
 }
 
 impl<R: BufRead> Read for CrLf<R> {
     fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.read_converted(out)?;
+        if n > 0 {
+            self.last = Some(out[n - 1]);
+        } else if !out.is_empty() && self.last.is_some_and(|b| b != b'\n') {
+            out[0] = b'\n';
+            self.last = Some(b'\n');
+            return Ok(1);
+        }
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> CrLf<R> {
+    fn read_converted(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
         let mut n = 0;
         while n == 0 && !out.is_empty() {
             let buf = self.inner.fill_buf()?;
@@ -689,7 +724,7 @@ mod crlf_tests {
     #[test]
     fn crlf_becomes_lf_across_buffer_edges() {
         let input = b"a,b\r\nc\rd\r\n\r\r\ne\r";
-        let want = b"a,b\nc\rd\n\r\ne\r".to_vec();
+        let want = b"a,b\nc\rd\n\r\ne\r\n".to_vec();
         for cap in 1..=input.len() {
             for out_len in 1..=4 {
                 let mut r = CrLf::new(BufReader::with_capacity(

@@ -196,6 +196,34 @@ fn crlf_rows_are_reported_with_their_line() {
     assert!(got[3].starts_with("line 5: column row:"), "{}", got[3]);
 }
 
+/// The csv crate skips blank lines but dates the next record from where
+/// it started looking, the blank line: a bad row after blank lines was
+/// reported at the first blank line's number.
+#[test]
+fn rows_after_blank_lines_are_reported_with_their_line() {
+    let truncated = &GOOD[..60];
+    for (eol, blanks) in [("\n", 1), ("\n", 3), ("\r\n", 2)] {
+        let mut lines = vec![HEADER, GOOD];
+        lines.extend(std::iter::repeat_n("", blanks));
+        lines.extend([truncated, GOOD, ""]);
+        let content = lines.join(eol);
+        let got = row_results(&content);
+        let want = format!("line {}: column row:", 3 + blanks);
+        assert!(got[1].starts_with(&want), "{eol:?} {blanks}: {}", got[1]);
+        assert_eq!(got[2], "", "{eol:?} {blanks}");
+    }
+    // A quoted field's line ends belong to its row, not to the next one.
+    let multiline =
+        GOOD.replace("南京市中级人民法院", "\"南京市\n中级人民法院\"");
+    let content = [HEADER, &multiline, "", GOOD, "", truncated, ""].join("\n");
+    let got = row_results(&content);
+    assert_eq!(got.len(), 3);
+    assert!(got[2].starts_with("line 7: column row:"), "{}", got[2]);
+    let last_without_eol = [HEADER, GOOD, "", truncated].join("\n");
+    let got = row_results(&last_without_eol);
+    assert!(got[1].starts_with("line 4: column row:"), "{}", got[1]);
+}
+
 #[test]
 fn missing_and_duplicate_columns_reject_the_file() {
     let (_d, path) =
