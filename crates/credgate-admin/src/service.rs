@@ -56,6 +56,10 @@ pub mod rule {
     /// The entry could not travel as an entries file (the interchange
     /// format lists move in and out by), so the store does not take it.
     pub const NOT_PUBLISHABLE: &str = "not_publishable";
+    /// A name the service uses itself (the sweep's department `system`):
+    /// a department of that code could pass for the service in the
+    /// audit chain.
+    pub const RESERVED_CODE: &str = "reserved_code";
 }
 
 /// The key id and department of the expiry sweep in the audit chain.
@@ -1539,6 +1543,17 @@ impl Admin {
                 "code",
                 "a department code is lower-case ASCII letters, digits and \
                  '-' (e.g. js-scjg)",
+            ));
+        }
+        if department.code == SYSTEM_DEPARTMENT {
+            return Err(invalid(
+                rule::RESERVED_CODE,
+                "code",
+                format!(
+                    "'{SYSTEM_DEPARTMENT}' is the service's own department \
+                     in the audit chain (the expiry sweep, recovery); \
+                     choose another code"
+                ),
             ));
         }
         check_len("name_zh", &department.name_zh, MAX_SHORT_CHARS, true)?;

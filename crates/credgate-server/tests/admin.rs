@@ -327,6 +327,35 @@ async fn an_idempotency_key_retry_makes_one_entry() {
     h.stop().await;
 }
 
+/// The sweep writes the audit chain as department `system`: a department
+/// of that code could pass for the service. A role named twice is one
+/// role.
+#[tokio::test]
+async fn the_system_department_is_reserved_and_roles_are_a_set() {
+    let h = Admin::start("2026-03-02").await;
+    let a = h
+        .send(
+            h.client
+                .put(format!("{}/admin/v1/departments/system", h.base))
+                .json(&json!({"name_zh": "系统"})),
+            "adm",
+        )
+        .await;
+    assert_eq!((a.status, a.code()), (422, "reserved_code"), "{}", a.body);
+    assert_eq!(a.body["field"], "code", "{}", a.body);
+    let a = h
+        .post(
+            "/admin/v1/keys",
+            "adm",
+            json!({"name": "dup", "department": SC,
+                   "roles": ["publisher", "reviewer", "publisher"]}),
+        )
+        .await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    assert_eq!(a.body["key"]["roles"], json!(["publisher", "reviewer"]));
+    h.stop().await;
+}
+
 #[tokio::test]
 async fn a_revoked_store_key_is_refused_at_once() {
     let h = Admin::start("2026-03-02").await;

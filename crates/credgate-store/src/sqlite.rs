@@ -202,12 +202,20 @@ impl SqliteStore {
                 message: "a key needs at least one role".into(),
             });
         }
+        // Roles are a set: a role named twice is stored once, in the
+        // order first given.
+        let mut roles: Vec<Role> = Vec::with_capacity(new.roles.len());
+        for r in &new.roles {
+            if !roles.contains(r) {
+                roles.push(*r);
+            }
+        }
         let secret = format!("cg_{}", chain::hex(&random::<32>()));
         let key = ApiKey {
             id: format!("key_{}", chain::hex(&random::<6>())),
             name: new.name.clone(),
             department: new.department.clone(),
-            roles: new.roles.clone(),
+            roles,
             sha256: sha256_hex(secret.as_bytes()),
             created_at: audit.at_stored(),
             revoked_at: None,
