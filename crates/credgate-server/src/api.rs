@@ -716,6 +716,26 @@ async fn prepare(
     })
 }
 
+/// One of the `bulk_max_jobs` slots for work whose memory and time grow
+/// with the input (bulk checks, admin exports), or 503 `bulk_busy`.
+pub(crate) fn bulk_permit(
+    state: &AppState,
+) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
+    state.bulk_jobs.clone().try_acquire_owned().map_err(|_| {
+        let mut e = ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "bulk_busy",
+            format!(
+                "{} bulk jobs or exports are running, the most allowed \
+                 (bulk_max_jobs); retry later",
+                state.config.bulk_max_jobs
+            ),
+        );
+        e.retry_after = Some(5);
+        e
+    })
+}
+
 /// Cross-compare a whole bidder list: a CSV (`text/csv`, UTF-8 or
 /// GBK/GB18030), XLSX, XLS or ODS upload within the configured limits,
 /// streamed back as CSV or NDJSON with a decision per row and shared legal
@@ -804,20 +824,7 @@ pub async fn bulk(
         .and_then(|id| live.screener.catalogue.scenario(id))
         .map(|s| format!("{} ({})", s.name_zh, s.id));
     // Held until the job ends, in the blocking task below.
-    let permit =
-        state.bulk_jobs.clone().try_acquire_owned().map_err(|_| {
-            let mut e = ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "bulk_busy",
-                format!(
-                    "{} bulk jobs are running, the most allowed \
-                 (bulk_max_jobs); retry later",
-                    state.config.bulk_max_jobs
-                ),
-            );
-            e.retry_after = Some(5);
-            e
-        })?;
+    let permit = bulk_permit(&state)?;
     let (spool, mut source) =
         prepare(&state, body, format, params.input_options(), deadline)
             .await?;

@@ -477,6 +477,50 @@ async fn exports_have_chinese_headers_in_csv_and_xlsx() {
     h.stop().await;
 }
 
+/// An export holds its entries and its file in memory: it takes one of
+/// the `bulk_max_jobs` slots, so exports and bulk checks cannot pile up.
+#[tokio::test]
+async fn an_export_waits_for_a_bulk_slot() {
+    let h = Admin::start_with("2026-03-02", |c| c.bulk_max_jobs = 1).await;
+    h.propose("sc_pub", "成都导出排队有限公司", 22).await;
+    let a = h.post("/admin/v1/publish", "sc_pub", json!({})).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    // A bulk upload whose body never ends holds the one slot.
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Vec<u8>>();
+    tx.send("name\n成都某某有限公司\n".as_bytes().to_vec()).unwrap();
+    let rx = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|b| (Ok::<_, std::io::Error>(b), rx))
+    });
+    let upload = h
+        .client
+        .post(format!("{}/v1/screen/bulk", h.base))
+        .header("X-API-Key", h.keys["scr"].as_str())
+        .header("Content-Type", "text/csv")
+        .body(reqwest::Body::wrap_stream(rx))
+        .send();
+    let upload = tokio::spawn(upload);
+    let mut busy = None;
+    for _ in 0..100 {
+        let a = h.get("/admin/v1/entries/export", "sc_pub").await;
+        if a.status == 503 {
+            busy = Some(a);
+            break;
+        }
+        assert_eq!(a.status, 200, "{}", a.body);
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let a = busy.expect("the export was never refused while a job ran");
+    assert_eq!(a.code(), "bulk_busy", "{}", a.body);
+    assert!(a.headers.contains_key("retry-after"));
+    // The slot comes back when the job ends.
+    drop(tx);
+    let r = upload.await.unwrap().unwrap();
+    let _ = r.bytes().await;
+    let a = h.get("/admin/v1/entries/export", "sc_pub").await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    h.stop().await;
+}
+
 #[tokio::test]
 async fn listing_pages_with_a_cursor_and_filters() {
     let h = Admin::start("2026-03-02").await;

@@ -284,6 +284,7 @@ pub async fn publish(
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody),
         (status = 422, description = "Unknown filter value, or more entries than `admin.max_export_rows`", body = ErrorBody),
+        (status = 503, description = "`bulk_busy`: `bulk_max_jobs` bulk jobs or exports are running", body = ErrorBody),
         (status = 429, body = ErrorBody),
     ),
     security(("api_key" = []), ("bearer" = []))
@@ -310,6 +311,9 @@ pub async fn export(
         )
         .field("cursor"));
     }
+    // An export holds up to `max_export_rows` entries and their file in
+    // memory: it takes a bulk slot, so concurrent exports cannot add up.
+    let _permit = crate::api::bulk_permit(&state)?;
     let max = state.config.admin.max_export_rows as usize;
     let mut entries = a.admin.list_all(&a.caller(), &q, max).await?;
     a.disclose("/admin/v1/entries/export", |f| {
