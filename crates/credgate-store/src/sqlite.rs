@@ -383,32 +383,41 @@ impl SqliteStore {
     /// The rows of one entry's child table (`query` binds the entry's row
     /// id), each decoded by `decode`.
     async fn rows_of<T>(
-        &self,
+        conn: &mut sqlx::SqliteConnection,
         query: &'static str,
         id: i64,
         decode: impl Fn(&SqliteRow) -> Result<T>,
     ) -> Result<Vec<T>> {
-        let rows = sqlx::query(query).bind(id).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(query).bind(id).fetch_all(conn).await?;
         rows.iter().map(decode).collect()
     }
 
+    /// An entry with its history, interviews, objections and repairs,
+    /// read in one transaction: one state of the store, never an entry of
+    /// one version with the history of the next.
     pub async fn entry(&self, entry_id: &str) -> Result<Option<EntryDetail>> {
+        let mut tx = self.pool.begin().await?;
         let rows = sqlx::query(&ENTRY_BY_ENTRY_ID)
             .bind(entry_id)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *tx)
             .await?;
         let Some(entry) = group_all(&rows)?.pop() else { return Ok(None) };
         let id = entry.id;
-        let history = self.rows_of(sql::HISTORY, id, history_from_row).await?;
-        let interviews = self
-            .rows_of(sql::INTERVIEWS, id, |r| Ok(interview_from_row(r)?.1))
-            .await?;
-        let objections = self
-            .rows_of(sql::OBJECTIONS, id, |r| Ok(objection_from_row(r)?.1))
-            .await?;
-        let repairs = self
-            .rows_of(sql::REPAIRS, id, |r| Ok(repair_from_row(r)?.1))
-            .await?;
+        let history =
+            Self::rows_of(&mut tx, sql::HISTORY, id, history_from_row).await?;
+        let interviews = Self::rows_of(&mut tx, sql::INTERVIEWS, id, |r| {
+            Ok(interview_from_row(r)?.1)
+        })
+        .await?;
+        let objections = Self::rows_of(&mut tx, sql::OBJECTIONS, id, |r| {
+            Ok(objection_from_row(r)?.1)
+        })
+        .await?;
+        let repairs = Self::rows_of(&mut tx, sql::REPAIRS, id, |r| {
+            Ok(repair_from_row(r)?.1)
+        })
+        .await?;
+        tx.rollback().await?;
         Ok(Some(EntryDetail {
             entry,
             history,
