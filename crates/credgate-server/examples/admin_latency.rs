@@ -10,8 +10,14 @@
 //!
 //! With `--screen-clients N`, a snapshot of `--snapshot-entries`
 //! synthetic entries is served too and N clients screen names from it
-//! without pause: alone for `--warm-secs`, then while the admin clients
+//! without pause (or, with `--screen-rate R`, R requests per second
+//! between them): alone for `--warm-secs`, then while the admin clients
 //! work; screening's percentiles are reported for both windows.
+//!
+//! The server, the screening clients and the admin clients run on three
+//! runtimes of their own: on one shared runtime an admin request waited
+//! in the client's task queue behind the screening clients' tasks, and
+//! that wait was counted as the server's.
 
 use chrono::{NaiveDate, NaiveTime};
 use credgate_screen::TestClock;
@@ -78,12 +84,28 @@ fn report(what: &str, mut d: Vec<Duration>) {
     );
 }
 
-#[tokio::main]
-async fn main() {
-    let entries = arg("--entries", 1000);
-    let clients = arg("--clients", 1).max(1);
+/// A runtime on threads of its own, for one side of the benchmark.
+fn runtime(threads: usize) -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn main() {
+    let server_rt =
+        runtime(std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let (addr, names, key, _dir) = server_rt.block_on(start_server());
     let screen_clients = arg("--screen-clients", 0);
-    let warm = Duration::from_secs(arg("--warm-secs", 10) as u64);
+    let load_rt = runtime(1);
+    let admin_rt = runtime(1);
+    admin_rt.block_on(run(addr, names, key, screen_clients, &load_rt));
+}
+
+async fn start_server()
+-> (std::net::SocketAddr, Vec<String>, String, tempfile::TempDir) {
+    let screen_clients = arg("--screen-clients", 0);
     let dir = tempfile::tempdir().unwrap();
     let names = if screen_clients > 0 {
         snapshot(
@@ -140,9 +162,25 @@ async fn main() {
         NaiveTime::from_hms_opt(10, 0, 0).unwrap(),
     ));
     let server = Server::start_with_clock(config, clock).await.unwrap();
-    let base = format!("http://{}/admin/v1/entries", server.addr);
-    let screen_url = format!("http://{}/v1/screen", server.addr);
+    let addr = server.addr;
     tokio::spawn(server.run(std::future::pending()));
+    (addr, names, key, dir)
+}
+
+async fn run(
+    addr: std::net::SocketAddr,
+    names: Vec<String>,
+    key: String,
+    screen_clients: usize,
+    load_rt: &tokio::runtime::Runtime,
+) {
+    let entries = arg("--entries", 1000);
+    let clients = arg("--clients", 1).max(1);
+    let warm = Duration::from_secs(arg("--warm-secs", 10) as u64);
+    let screen_rate = arg("--screen-rate", 0);
+    let today = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+    let base = format!("http://{addr}/admin/v1/entries");
+    let screen_url = format!("http://{addr}/v1/screen");
 
     // Screening load: (when sent, latency) per request until stopped.
     let stop = Arc::new(AtomicBool::new(false));
@@ -151,11 +189,24 @@ async fn main() {
     for s in 0..screen_clients {
         let (stop, names, url) =
             (stop.clone(), names.clone(), screen_url.clone());
-        screeners.push(tokio::spawn(async move {
+        screeners.push(load_rt.spawn(async move {
             let http = reqwest::Client::new();
             let mut samples = Vec::new();
             let mut i = s;
+            let mut pace = (screen_rate > 0).then(|| {
+                let every = Duration::from_secs_f64(
+                    screen_clients as f64 / screen_rate as f64,
+                );
+                let mut t = tokio::time::interval(every);
+                t.set_missed_tick_behavior(
+                    tokio::time::MissedTickBehavior::Delay,
+                );
+                t
+            });
             while !stop.load(Ordering::Relaxed) {
+                if let Some(p) = &mut pace {
+                    p.tick().await;
+                }
                 let name = &names[i % names.len()];
                 i += screen_clients;
                 let t = Instant::now();
