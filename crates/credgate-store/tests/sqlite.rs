@@ -123,3 +123,46 @@ async fn the_file_is_in_wal_mode_and_declares_its_references() {
             .get(0);
     assert_eq!(refs, 1);
 }
+
+/// Commits never checkpoint (the automatic checkpoint made one
+/// transition in a hundred copy and sync 8 MB); the store's own task
+/// copies the WAL into the database file within a second. Seen from the
+/// main file alone: a copy of it without its WAL holds the changes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_wal_is_checkpointed_off_the_commit_path() {
+    use credgate_store::{Audit, Department};
+    let h = Sqlite::new();
+    let store = h.store().await;
+    let mut c = h.plain().await;
+    let auto: i64 = sqlx::query("PRAGMA wal_autocheckpoint")
+        .fetch_one(&mut c)
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(auto, 1000, "a plain connection keeps SQLite's default");
+    c.close().await.unwrap();
+    let audit = Audit::new(chrono::Utc::now(), "test", "t", "setup");
+    for n in 0..20 {
+        let d = Department {
+            code: format!("dept-{n}"),
+            name_zh: format!("部门{n}"),
+        };
+        store.upsert_department(&audit, &d).await.unwrap();
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+    let copy = tempfile::tempdir().unwrap();
+    std::fs::copy(h.path(), copy.path().join(SQLITE_FILE)).unwrap();
+    let mut c = SqliteConnectOptions::new()
+        .filename(copy.path().join(SQLITE_FILE))
+        .read_only(true)
+        .connect()
+        .await
+        .unwrap();
+    let n: i64 = sqlx::query("SELECT count(*) FROM departments")
+        .fetch_one(&mut c)
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 20, "the WAL's pages reached the database file");
+    store.close().await;
+}
