@@ -16,7 +16,6 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, VecDeque};
-use std::io::Write;
 use std::num::NonZeroU32;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -626,9 +625,10 @@ fn admit(caller: &Caller) -> Result<Caller, ApiError> {
 
 /// Append-only log of every disclosure of unmasked personal data: who,
 /// when, which subject, through which endpoint. One JSON object per line,
-/// flushed as written.
+/// written before the answer leaves, hash-chained ([`crate::pii_log`]):
+/// `credgate audit verify --pii-log` names the first line changed.
 pub struct AuditLog {
-    file: Mutex<std::fs::File>,
+    log: crate::pii_log::ChainedLog,
 }
 
 impl std::fmt::Debug for AuditLog {
@@ -637,16 +637,15 @@ impl std::fmt::Debug for AuditLog {
     }
 }
 
+fn now_text() -> serde_json::Value {
+    chrono::Utc::now()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        .into()
+}
+
 impl AuditLog {
     pub fn open(path: &Path) -> std::io::Result<AuditLog> {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)?;
-        Ok(AuditLog { file: Mutex::new(file) })
+        Ok(AuditLog { log: crate::pii_log::ChainedLog::open(path)? })
     }
 
     /// Records that the key `key` was blocked as a suspected enumerator.
@@ -656,15 +655,13 @@ impl AuditLog {
         endpoint: &str,
         reason: &str,
     ) -> std::io::Result<()> {
-        let line = serde_json::json!({
-            "at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            "key": key,
-            "endpoint": endpoint,
-            "event": "enumeration_suspected",
-            "reason": reason,
-        });
-        let mut f = self.file.lock().expect("audit lock");
-        writeln!(f, "{line}")
+        let mut line = serde_json::Map::new();
+        line.insert("at".into(), now_text());
+        line.insert("key".into(), key.into());
+        line.insert("endpoint".into(), endpoint.into());
+        line.insert("event".into(), "enumeration_suspected".into());
+        line.insert("reason".into(), reason.into());
+        self.log.append(&line)
     }
 
     /// Records that `caller` saw the ID numbers `disclosed` unmasked.
@@ -677,18 +674,18 @@ impl AuditLog {
         if disclosed.is_empty() {
             return Ok(());
         }
-        let line = serde_json::json!({
-            "at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            "key": caller.name,
-            "endpoint": endpoint,
-            "subjects": disclosed
+        let mut line = serde_json::Map::new();
+        line.insert("at".into(), now_text());
+        line.insert("key".into(), caller.name.clone().into());
+        line.insert("endpoint".into(), endpoint.into());
+        line.insert(
+            "subjects".into(),
+            disclosed
                 .iter()
                 .map(|(entry, id)| serde_json::json!({"entry_id": entry, "id_number": id}))
-                .collect::<Vec<_>>(),
-        });
-        let mut f = self.file.lock().expect("audit lock");
-        writeln!(f, "{line}")?;
-        drop(f);
+                .collect(),
+        );
+        self.log.append(&line)?;
         // Only once the line is written: a failed write discloses nothing.
         tracing::info!(target: "audit", key = %caller.name, endpoint, subjects = disclosed.len(), "unmasked personal data disclosed");
         Ok(())
@@ -698,6 +695,7 @@ impl AuditLog {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Write;
 
     /// Log output captured in memory.
     #[derive(Clone, Default)]

@@ -16,6 +16,7 @@ pub mod checks;
 pub mod config;
 pub mod error;
 mod extract;
+pub mod pii_log;
 pub mod serve;
 pub mod snapshots;
 pub mod view;

@@ -223,6 +223,13 @@ async fn personal_ids_are_masked_unless_entitled_and_every_disclosure_is_audited
     assert_eq!(line["key"], "investigators");
     assert_eq!(line["endpoint"], "/v1/screen");
     assert!(line["at"].is_string());
+    // Each line is chained to the one before (`audit verify --pii-log`).
+    assert_eq!(line["seq"], 1);
+    assert_eq!(line["prev"], credgate_server::pii_log::GENESIS);
+    assert!(
+        credgate_server::pii_log::verify(&h.audit_log).unwrap().is_ok(),
+        "{audit}"
+    );
     assert!(
         line["subjects"]
             .as_array()

@@ -97,3 +97,29 @@ fn keys_are_made_listed_revoked_and_the_chain_verified() {
         "{out:?}"
     );
 }
+
+/// The screening service's log of unmasked personal data is chained like
+/// the store's audit: `audit verify --pii-log` names the line changed.
+#[test]
+fn audit_verify_checks_the_pii_log_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pii-audit.log");
+    let log = credgate_server::pii_log::ChainedLog::open(&path).unwrap();
+    for i in 0..3 {
+        let line = serde_json::json!({"key": "investigators",
+            "subjects": [{"entry_id": format!("E{i}"), "id_number": "x"}]});
+        log.append(line.as_object().unwrap()).unwrap();
+    }
+    drop(log);
+    let arg = path.to_str().unwrap();
+    let out = credgate(&["audit", "verify", "--pii-log", arg]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(stdout(&out).starts_with("ok: 3 lines"), "{out:?}");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replace("\"E2\"", "\"E5\"")).unwrap();
+    let out = credgate(&["audit", "verify", "--pii-log", arg]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(stdout(&out).contains("line 3: hash"), "{out:?}");
+    let out = credgate(&["audit", "verify"]);
+    assert_eq!(out.status.code(), Some(2), "--db or --pii-log: {out:?}");
+}

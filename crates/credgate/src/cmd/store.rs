@@ -12,12 +12,17 @@ pub const CLI_KEY: &str = "cli";
 
 #[derive(Debug, clap::Subcommand)]
 pub enum AuditCommand {
-    /// Recompute the audit chain and every entry's digest; exit 1 naming
-    /// the first broken record.
+    /// Recompute the store's audit chain and every entry's digest, and/or
+    /// the PII audit log's hash chain; exit 1 naming the first broken
+    /// record or line.
     Verify {
         /// The store's database file (<data_dir>/credgate.db).
+        #[arg(long, required_unless_present = "pii_log")]
+        db: Option<PathBuf>,
+        /// The screening service's log of unmasked personal data
+        /// (<data_dir>/pii-audit.log).
         #[arg(long)]
-        db: PathBuf,
+        pii_log: Option<PathBuf>,
     },
 }
 
@@ -103,26 +108,45 @@ async fn open(db: &Path) -> anyhow::Result<Store> {
 }
 
 pub fn audit(command: AuditCommand) -> anyhow::Result<ExitCode> {
-    let AuditCommand::Verify { db } = command;
-    runtime(1)?.block_on(async {
-        let store = open(&db).await?;
-        let report = store.verify_audit().await.context("verifying")?;
-        store.close().await;
-        Ok(match report {
-            Ok(c) => {
-                println!(
-                    "ok: {} audit records chained, {} entries match their \
-                     last record",
-                    c.records, c.entries
-                );
-                ExitCode::SUCCESS
-            }
+    let AuditCommand::Verify { db, pii_log } = command;
+    let mut code = ExitCode::SUCCESS;
+    if let Some(db) = db {
+        code = runtime(1)?.block_on(async {
+            let store = open(&db).await?;
+            let report = store.verify_audit().await.context("verifying")?;
+            store.close().await;
+            anyhow::Ok(match report {
+                Ok(c) => {
+                    println!(
+                        "ok: {} audit records chained, {} entries match \
+                         their last record",
+                        c.records, c.entries
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(b) => {
+                    println!("broken: {b}");
+                    ExitCode::from(1)
+                }
+            })
+        })?;
+    }
+    if let Some(path) = pii_log {
+        let report = credgate_server::pii_log::verify(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        match report {
+            Ok(v) => println!(
+                "ok: {} lines of the PII audit log chained ({})",
+                v.lines,
+                path.display()
+            ),
             Err(b) => {
-                println!("broken: {b}");
-                ExitCode::from(1)
+                println!("broken: {}: {b}", path.display());
+                code = ExitCode::from(1);
             }
-        })
-    })
+        }
+    }
+    Ok(code)
 }
 
 pub fn admin(command: AdminCommand) -> anyhow::Result<ExitCode> {
