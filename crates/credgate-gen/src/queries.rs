@@ -47,8 +47,17 @@ pub const KINDS: &[&str] = &[
 
 /// The suffix of a kind sent with a fresh valid USCC that no entry
 /// carries: the name kind's query, but from a subject the identifier
-/// says is not listed, so any hit it keeps in the decision is wrong.
+/// says is not listed, so any hit it keeps in the decision is wrong —
+/// except for the kinds of [`SAME_NAME_WITH_CODE`].
 pub const WITH_CODE: &str = "+code";
+
+/// Name kinds whose query, once read, *is* the listed entry's name
+/// (a district typo is recovered through the division table: 南京市江宁去
+/// → 江宁区). docs/identity.md keeps identical names open whatever the
+/// code (a re-registration or a data error is worth a look), so their
+/// `+code` query expects the listed entry for review, like the name
+/// alone: it measures that recovery and the identity rule agree.
+pub const SAME_NAME_WITH_CODE: &[&str] = &["district_typo"];
 
 /// What a one-character typo of a district suffix looks like: the same
 /// or a similar pinyin (区 qu: 去, 曲; 县 xian: 现, 线).
@@ -269,10 +278,15 @@ pub fn make(
         };
         let made = match made {
             Some(m) if with_code => {
+                let same_name = SAME_NAME_WITH_CODE.contains(&base);
                 fresh_code(division, is_code_listed, &mut rng).map(|code| {
                     LabelledQuery {
-                        expect_hit: false,
-                        expected_entry_id: String::new(),
+                        expect_hit: same_name && m.expect_hit,
+                        expected_entry_id: if same_name {
+                            m.expected_entry_id
+                        } else {
+                            String::new()
+                        },
                         code,
                         ..m
                     }
@@ -831,7 +845,14 @@ mod tests {
             qs.iter().filter(|q| q.kind.ends_with(WITH_CODE)).collect();
         assert!(!with_code.is_empty());
         for q in with_code {
-            assert!(!q.expect_hit && q.code != listed, "{q:?}");
+            let same_name = q.kind == "district_typo+code";
+            assert_eq!(q.expect_hit, same_name, "{q:?}");
+            assert!(q.code != listed, "{q:?}");
+            if same_name {
+                // The recovered name is the listed one: identity stays
+                // open, the listed entry is expected for review.
+                assert!(!q.expected_entry_id.is_empty(), "{q:?}");
+            }
             let v = credgate_ident::validate(&q.code).unwrap();
             assert_eq!(v.kind, credgate_ident::IdKind::Uscc);
         }

@@ -71,8 +71,16 @@ pub mod cost {
 pub const BRAND_WEIGHT: f32 = 1.4;
 
 /// The longest 字号 in which two edits, unless both are homophones or
-/// similar pinyin, make another name (see [`similarity`]).
-pub const SHORT_BRAND: usize = 3;
+/// similar pinyin, make another name (see [`similarity`]). A 字号 of
+/// four is mostly two words (世纪+风采): two edits rewrite one of them.
+pub const SHORT_BRAND: usize = 4;
+
+/// The length of the shorter 字号 at which one character added or
+/// dropped makes another name (see [`similarity`]): 恒瑞 and 恒瑞达 are
+/// both registrable 字号, and the third character is a third of the
+/// name. A 字号 of one is no registrable name (字号 have two characters
+/// or more), so 恒瑞 → 恒 stays a typo, as do 3 ↔ 4 (恒瑞达 → 恒瑞达丰).
+pub const SHORT_ADD_DROP: usize = 2;
 
 /// Why two characters look alike.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -287,6 +295,19 @@ fn load() -> Table {
     Table { chars, syllables, lookalikes }
 }
 
+/// Whether two syllables with the same fold differ in their initial or
+/// in their final, not both: a fuzzy-pinyin setting confuses one sound
+/// (fen/feng, fen/hen), and two at once (fen/heng, can/cheng) is no
+/// longer a way to type the other character.
+fn one_fuzzy_step(a: &str, b: &str) -> bool {
+    fn split(s: &str) -> (&str, &str) {
+        s.split_at(s.find(|c: char| "aeiouv".contains(c)).unwrap_or(s.len()))
+    }
+    let (ai, af) = split(a);
+    let (bi, bf) = split(b);
+    ai == bi || af == bf
+}
+
 /// The toneless syllable of an index given in a [`Relation`].
 pub fn syllable(i: u16) -> &'static str {
     table().syllables.get(usize::from(i)).map_or("", String::as_str)
@@ -403,8 +424,11 @@ pub fn relation(a: char, b: char) -> Relation {
         return Relation::Homophone(r);
     }
     for (i, f) in x.folded.iter().enumerate() {
-        if let Some(j) = y.folded.iter().position(|g| g == f) {
-            return Relation::SimilarPinyin(x.readings[i], y.readings[j]);
+        for (j, g) in y.folded.iter().enumerate() {
+            let (r, s) = (x.readings[i], y.readings[j]);
+            if f == g && one_fuzzy_step(syllable(r), syllable(s)) {
+                return Relation::SimilarPinyin(r, s);
+            }
         }
     }
     match look_alike_signal(t, a, b, x, y) {
@@ -596,7 +620,10 @@ fn align_dp(
 /// (homophone) 1 − 1.4 × 0.15/2 = 0.895. In a 字号 of at most
 /// [`SHORT_BRAND`] characters, two or more edits count as unrelated
 /// characters each unless every one is a homophone or similar pinyin:
-/// 传卡雅 → 卡丽雅 (a drop and an add) is 1 − 1.4 × 2/4 = 0.3.
+/// 传卡雅 → 卡丽雅 (a drop and an add) is 1 − 1.4 × 2/4 = 0.3. One
+/// character added to or dropped from a 字号 of [`SHORT_ADD_DROP`]
+/// (恒瑞 ↔ 恒瑞达) counts as an unrelated one too, unless it doubles
+/// its neighbour: 1 − 1.4 × 1/3 = 0.53.
 pub fn similarity(q: &[char], e: &[char], listed_brand: usize) -> f32 {
     let longest = q.len().max(e.len());
     if longest == 0 {
@@ -606,14 +633,27 @@ pub fn similarity(q: &[char], e: &[char], listed_brand: usize) -> f32 {
     let (mut in_brand, mut elsewhere, mut added_in_brand) = (0f32, 0f32, 0);
     // Edits inside the 字号, and whether each was a reading slip.
     let (mut brand_edits, mut all_cheap) = (0usize, true);
+    // Characters dropped from the 字号, and whether every character
+    // added to or dropped from it repeats a neighbour (恒瑞瑞, a key
+    // pressed twice).
+    let (mut dropped_in_brand, mut all_doubled) = (0usize, true);
+    let repeats = |s: &[char], i: usize| {
+        (i > 0 && s[i - 1] == s[i]) || s.get(i + 1) == Some(&s[i])
+    };
     align(q, e, |s| {
         let (at, c) = match s {
             Step::Sub { e, cost, .. } => (e < brand, cost),
             Step::Swap { e, .. } => (e < brand, cost::TRANSPOSITION),
-            Step::Drop { e } => (e < brand, cost::DROPPED_OR_ADDED),
-            Step::Add { before_e, .. } => {
+            Step::Drop { e: i } => {
+                let inside = i < brand;
+                dropped_in_brand += usize::from(inside);
+                all_doubled &= !inside || repeats(e, i);
+                (inside, cost::DROPPED_OR_ADDED)
+            }
+            Step::Add { before_e, q: j } => {
                 let inside = brand > 0 && before_e <= brand;
                 added_in_brand += usize::from(inside);
+                all_doubled &= !inside || repeats(q, j);
                 (inside, cost::DROPPED_OR_ADDED)
             }
         };
@@ -632,6 +672,17 @@ pub fn similarity(q: &[char], e: &[char], listed_brand: usize) -> f32 {
         // alike and a drop), leave too little of the 字号 to call it a
         // typo: each counts as an unrelated character.
         in_brand = brand_edits as f32 * cost::UNRELATED;
+    } else if brand_edits == 1
+        && added_in_brand + dropped_in_brand == 1
+        && (brand + added_in_brand - dropped_in_brand).min(brand)
+            == SHORT_ADD_DROP
+        && !all_doubled
+    {
+        // 恒瑞 ↔ 恒瑞达: one character added to or dropped from a 字号
+        // of two leaves two registrable 字号, and the extra character is
+        // a third of the longer one: another name, like an unrelated
+        // character. A doubled character (恒瑞瑞) stays a slip.
+        in_brand = cost::UNRELATED;
     }
     let brand_len = (brand + added_in_brand).max(1) as f32;
     let penalty =
@@ -807,6 +858,11 @@ mod tests {
             ('荣', '龙', SimilarPinyin),
             ('香', '先', SimilarPinyin),
             ('光', '关', SimilarPinyin),
+            // Two fuzzy steps at once (f/h and en/eng; c/ch and en/eng)
+            // are no way to type the other character.
+            ('粉', '恒', Unrelated),
+            ('参', '成', Unrelated),
+            ('峰', '恒', SimilarPinyin),
             ('己', '已', LookAlike),
             ('戍', '戌', LookAlike),
             ('末', '未', LookAlike),
@@ -870,7 +926,26 @@ mod tests {
         assert_eq!(ed[0].kind, EditKind::Dropped);
         let ed = edits(&chars("恒瑞达科技"), &e);
         assert_eq!((ed[0].kind, ed[0].to.as_str()), (EditKind::Added, "达"));
-        assert!(sim("恒瑞达科技", "恒瑞科技", 2) > 0.6);
+        // In a 字号 of three or more, one drop or add is a typo.
+        assert!(sim("恒瑞达丰科技", "恒瑞达科技", 3) > 0.6);
+        assert!(sim("恒瑞科技", "恒瑞达科技", 3) < 0.6);
+        assert!(sim("恒瑞达科技", "恒瑞达丰科技", 4) > 0.6);
+    }
+
+    #[test]
+    fn a_character_added_to_or_dropped_from_a_brand_of_two_is_another_name() {
+        // 恒瑞 ↔ 恒瑞达: two registrable 字号.
+        assert!(sim("恒瑞达科技", "恒瑞科技", 2) < 0.556);
+        assert!(sim("恒瑞科技", "恒瑞达科技", 3) < 0.556);
+        assert!(sim("金恒瑞科技", "恒瑞科技", 2) < 0.556);
+        // A doubled character is a key pressed twice.
+        assert!(sim("恒瑞瑞科技", "恒瑞科技", 2) > 0.6);
+        assert!(sim("恒恒瑞科技", "恒瑞科技", 2) > 0.6);
+        assert!(sim("恒瑞科技", "恒瑞瑞科技", 3) > 0.6);
+        // A 字号 of one is no registrable name: 恒瑞 → 恒 is a slip.
+        assert!(sim("恒科技", "恒瑞科技", 2) > 0.6);
+        // Outside the 字号 the plain cost holds.
+        assert!(sim("恒瑞科技", "恒瑞科技术", 2) > 0.8);
     }
 
     #[test]
@@ -882,10 +957,13 @@ mod tests {
         assert!(sim("端科技", "瑞丰科技", 2) < 0.5);
         // Two reading slips stay typos.
         assert!(sim("恒睿达科技", "横瑞达科技", 3) > 0.6);
-        // One drop or one add alone stays a typo.
-        assert!(sim("恒瑞达科技", "恒瑞科技", 2) > 0.6);
-        // A 字号 of four keeps the plain costs.
-        assert!(sim("传卡雅丽科技", "卡丽雅丽科技", 4) > 0.5);
+        // One drop or one add alone stays a typo in a 字号 of three.
+        assert!(sim("恒瑞达丰科技", "恒瑞达科技", 3) > 0.6);
+        // A 字号 of four: a shift rewrites one of its two words.
+        assert!(sim("天一通讯", "普天通讯", 4) < 0.5);
+        assert!(sim("机电联盟", "电工联盟", 4) < 0.5);
+        // A 字号 of five keeps the plain costs.
+        assert!(sim("传卡雅丽丰科技", "卡丽雅丽丰科技", 5) > 0.5);
     }
 
     #[test]
