@@ -499,18 +499,20 @@ async fn an_export_waits_for_a_bulk_slot() {
         .body(reqwest::Body::wrap_stream(rx))
         .send();
     let upload = tokio::spawn(upload);
-    let mut busy = None;
-    for _ in 0..100 {
-        let a = h.get("/admin/v1/entries/export", "sc_pub").await;
-        if a.status == 503 {
-            busy = Some(a);
-            break;
+    // The job holds its slot once its upload is being spooled.
+    let spool = h.dir.path().join("spool");
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while std::fs::read_dir(&spool).map_or(0, |d| d.count()) == 0 {
+        assert!(std::time::Instant::now() < until, "the upload never began");
+        if upload.is_finished() {
+            let r = upload.await.unwrap().unwrap();
+            let status = r.status();
+            panic!("the upload ended early: {status} {:?}", r.text().await);
         }
-        assert_eq!(a.status, 200, "{}", a.body);
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    let a = busy.expect("the export was never refused while a job ran");
-    assert_eq!(a.code(), "bulk_busy", "{}", a.body);
+    let a = h.get("/admin/v1/entries/export", "sc_pub").await;
+    assert_eq!((a.status, a.code()), (503, "bulk_busy"), "{}", a.body);
     assert!(a.headers.contains_key("retry-after"));
     // The slot comes back when the job ends.
     drop(tx);
