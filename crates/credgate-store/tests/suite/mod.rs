@@ -115,6 +115,11 @@ async fn broken(store: &Store) -> Break {
     }
 }
 
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
 // ---- the tests ---------------------------------------------------------
 
 pub async fn an_entry_reads_back_as_written(h: &impl Harness) {
@@ -127,6 +132,11 @@ pub async fn an_entry_reads_back_as_written(h: &impl Harness) {
     assert_eq!(got.history.len(), 1);
     assert_eq!(got.history[0].action, "propose");
     assert!(got.history[0].before.is_none());
+    // The first version's state (not stored in its history row) is the
+    // one its audit record digests.
+    let record = store.audit_record(got.history[0].audit_seq).await.unwrap();
+    let after = sha256_hex(got.history[0].after.as_bytes());
+    assert_eq!(record.unwrap().digest_after, Some(after));
     assert_eq!(store.entry_by_id(e.id).await.unwrap().unwrap(), e);
     assert!(store.entry("nope").await.unwrap().is_none());
     let c = verified(&store).await;
@@ -779,6 +789,14 @@ pub async fn edited_history_and_event_rows_are_found(h: &impl Harness) {
     let b = broken(&store).await;
     assert_eq!(b.seq, 3, "{b}");
     assert!(matches!(b.kind, BreakKind::History { version: 1, .. }), "{b}");
+    h.tamper("UPDATE entry_history SET after = NULL WHERE version = 1").await;
+    verified(&store).await;
+    // A first version's state is not repeated in its row: it is the next
+    // row's `before`, which is checked against its record too.
+    h.tamper("UPDATE entry_history SET before = '{}' WHERE version = 2").await;
+    let b = broken(&store).await;
+    assert_eq!(b.seq, 4, "{b}");
+    assert!(matches!(b.kind, BreakKind::History { version: 2, .. }), "{b}");
 }
 
 pub async fn an_entry_inserted_behind_the_store_is_unaudited(
