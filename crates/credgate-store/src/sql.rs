@@ -90,21 +90,6 @@ fn joined_entries(condition: &str) -> String {
     )
 }
 
-/// What a snapshot needs of every entry in force, with its parties, in
-/// internal-id order: only the columns an `Entry` is made of (no
-/// lifecycle dates, no `details`), by position (`IN_FORCE_COLUMNS`).
-/// One statement, so one consistent state in both back-ends.
-pub fn in_force_lean() -> String {
-    "SELECT e.id, e.entry_id, e.stage, e.list, e.subject_kind, e.name, \
-     e.code, e.category, e.severity, e.authority, e.document_number, \
-     e.listed_on, e.valid_until, e.removed_on, e.secondary_ids, e.reason, \
-     e.basis, e.removal_reason, e.removal_authority, p.position, p.role, \
-     p.name, p.id_type, p.id_number FROM entries e \
-     LEFT JOIN related_parties p ON p.entry = e.id \
-     WHERE e.stage IN ('published', 'disputed') ORDER BY e.id, p.position"
-        .to_string()
-}
-
 /// Every entry with its parties, in internal-id order (an import's
 /// natural-key index).
 pub fn all_entries() -> String {

@@ -67,21 +67,31 @@ static ENTRY_BY_ENTRY_ID: LazyLock<String> =
 static ENTRY_BY_ID: LazyLock<String> = LazyLock::new(sql::entry_by_id);
 static BY_NATURAL_KEY: LazyLock<String> =
     LazyLock::new(sql::entries_by_natural_key);
-/// The in-force stream reads the table in id order (`NOT INDEXED`,
-/// SQLite's own syntax): through the stage index, SQLite sorted every
-/// joined row of the result in a temporary B-tree before the first came
-/// out (the sqlite3 shell printed the 780,652 rows of 1M imported in
-/// 5.3–5.5 s that way, 3.2–3.9 s scanning). Nearly every entry is in
-/// force, so the scan reads little more.
-static IN_FORCE: LazyLock<String> = LazyLock::new(|| {
-    let q = sql::in_force_lean().replacen(
-        "FROM entries e ",
-        "FROM entries e NOT INDEXED ",
-        1,
-    );
-    assert!(q.contains("NOT INDEXED"), "the in-force query changed: {q}");
-    q
-});
+/// What a snapshot needs of every entry in force, one row per entry in
+/// internal-id order: its id and one JSON array ([`Packed`]) of the
+/// columns an `Entry` is made of and its parties (SQLite's JSON1; the
+/// PostgreSQL back-end will say it with `json_build_array`). One statement,
+/// so one consistent state.
+///
+/// Why packed: sqlx-sqlite copies every column value of every row
+/// (`sqlite3_value_dup`, a malloc and two mutexes each) and hands rows
+/// over one at a time; with 24 columns and a row per related party, that
+/// was most of publishing's store side (perf, 1M). Why `NOT INDEXED`
+/// (SQLite's own syntax): through the stage index, SQLite sorted every
+/// row of the result in a temporary B-tree before the first came out;
+/// nearly every entry is in force, so the scan in id order reads little
+/// more. The parties carry their position and are sorted on decoding
+/// (an aggregate's order is not promised).
+const IN_FORCE: &str = "SELECT e.id, json_array(e.entry_id, e.stage, \
+     e.list, e.subject_kind, e.name, e.code, e.category, e.severity, \
+     e.authority, e.document_number, e.listed_on, e.valid_until, \
+     e.removed_on, json(e.secondary_ids), e.reason, e.basis, \
+     e.removal_reason, e.removal_authority, \
+     (SELECT json_group_array(json_array(p.position, p.role, p.name, \
+       p.id_type, p.id_number)) FROM related_parties p \
+      WHERE p.entry = e.id)) AS packed \
+     FROM entries e NOT INDEXED \
+     WHERE e.stage IN ('published', 'disputed') ORDER BY e.id";
 static ALL_ENTRIES: LazyLock<String> = LazyLock::new(sql::all_entries);
 static WITH_LAST_DIGEST: LazyLock<String> =
     LazyLock::new(sql::entries_with_last_digest);
@@ -458,8 +468,10 @@ impl SqliteStore {
     pub fn in_force_entries(
         &self,
     ) -> BoxStream<'_, Result<credgate_model::Entry>> {
-        let rows = sqlx::query(IN_FORCE.as_str()).fetch(&self.pool);
-        in_force_grouped(rows)
+        sqlx::query(IN_FORCE)
+            .fetch(&self.pool)
+            .map(|row| in_force_entry(&row?))
+            .boxed()
     }
 
     pub async fn audit_head(&self) -> Result<(i64, String)> {
@@ -1871,147 +1883,129 @@ fn grouped<'a>(
     .boxed()
 }
 
-/// A history row; its `after` is `None` on a first version (migration
-/// 0002), filled in by [`complete_history`].
-/// Groups the joined rows of the in-force query (one per related party)
-/// into snapshot entries, decoding the columns by position
-/// (`sql::in_force_lean`): no `StoredEntry` between, no name lookups, no
-/// lifecycle dates or details (publishing's store side was a third of
-/// its CPU that way).
-fn in_force_grouped<'a>(
-    rows: BoxStream<'a, Result<SqliteRow, sqlx::Error>>,
-) -> BoxStream<'a, Result<credgate_model::Entry>> {
-    struct State<'a> {
-        rows: BoxStream<'a, Result<SqliteRow, sqlx::Error>>,
-        pending: Option<(i64, credgate_model::Entry)>,
-        done: bool,
-    }
-    async fn step(
-        st: &mut State<'_>,
-    ) -> Option<Result<credgate_model::Entry>> {
-        loop {
-            let row = match st.rows.next().await {
-                None => {
-                    st.done = true;
-                    return st.pending.take().map(|(_, e)| Ok(e));
-                }
-                Some(Err(e)) => return Some(Err(e.into())),
-                Some(Ok(row)) => row,
-            };
-            let id: i64 = match row.try_get(0) {
-                Ok(id) => id,
-                Err(e) => return Some(Err(e.into())),
-            };
-            let party = match in_force_party(&row, id) {
-                Ok(p) => p,
-                Err(e) => return Some(Err(e)),
-            };
-            if let Some((_, e)) =
-                st.pending.as_mut().filter(|(pid, _)| *pid == id)
-            {
-                e.related.extend(party);
-                continue;
-            }
-            let mut entry = match in_force_entry(&row, id) {
-                Ok(e) => e,
-                Err(e) => return Some(Err(e)),
-            };
-            entry.related.extend(party);
-            if let Some((_, prev)) = st.pending.replace((id, entry)) {
-                return Some(Ok(prev));
-            }
-        }
-    }
-    let state = State { rows, pending: None, done: false };
-    stream::unfold(state, |mut st| async move {
-        if st.done {
-            return None;
-        }
-        let item = step(&mut st).await?;
-        if item.is_err() {
-            st.done = true;
-        }
-        Some((item, st))
-    })
-    .boxed()
+/// The JSON array of an in-force row (`IN_FORCE`), in column order.
+#[derive(Deserialize)]
+struct Packed<'a> {
+    entry_id: String,
+    #[serde(borrow)]
+    stage: Cow<'a, str>,
+    #[serde(borrow)]
+    list: Cow<'a, str>,
+    #[serde(borrow)]
+    subject_kind: Cow<'a, str>,
+    name: String,
+    code: String,
+    #[serde(borrow)]
+    category: Cow<'a, str>,
+    #[serde(borrow)]
+    severity: Option<Cow<'a, str>>,
+    authority: String,
+    document_number: Option<String>,
+    listed_on: Option<NaiveDate>,
+    valid_until: Option<NaiveDate>,
+    removed_on: Option<NaiveDate>,
+    secondary_ids: Option<Vec<String>>,
+    reason: String,
+    basis: String,
+    removal_reason: Option<String>,
+    removal_authority: Option<String>,
+    #[serde(borrow)]
+    parties: Vec<PackedParty<'a>>,
 }
 
-/// An entry of the in-force query (columns 0–18, `sql::in_force_lean`).
-fn in_force_entry(r: &SqliteRow, id: i64) -> Result<credgate_model::Entry> {
+/// A related party in [`Packed`]: position, role, name, id type, number.
+#[derive(Deserialize)]
+struct PackedParty<'a>(
+    i64,
+    #[serde(borrow)] Cow<'a, str>,
+    String,
+    #[serde(borrow)] Cow<'a, str>,
+    Option<String>,
+);
+
+/// An entry of the in-force query, decoded straight into the snapshot's
+/// `Entry` (no `StoredEntry` between, no lifecycle dates or details).
+fn in_force_entry(r: &SqliteRow) -> Result<credgate_model::Entry> {
+    let id: i64 = r.try_get(0)?;
     let bad =
         |column, e: &dyn std::fmt::Display| corrupt("entries", id, column, e);
-    let stage: &str = r.try_get(2)?;
-    let stage = parse_stage(stage).map_err(|e| bad("stage", &e))?;
+    let text: &str = r.try_get(1)?;
+    let p: Packed<'_> =
+        serde_json::from_str(text).map_err(|e| bad("(in force)", &e))?;
+    let stage = parse_stage(&p.stage).map_err(|e| bad("stage", &e))?;
     // The query selects only stages in force, so a `None` is a bug in it.
     let status = stage
         .screening_status()
         .ok_or_else(|| bad("stage", &format!("{stage} is not in force")))?;
-    let entry_id: String = r.try_get(1)?;
     // An entry in force without its decision: an error, never a silent
     // skip.
-    let undecided = || StoreError::Invalid {
-        field: "document_number",
-        message: format!(
-            "entry {entry_id} is {stage} without a decision (document \
-             number and decision date are required in force)"
-        ),
-    };
-    let document_number: Option<String> = r.try_get(10)?;
-    let listed_on: Option<NaiveDate> = r.try_get(11)?;
     let (Some(document_number), Some(listed_on)) =
-        (document_number, listed_on)
+        (p.document_number, p.listed_on)
     else {
-        return Err(undecided());
+        return Err(StoreError::Invalid {
+            field: "document_number",
+            message: format!(
+                "entry {} is {stage} without a decision (document number \
+                 and decision date are required in force)",
+                p.entry_id
+            ),
+        });
     };
-    let severity = r
-        .try_get::<Option<&str>, _>(8)?
-        .map(Severity::parse)
+    let severity = p
+        .severity
+        .map(|s| Severity::parse(&s))
         .transpose()
         .map_err(|e| bad("severity", &e))?;
+    let mut parties = p.parties;
+    parties.sort_unstable_by_key(|q| q.0);
+    let related = parties
+        .into_iter()
+        .map(|PackedParty(position, role, name, id_type, id_number)| {
+            let bad = |column, e: &dyn std::fmt::Display| {
+                corrupt(
+                    "related_parties",
+                    format!("{id}/{position}"),
+                    column,
+                    e,
+                )
+            };
+            Ok(RelatedParty {
+                role: PartyRole::parse(&role).map_err(|e| bad("role", &e))?,
+                name,
+                id_type: IdType::parse(&id_type)
+                    .map_err(|e| bad("id_type", &e))?,
+                id_number,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
     Ok(credgate_model::Entry {
-        list: ListKind::parse(r.try_get(3)?).map_err(|e| bad("list", &e))?,
-        subject_kind: SubjectKind::parse(r.try_get(4)?)
+        entry_id: p.entry_id,
+        list: ListKind::parse(&p.list).map_err(|e| bad("list", &e))?,
+        subject_kind: SubjectKind::parse(&p.subject_kind)
             .map_err(|e| bad("subject_kind", &e))?,
-        name: r.try_get(5)?,
-        code: r.try_get(6)?,
-        category: Category::parse(r.try_get(7)?)
+        name: p.name,
+        code: p.code,
+        secondary_ids: p.secondary_ids.unwrap_or_default(),
+        category: Category::parse(&p.category)
             .map_err(|e| bad("category", &e))?
             .id(),
-        severity,
-        authority: r.try_get(9)?,
+        reason: p.reason,
+        basis: p.basis,
+        authority: p.authority,
         document_number,
         listed_on,
-        valid_until: r.try_get(12)?,
-        removed_on: r.try_get(13)?,
-        secondary_ids: secondary_ids(r.try_get(14)?)
-            .map_err(|e| bad("secondary_ids", &e))?,
-        reason: r.try_get(15)?,
-        basis: r.try_get(16)?,
-        removal_reason: r.try_get(17)?,
-        removal_authority: r.try_get(18)?,
+        valid_until: p.valid_until,
+        severity,
         status,
-        related: Vec::new(),
-        entry_id,
+        removal_reason: p.removal_reason,
+        removed_on: p.removed_on,
+        removal_authority: p.removal_authority,
+        related,
     })
 }
 
-/// The related party of an in-force row (columns 19–23), if it has one.
-fn in_force_party(r: &SqliteRow, entry: i64) -> Result<Option<RelatedParty>> {
-    let Some(position) = r.try_get::<Option<i64>, _>(19)? else {
-        return Ok(None);
-    };
-    let bad = |column, e: &dyn std::fmt::Display| {
-        corrupt("related_parties", format!("{entry}/{position}"), column, e)
-    };
-    Ok(Some(RelatedParty {
-        role: PartyRole::parse(r.try_get(20)?).map_err(|e| bad("role", &e))?,
-        name: r.try_get(21)?,
-        id_type: IdType::parse(r.try_get(22)?)
-            .map_err(|e| bad("id_type", &e))?,
-        id_number: r.try_get(23)?,
-    }))
-}
-
+/// A history row; its `after` is `None` on a first version (migration
+/// 0002), filled in by [`complete_history`].
 fn history_from_row(r: &SqliteRow) -> Result<(HistoryItem, Option<String>)> {
     let at: String = r.try_get("at")?;
     let version: i64 = r.try_get("version")?;
