@@ -52,6 +52,12 @@ pub struct GenOptions {
     /// The day statuses are computed for, fixed so that output depends on
     /// the seed alone.
     pub as_of: NaiveDate,
+    /// Every entry in force (active or disputed) and still in force for
+    /// months after `as_of`: what publishing N entries from the store
+    /// needs (by default about a third have exited, or reach their
+    /// maximum period before an import's today). Another stream of the
+    /// same seed.
+    pub all_in_force: bool,
 }
 
 impl GenOptions {
@@ -60,6 +66,7 @@ impl GenOptions {
             seed,
             brands: Vec::new(),
             as_of: NaiveDate::from_ymd_opt(2026, 11, 1).expect("valid"),
+            all_in_force: false,
         }
     }
 }
@@ -367,6 +374,9 @@ impl Generator {
         severity: Option<Severity>,
     ) -> (NaiveDate, NaiveDate, EntryStatus, Option<(NaiveDate, &'static str)>)
     {
+        if self.opts.all_in_force {
+            return self.dates_in_force(list, severity);
+        }
         let back = match self.rng.random_range(0..100) {
             0..60 => self.rng.random_range(0..365),
             60..85 => self.rng.random_range(365..1095),
@@ -398,6 +408,33 @@ impl Generator {
         } else {
             (listed, until, EntryStatus::Active, None)
         }
+    }
+}
+
+impl Generator {
+    /// `dates` for [`GenOptions::all_in_force`]: listed at most half its
+    /// maximum period before `as_of` (so an import months later still
+    /// finds it in force); 1% disputed, the rest active.
+    fn dates_in_force(
+        &mut self,
+        list: ListKind,
+        severity: Option<Severity>,
+    ) -> (NaiveDate, NaiveDate, EntryStatus, Option<(NaiveDate, &'static str)>)
+    {
+        let months = match (list, severity) {
+            (ListKind::Red, _) | (_, Some(Severity::Serious)) => 36,
+            (_, Some(Severity::General)) => 12,
+            (_, _) => 3,
+        };
+        let back = self.rng.random_range(0..months * 15);
+        let listed = self.opts.as_of - chrono::Days::new(u64::from(back));
+        let until = listed + Months::new(months);
+        let status = if self.per_mille(10) {
+            EntryStatus::Disputed
+        } else {
+            EntryStatus::Active
+        };
+        (listed, until, status, None)
     }
 }
 

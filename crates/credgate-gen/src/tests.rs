@@ -191,3 +191,25 @@ fn every_category_has_texts() {
         assert!(!reasons.is_empty() && !basis.is_empty(), "{}", c.code);
     }
 }
+
+#[test]
+fn all_in_force_keeps_every_entry_in_force_past_as_of() {
+    let opts = GenOptions { all_in_force: true, ..GenOptions::new(3) };
+    let as_of = opts.as_of;
+    let entries: Vec<Entry> = Generator::new(opts).take(20_000).collect();
+    let mut disputed = 0;
+    for e in &entries {
+        e.check().unwrap_or_else(|v| panic!("{e:?}: {v:?}"));
+        match e.status {
+            EntryStatus::Active => {}
+            EntryStatus::Disputed => disputed += 1,
+            other => panic!("{} is {other:?}", e.entry_id),
+        }
+        // At least a month and a half of its period left on `as_of`
+        // (3-month entries are listed at most 45 days before it).
+        let until = e.valid_until.unwrap();
+        assert!(until >= as_of + chrono::Days::new(45), "{e:?}");
+        assert!(e.listed_on <= as_of, "{e:?}");
+    }
+    assert!((100..300).contains(&disputed), "{disputed} disputed");
+}

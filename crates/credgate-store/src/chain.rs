@@ -34,14 +34,10 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
 
-/// The JSON column of rarely filtered details.
+/// The JSON column of rarely read details (the texts a snapshot carries
+/// have columns of their own: migration 0002).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Details {
-    pub secondary_ids: Vec<String>,
-    pub reason: String,
-    pub basis: String,
-    pub removal_reason: Option<String>,
-    pub removal_authority: Option<String>,
     pub notice: Option<Notice>,
     pub statement: Option<Statement>,
     pub scenarios: Vec<String>,
@@ -49,8 +45,30 @@ pub struct Details {
     pub extra: BTreeMap<String, String>,
 }
 
-/// [`Details`] borrowed from an entry, for writing: the same JSON without
-/// copying every string twice per entry on import.
+/// [`Details`] borrowed from an entry, for writing the column.
+#[derive(Serialize)]
+pub struct StoredDetailsRef<'a> {
+    notice: Option<&'a Notice>,
+    statement: Option<&'a Statement>,
+    scenarios: &'a [String],
+    ban: Option<&'a Ban>,
+    extra: &'a BTreeMap<String, String>,
+}
+
+impl<'a> StoredDetailsRef<'a> {
+    pub fn of(d: &'a EntryData) -> StoredDetailsRef<'a> {
+        StoredDetailsRef {
+            notice: d.facts.notice.as_ref(),
+            statement: d.facts.statement.as_ref(),
+            scenarios: &d.facts.scenarios,
+            ban: d.facts.ban.as_ref(),
+            extra: &d.facts.extra,
+        }
+    }
+}
+
+/// The `details` object of an entry's canonical JSON (what its digests
+/// hash; fixed, whatever the columns), borrowed from the entry.
 #[derive(Serialize)]
 pub struct DetailsRef<'a> {
     secondary_ids: &'a [String],

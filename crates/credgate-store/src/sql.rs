@@ -40,7 +40,9 @@ pub const ENTRY_COLUMNS: &str = "e.id, e.entry_id, e.department, e.stage, \
      e.severity, e.authority, e.document_number, e.listed_on, \
      e.valid_until, e.removed_on, e.min_period_end, e.max_period_end, \
      e.publicity_deadline, e.published_on, e.rectification_deadline, \
-     e.review_deadline, e.details, e.created_at, e.updated_at";
+     e.review_deadline, e.details, e.created_at, e.updated_at, \
+     e.secondary_ids, e.reason, e.basis, e.removal_reason, \
+     e.removal_authority";
 /// The related-party columns of the joined reads, from `related_parties p`.
 pub const PARTY_COLUMNS: &str = "p.position AS p_position, p.role AS \
      p_role, p.name AS p_name, p.id_type AS p_id_type, p.id_number AS \
@@ -50,12 +52,13 @@ pub const INSERT_ENTRY: &str = "INSERT INTO entries (entry_id, department, \
      stage, version, list, subject_kind, name, code, category, severity, \
      authority, document_number, listed_on, valid_until, removed_on, \
      min_period_end, max_period_end, publicity_deadline, published_on, \
-     rectification_deadline, review_deadline, details, created_at, \
-     updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
-     $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $23) \
-     RETURNING id";
+     rectification_deadline, review_deadline, details, updated_at, \
+     secondary_ids, reason, basis, removal_reason, removal_authority, \
+     created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
+     $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, \
+     $27, $28, $23) RETURNING id";
 /// Binds as INSERT_ENTRY from $2 on ($1 is the internal id), then the
-/// expected version ($24); $23 is the update time.
+/// expected version ($29); $23 is the update time.
 pub const UPDATE_ENTRY: &str = "UPDATE entries SET department = $2, \
      stage = $3, version = $4, list = $5, subject_kind = $6, name = $7, \
      code = $8, category = $9, severity = $10, authority = $11, \
@@ -63,7 +66,9 @@ pub const UPDATE_ENTRY: &str = "UPDATE entries SET department = $2, \
      removed_on = $15, min_period_end = $16, max_period_end = $17, \
      publicity_deadline = $18, published_on = $19, \
      rectification_deadline = $20, review_deadline = $21, details = $22, \
-     updated_at = $23 WHERE id = $1 AND version = $24";
+     updated_at = $23, secondary_ids = $24, reason = $25, basis = $26, \
+     removal_reason = $27, removal_authority = $28 \
+     WHERE id = $1 AND version = $29";
 
 pub fn entry_by_entry_id() -> String {
     joined_entries("e.entry_id = $1")
@@ -83,12 +88,6 @@ fn joined_entries(condition: &str) -> String {
          LEFT JOIN related_parties p ON p.entry = e.id \
          WHERE {condition} ORDER BY e.id, p.position"
     )
-}
-
-/// Every entry in force, with its parties: one statement, so one
-/// consistent state in both back-ends.
-pub fn in_force() -> String {
-    joined_entries("e.stage IN ('published', 'disputed')")
 }
 
 /// Every entry with its parties, in internal-id order (an import's
@@ -117,9 +116,10 @@ pub const ENTRIES_HEAD: (&str, usize) = (
      subject_kind, name, code, category, severity, authority, \
      document_number, listed_on, valid_until, removed_on, min_period_end, \
      max_period_end, publicity_deadline, published_on, \
-     rectification_deadline, review_deadline, details, created_at, \
-     updated_at)",
-    24,
+     rectification_deadline, review_deadline, details, updated_at, \
+     secondary_ids, reason, basis, removal_reason, removal_authority, \
+     created_at)",
+    29,
 );
 pub const PARTIES_HEAD: (&str, usize) = (
     "INSERT INTO related_parties (entry, position, role, name, id_type, \
@@ -230,10 +230,10 @@ pub const VERIFY_OBJECTIONS: &str = "SELECT o.id, o.audit_seq, \
 pub const VERIFY_REPAIRS: &str = "SELECT r.id, r.audit_seq, r.repaired_on, \
      r.commitment, r.note, a.details FROM repairs r \
      LEFT JOIN audit a ON a.seq = r.audit_seq ORDER BY r.id";
-pub const VERIFY_HISTORY: &str = "SELECT h.audit_seq, h.version, h.after, \
-     e.entry_id, a.digest_after FROM entry_history h \
-     LEFT JOIN entries e ON e.id = h.entry \
-     LEFT JOIN audit a ON a.seq = h.audit_seq ORDER BY h.id";
+pub const VERIFY_HISTORY: &str = "SELECT h.audit_seq, h.version, \
+     h.before, h.after, e.entry_id, a.digest_before, a.digest_after \
+     FROM entry_history h LEFT JOIN entries e ON e.id = h.entry \
+     LEFT JOIN audit a ON a.seq = h.audit_seq ORDER BY h.entry, h.version";
 pub const VERIFY_ORPHANS: &str = "SELECT min(a.seq) AS seq, a.entry \
      FROM audit a LEFT JOIN entries e ON e.id = a.entry \
      WHERE a.entry IS NOT NULL AND e.id IS NULL GROUP BY a.entry \

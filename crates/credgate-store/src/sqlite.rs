@@ -35,8 +35,10 @@ type Tx = Transaction<'static, Sqlite>;
 
 /// The migrations, embedded: `sqlx::migrate!` would need sqlx's proc
 /// macros, which build sqlx a second time for the host.
-const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "init", include_str!("../migrations/sqlite/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("../migrations/sqlite/0001_init.sql")),
+    (2, "lean", include_str!("../migrations/sqlite/0002_lean.sql")),
+];
 
 #[derive(Debug)]
 struct Embedded;
@@ -65,21 +67,31 @@ static ENTRY_BY_ENTRY_ID: LazyLock<String> =
 static ENTRY_BY_ID: LazyLock<String> = LazyLock::new(sql::entry_by_id);
 static BY_NATURAL_KEY: LazyLock<String> =
     LazyLock::new(sql::entries_by_natural_key);
-/// The in-force stream reads the table in id order (`NOT INDEXED`,
-/// SQLite's own syntax): through the stage index, SQLite sorted every
-/// joined row of the result in a temporary B-tree before the first came
-/// out (the sqlite3 shell printed the 780,652 rows of 1M imported in
-/// 5.3–5.5 s that way, 3.2–3.9 s scanning). Nearly every entry is in
-/// force, so the scan reads little more.
-static IN_FORCE: LazyLock<String> = LazyLock::new(|| {
-    let q = sql::in_force().replacen(
-        "FROM entries e ",
-        "FROM entries e NOT INDEXED ",
-        1,
-    );
-    assert!(q.contains("NOT INDEXED"), "the in-force query changed: {q}");
-    q
-});
+/// What a snapshot needs of every entry in force, one row per entry in
+/// internal-id order: its id and one JSON array ([`Packed`]) of the
+/// columns an `Entry` is made of and its parties (SQLite's JSON1; the
+/// PostgreSQL back-end will say it with `json_build_array`). One statement,
+/// so one consistent state.
+///
+/// Why packed: sqlx-sqlite copies every column value of every row
+/// (`sqlite3_value_dup`, a malloc and two mutexes each) and hands rows
+/// over one at a time; with 24 columns and a row per related party, that
+/// was most of publishing's store side (perf, 1M). Why `NOT INDEXED`
+/// (SQLite's own syntax): through the stage index, SQLite sorted every
+/// row of the result in a temporary B-tree before the first came out;
+/// nearly every entry is in force, so the scan in id order reads little
+/// more. The parties carry their position and are sorted on decoding
+/// (an aggregate's order is not promised).
+const IN_FORCE: &str = "SELECT e.id, json_array(e.entry_id, e.stage, \
+     e.list, e.subject_kind, e.name, e.code, e.category, e.severity, \
+     e.authority, e.document_number, e.listed_on, e.valid_until, \
+     e.removed_on, json(e.secondary_ids), e.reason, e.basis, \
+     e.removal_reason, e.removal_authority, \
+     (SELECT json_group_array(json_array(p.position, p.role, p.name, \
+       p.id_type, p.id_number)) FROM related_parties p \
+      WHERE p.entry = e.id)) AS packed \
+     FROM entries e NOT INDEXED \
+     WHERE e.stage IN ('published', 'disputed') ORDER BY e.id";
 static ALL_ENTRIES: LazyLock<String> = LazyLock::new(sql::all_entries);
 static WITH_LAST_DIGEST: LazyLock<String> =
     LazyLock::new(sql::entries_with_last_digest);
@@ -455,8 +467,10 @@ impl SqliteStore {
             .await?;
         let Some(entry) = group_all(&rows)?.pop() else { return Ok(None) };
         let id = entry.id;
-        let history =
-            Self::rows_of(&mut tx, sql::HISTORY, id, history_from_row).await?;
+        let history = complete_history(
+            &entry,
+            Self::rows_of(&mut tx, sql::HISTORY, id, history_from_row).await?,
+        )?;
         let interviews = Self::rows_of(&mut tx, sql::INTERVIEWS, id, |r| {
             Ok(interview_from_row(r)?.1)
         })
@@ -522,20 +536,9 @@ impl SqliteStore {
     pub fn in_force_entries(
         &self,
     ) -> BoxStream<'_, Result<credgate_model::Entry>> {
-        let rows = sqlx::query(IN_FORCE.as_str()).fetch(&self.pool);
-        // The query selects only stages in force, so a `None` is an entry
-        // published without its decision: an error, never a silent skip.
-        grouped(rows)
-            .and_then(|(e, _)| async move {
-                e.to_model().ok_or_else(|| StoreError::Invalid {
-                    field: "document_number",
-                    message: format!(
-                        "entry {} is {} without a decision (document \
-                         number and decision date are required in force)",
-                        e.entry_id, e.stage
-                    ),
-                })
-            })
+        sqlx::query(IN_FORCE)
+            .fetch(&self.pool)
+            .map(|row| in_force_entry(&row?))
             .boxed()
     }
 
@@ -821,12 +824,26 @@ impl SqliteStore {
             });
         }
 
-        // 4. History rows against their records' digests.
+        // 4. History rows against their records' digests, before and
+        // after. A first version's row has no after (its state is the
+        // entry row, checked in 2., or the next row's before, checked
+        // here).
         let mut rows = sqlx::query(sql::VERIFY_HISTORY).fetch(&self.pool);
         while let Some(row) = rows.try_next().await? {
-            let after: String = row.try_get("after")?;
-            let digest: Option<String> = row.try_get("digest_after")?;
-            if digest.as_deref() != Some(&sha256_hex(after.as_bytes())) {
+            let matches = |text: Option<String>,
+                           digest: &str|
+             -> Result<bool> {
+                let stored: Option<String> = row.try_get(digest)?;
+                Ok(match text {
+                    None => true,
+                    Some(t) => {
+                        stored.as_deref() == Some(&sha256_hex(t.as_bytes()))
+                    }
+                })
+            };
+            let after_ok = matches(row.try_get("after")?, "digest_after")?;
+            let before_ok = matches(row.try_get("before")?, "digest_before")?;
+            if !(after_ok && before_ok) {
                 first(Break {
                     seq: row.try_get("audit_seq")?,
                     kind: BreakKind::History {
@@ -1359,7 +1376,7 @@ async fn update_in_tx(
             },
         )
         .await?;
-    insert_history(tx, &next, audit, seq, Some(&before), &after).await?;
+    insert_history(tx, &next, audit, seq, Some(&before), Some(&after)).await?;
     if let Some(copy) = &copy {
         insert_event(tx, current.id, seq, copy).await?;
     }
@@ -1483,7 +1500,7 @@ async fn insert_batch(
     insert_audit_rows(tx, audit, &records).await?;
     let sql = sql::insert_rows(sql::HISTORY_HEAD, chunk.len(), "", ANON);
     let mut q = sqlx::query(&sql);
-    for ((id, after), r) in batch_ids.iter().zip(&afters).zip(&records) {
+    for (id, r) in batch_ids.iter().zip(&records) {
         q = q
             .bind(*id)
             .bind(1i64)
@@ -1493,7 +1510,8 @@ async fn insert_batch(
             .bind(audit.department.as_str())
             .bind(r.seq)
             .bind(None::<&str>)
-            .bind(after.as_str());
+            // A first version's state is the entry row (migration 0002).
+            .bind(None::<&str>);
     }
     q.execute(&mut **tx).await?;
     ids.extend(batch_ids);
@@ -1565,16 +1583,17 @@ async fn insert_one(
             },
         )
         .await?;
-    insert_history(tx, &stored, audit, seq, None, &after).await?;
+    // A first version's state is the entry row (migration 0002).
+    insert_history(tx, &stored, audit, seq, None, None).await?;
     Ok(stored)
 }
 
-/// Binds the entry's columns $2..$23 of INSERT_ENTRY / UPDATE_ENTRY.
+/// Binds the entry's columns $2..$28 of INSERT_ENTRY / UPDATE_ENTRY.
 fn bind_entry<'q>(
     q: Query<'q>,
     (department, stage, version): (&'q str, Stage, i64),
     d: &'q EntryData,
-    details: &'q str,
+    details: &'q EncodedDetails,
     at: String,
 ) -> Query<'q> {
     let f = &d.facts;
@@ -1598,13 +1617,35 @@ fn bind_entry<'q>(
         .bind(f.published_on)
         .bind(f.rectification_deadline)
         .bind(f.review_deadline)
-        .bind(details)
+        .bind(&details.json)
         .bind(at)
+        .bind(details.secondary_ids.as_deref())
+        .bind(&d.reason)
+        .bind(&d.basis)
+        .bind(d.removal_reason.as_deref())
+        .bind(d.removal_authority.as_deref())
 }
 
-fn details_json(d: &EntryData) -> Result<String> {
-    serde_json::to_string(&chain::DetailsRef::of(d)).map_err(|e| {
-        StoreError::Invalid { field: "details", message: e.to_string() }
+/// The encoded columns of an entry: the `details` JSON and its secondary
+/// ids (a JSON array, `None` when there are none).
+struct EncodedDetails {
+    json: String,
+    secondary_ids: Option<String>,
+}
+
+fn details_json(d: &EntryData) -> Result<EncodedDetails> {
+    let bad = |e: serde_json::Error| StoreError::Invalid {
+        field: "details",
+        message: e.to_string(),
+    };
+    Ok(EncodedDetails {
+        json: serde_json::to_string(&chain::StoredDetailsRef::of(d))
+            .map_err(bad)?,
+        secondary_ids: if d.secondary_ids.is_empty() {
+            None
+        } else {
+            Some(serde_json::to_string(&d.secondary_ids).map_err(bad)?)
+        },
     })
 }
 
@@ -1633,7 +1674,7 @@ async fn insert_history(
     audit: &Audit,
     seq: i64,
     before: Option<&str>,
-    after: &str,
+    after: Option<&str>,
 ) -> Result<()> {
     sqlx::query(sql::INSERT_HISTORY)
         .bind(e.id)
@@ -1758,6 +1799,8 @@ fn entry_from_row(r: &SqliteRow) -> Result<StoredEntry> {
         .map_err(|e| bad("severity", &e))?;
     let details: Details = serde_json::from_str(&text("details")?)
         .map_err(|e| bad("details", &e))?;
+    let secondary_ids = secondary_ids(r.try_get("secondary_ids")?)
+        .map_err(|e| bad("secondary_ids", &e))?;
     let date = |column: &'static str| -> Result<Option<NaiveDate>> {
         Ok(r.try_get(column)?)
     };
@@ -1776,18 +1819,18 @@ fn entry_from_row(r: &SqliteRow) -> Result<StoredEntry> {
             subject_kind,
             name: text("name")?,
             code: text("code")?,
-            secondary_ids: details.secondary_ids,
+            secondary_ids,
             category,
-            reason: details.reason,
-            basis: details.basis,
+            reason: text("reason")?,
+            basis: text("basis")?,
             authority: text("authority")?,
             document_number: r.try_get("document_number")?,
             listed_on: date("listed_on")?,
             valid_until: date("valid_until")?,
             severity,
-            removal_reason: details.removal_reason,
+            removal_reason: r.try_get("removal_reason")?,
             removed_on: date("removed_on")?,
-            removal_authority: details.removal_authority,
+            removal_authority: r.try_get("removal_authority")?,
             related: Vec::new(),
             facts: Facts {
                 notice: details.notice,
@@ -1806,6 +1849,13 @@ fn entry_from_row(r: &SqliteRow) -> Result<StoredEntry> {
         created_at,
         updated_at,
     })
+}
+
+/// The `secondary_ids` column: a JSON array of strings, or NULL for none.
+fn secondary_ids(
+    column: Option<&str>,
+) -> Result<Vec<String>, serde_json::Error> {
+    column.map_or(Ok(Vec::new()), serde_json::from_str)
 }
 
 fn party_from_row(r: &SqliteRow, entry: i64) -> Result<Option<RelatedParty>> {
@@ -1901,19 +1951,189 @@ fn grouped<'a>(
     .boxed()
 }
 
-fn history_from_row(r: &SqliteRow) -> Result<HistoryItem> {
+/// The JSON array of an in-force row (`IN_FORCE`), in column order.
+#[derive(Deserialize)]
+struct Packed<'a> {
+    entry_id: String,
+    #[serde(borrow)]
+    stage: Cow<'a, str>,
+    #[serde(borrow)]
+    list: Cow<'a, str>,
+    #[serde(borrow)]
+    subject_kind: Cow<'a, str>,
+    name: String,
+    code: String,
+    #[serde(borrow)]
+    category: Cow<'a, str>,
+    #[serde(borrow)]
+    severity: Option<Cow<'a, str>>,
+    authority: String,
+    document_number: Option<String>,
+    listed_on: Option<NaiveDate>,
+    valid_until: Option<NaiveDate>,
+    removed_on: Option<NaiveDate>,
+    secondary_ids: Option<Vec<String>>,
+    reason: String,
+    basis: String,
+    removal_reason: Option<String>,
+    removal_authority: Option<String>,
+    #[serde(borrow)]
+    parties: Vec<PackedParty<'a>>,
+}
+
+/// A related party in [`Packed`]: position, role, name, id type, number.
+#[derive(Deserialize)]
+struct PackedParty<'a>(
+    i64,
+    #[serde(borrow)] Cow<'a, str>,
+    String,
+    #[serde(borrow)] Cow<'a, str>,
+    Option<String>,
+);
+
+/// An entry of the in-force query, decoded straight into the snapshot's
+/// `Entry` (no `StoredEntry` between, no lifecycle dates or details).
+fn in_force_entry(r: &SqliteRow) -> Result<credgate_model::Entry> {
+    let id: i64 = r.try_get(0)?;
+    let bad =
+        |column, e: &dyn std::fmt::Display| corrupt("entries", id, column, e);
+    let text: &str = r.try_get(1)?;
+    let p: Packed<'_> =
+        serde_json::from_str(text).map_err(|e| bad("(in force)", &e))?;
+    let stage = parse_stage(&p.stage).map_err(|e| bad("stage", &e))?;
+    // The query selects only stages in force, so a `None` is a bug in it.
+    let status = stage
+        .screening_status()
+        .ok_or_else(|| bad("stage", &format!("{stage} is not in force")))?;
+    // An entry in force without its decision: an error, never a silent
+    // skip.
+    let (Some(document_number), Some(listed_on)) =
+        (p.document_number, p.listed_on)
+    else {
+        return Err(StoreError::Invalid {
+            field: "document_number",
+            message: format!(
+                "entry {} is {stage} without a decision (document number \
+                 and decision date are required in force)",
+                p.entry_id
+            ),
+        });
+    };
+    let severity = p
+        .severity
+        .map(|s| Severity::parse(&s))
+        .transpose()
+        .map_err(|e| bad("severity", &e))?;
+    let mut parties = p.parties;
+    parties.sort_unstable_by_key(|q| q.0);
+    let related = parties
+        .into_iter()
+        .map(|PackedParty(position, role, name, id_type, id_number)| {
+            let bad = |column, e: &dyn std::fmt::Display| {
+                corrupt(
+                    "related_parties",
+                    format!("{id}/{position}"),
+                    column,
+                    e,
+                )
+            };
+            Ok(RelatedParty {
+                role: PartyRole::parse(&role).map_err(|e| bad("role", &e))?,
+                name,
+                id_type: IdType::parse(&id_type)
+                    .map_err(|e| bad("id_type", &e))?,
+                id_number,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(credgate_model::Entry {
+        entry_id: p.entry_id,
+        list: ListKind::parse(&p.list).map_err(|e| bad("list", &e))?,
+        subject_kind: SubjectKind::parse(&p.subject_kind)
+            .map_err(|e| bad("subject_kind", &e))?,
+        name: p.name,
+        code: p.code,
+        secondary_ids: p.secondary_ids.unwrap_or_default(),
+        category: Category::parse(&p.category)
+            .map_err(|e| bad("category", &e))?
+            .id(),
+        reason: p.reason,
+        basis: p.basis,
+        authority: p.authority,
+        document_number,
+        listed_on,
+        valid_until: p.valid_until,
+        severity,
+        status,
+        removal_reason: p.removal_reason,
+        removed_on: p.removed_on,
+        removal_authority: p.removal_authority,
+        related,
+    })
+}
+
+/// A history row; its `after` is `None` on a first version (migration
+/// 0002), filled in by [`complete_history`].
+fn history_from_row(r: &SqliteRow) -> Result<(HistoryItem, Option<String>)> {
     let at: String = r.try_get("at")?;
     let version: i64 = r.try_get("version")?;
-    Ok(HistoryItem {
-        version,
-        action: r.try_get("action")?,
-        at: time("entry_history", &version.to_string(), "at", &at)?,
-        key_id: r.try_get("key_id")?,
-        department: r.try_get("department")?,
-        audit_seq: r.try_get("audit_seq")?,
-        before: r.try_get("before")?,
-        after: r.try_get("after")?,
-    })
+    Ok((
+        HistoryItem {
+            version,
+            action: r.try_get("action")?,
+            at: time("entry_history", &version.to_string(), "at", &at)?,
+            key_id: r.try_get("key_id")?,
+            department: r.try_get("department")?,
+            audit_seq: r.try_get("audit_seq")?,
+            before: r.try_get("before")?,
+            after: String::new(),
+        },
+        r.try_get("after")?,
+    ))
+}
+
+/// An entry's history (oldest first) with every `after`: a row stored
+/// without one (a first version) takes the next version's `before`, or,
+/// at the entry's current version, the entry's own canonical JSON.
+fn complete_history(
+    entry: &StoredEntry,
+    rows: Vec<(HistoryItem, Option<String>)>,
+) -> Result<Vec<HistoryItem>> {
+    let befores: Vec<Option<String>> =
+        rows.iter().skip(1).map(|(h, _)| h.before.clone()).collect();
+    let mut out = Vec::with_capacity(rows.len());
+    for (i, (mut item, after)) in rows.into_iter().enumerate() {
+        item.after = match after {
+            Some(a) => a,
+            None => match befores.get(i) {
+                Some(Some(b)) => b.clone(),
+                Some(None) => {
+                    return Err(corrupt(
+                        "entry_history",
+                        format!("{}/{}", entry.entry_id, item.version + 1),
+                        "before",
+                        "a later version without the state before it",
+                    ));
+                }
+                None if item.version == entry.version => {
+                    chain::canonical_of(entry)
+                }
+                None => {
+                    return Err(corrupt(
+                        "entry_history",
+                        format!("{}/{}", entry.entry_id, item.version),
+                        "after",
+                        format!(
+                            "absent, and the entry is at version {}",
+                            entry.version
+                        ),
+                    ));
+                }
+            },
+        };
+        out.push(item);
+    }
+    Ok(out)
 }
 
 fn interview_from_row(r: &SqliteRow) -> Result<(i64, Interview)> {

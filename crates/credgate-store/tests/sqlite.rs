@@ -64,6 +64,7 @@ suite!(
     filters_select_entries,
     in_force_entries_are_published_and_disputed_ones,
     a_published_entry_without_a_decision_stops_the_stream,
+    the_in_force_stream_carries_every_field,
     history_and_events_are_recorded,
     foreign_keys_are_enforced,
     a_duplicate_entry_id_is_refused,
@@ -98,7 +99,8 @@ async fn migrations_apply_on_a_fresh_and_an_existing_file() {
             .await
             .unwrap()
             .get("n");
-    assert_eq!(applied, 1);
+    // 0001 (init) and 0002 (lean rows).
+    assert_eq!(applied, 2);
 }
 
 #[tokio::test]
@@ -165,4 +167,83 @@ async fn the_wal_is_checkpointed_off_the_commit_path() {
         .get(0);
     assert_eq!(n, 20, "the WAL's pages reached the database file");
     store.close().await;
+}
+
+/// Migration 0002 on rows written in 0001's layout: the snapshot texts
+/// leave `details` for their columns, and a first version's history row
+/// loses its `after` (the next row's `before` holds that state).
+#[tokio::test]
+async fn migration_0002_moves_details_and_drops_first_afters() {
+    let h = Sqlite::new();
+    let mut c = SqliteConnectOptions::new()
+        .filename(h.path())
+        .create_if_missing(true)
+        .connect()
+        .await
+        .unwrap();
+    sqlx::raw_sql(include_str!("../migrations/sqlite/0001_init.sql"))
+        .execute(&mut c)
+        .await
+        .unwrap();
+    sqlx::raw_sql(
+        "INSERT INTO departments VALUES ('d', '部门', 't', 't');
+         INSERT INTO entries (id, entry_id, department, stage, version, \
+           list, subject_kind, name, code, category, authority, details, \
+           created_at, updated_at) VALUES
+           (1, 'E1', 'd', 'published', 2, 'black', 'organisation', 'n', \
+            'c', 'x', 'a', '{\"secondary_ids\":[\"OLD1\",\"旧\\\"2\"],\
+            \"reason\":\"理由\",\"basis\":\"依据\",\"removal_reason\":null,\
+            \"removal_authority\":\"机关\",\"notice\":null,\
+            \"statement\":null,\"scenarios\":[\"s\"],\"ban\":null,\
+            \"extra\":{}}', 't', 't'),
+           (2, 'E2', 'd', 'published', 1, 'black', 'organisation', 'n', \
+            'c', 'x', 'a', '{\"secondary_ids\":[],\"reason\":\"r\",\
+            \"basis\":\"b\",\"scenarios\":[],\"extra\":{}}', 't', 't');
+         INSERT INTO audit (seq, at, key_id, department, action, details, \
+           prev_hash, hash) VALUES (1, 't', 'k', 'd', 'a', '{}', 'p', 'h');
+         INSERT INTO entry_history (entry, version, action, at, key_id, \
+           department, audit_seq, before, after) VALUES
+           (1, 1, 'import', 't', 'k', 'd', 1, NULL, 'v1'),
+           (1, 2, 'correct', 't', 'k', 'd', 1, 'v1', 'v2'),
+           (2, 1, 'import', 't', 'k', 'd', 1, NULL, 'w1');",
+    )
+    .execute(&mut c)
+    .await
+    .unwrap();
+    sqlx::raw_sql(include_str!("../migrations/sqlite/0002_lean.sql"))
+        .execute(&mut c)
+        .await
+        .unwrap();
+    let rows = sqlx::query(
+        "SELECT secondary_ids, reason, basis, removal_reason, \
+         removal_authority, details FROM entries ORDER BY id",
+    )
+    .fetch_all(&mut c)
+    .await
+    .unwrap();
+    let col = |i: usize, name: &str| -> Option<String> { rows[i].get(name) };
+    assert_eq!(
+        col(0, "secondary_ids").as_deref(),
+        Some("[\"OLD1\",\"旧\\\"2\"]")
+    );
+    assert_eq!(col(0, "reason").as_deref(), Some("理由"));
+    assert_eq!(col(0, "basis").as_deref(), Some("依据"));
+    assert_eq!(col(0, "removal_reason"), None);
+    assert_eq!(col(0, "removal_authority").as_deref(), Some("机关"));
+    let details = col(0, "details").unwrap();
+    assert!(!details.contains("reason") && details.contains("scenarios"));
+    assert_eq!(col(1, "secondary_ids"), None, "an empty list is NULL");
+    let history: Vec<(i64, i64, Option<String>, Option<String>)> =
+        sqlx::query("SELECT entry, version, before, after FROM entry_history")
+            .fetch_all(&mut c)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+            .collect();
+    let s = |t: &str| Some(t.to_string());
+    assert_eq!(
+        history,
+        [(1, 1, None, None), (1, 2, s("v1"), s("v2")), (2, 1, None, None)]
+    );
 }

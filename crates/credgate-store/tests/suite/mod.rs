@@ -115,6 +115,11 @@ async fn broken(store: &Store) -> Break {
     }
 }
 
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
 // ---- the tests ---------------------------------------------------------
 
 pub async fn an_entry_reads_back_as_written(h: &impl Harness) {
@@ -127,6 +132,11 @@ pub async fn an_entry_reads_back_as_written(h: &impl Harness) {
     assert_eq!(got.history.len(), 1);
     assert_eq!(got.history[0].action, "propose");
     assert!(got.history[0].before.is_none());
+    // The first version's state (not stored in its history row) is the
+    // one its audit record digests.
+    let record = store.audit_record(got.history[0].audit_seq).await.unwrap();
+    let after = sha256_hex(got.history[0].after.as_bytes());
+    assert_eq!(record.unwrap().digest_after, Some(after));
     assert_eq!(store.entry_by_id(e.id).await.unwrap().unwrap(), e);
     assert!(store.entry("nope").await.unwrap().is_none());
     let c = verified(&store).await;
@@ -383,6 +393,45 @@ pub async fn in_force_entries_are_published_and_disputed_ones(
     let e: Vec<credgate_model::Entry> =
         store.in_force_entries().try_collect().await.unwrap();
     assert_eq!(e[0].related, data(2).related, "related parties come along");
+}
+
+/// The in-force stream decodes its own packed rows: every field of every
+/// kind of entry must come out as the entry reads back whole.
+pub async fn the_in_force_stream_carries_every_field(h: &impl Harness) {
+    let store = setup(h).await;
+    let mut plain = new_entry(1, Stage::Published);
+    plain.data.secondary_ids.clear();
+    plain.data.related.clear();
+    plain.data.severity = None;
+    plain.data.list = ListKind::Red;
+    let mut full = new_entry(2, Stage::Disputed);
+    full.data.secondary_ids = vec!["OLD2".into(), "旧\"号\\2".into()];
+    full.data.reason = "理由 \"引号\" \\ 反斜杠\n换行\t".into();
+    full.data.removal_reason = Some("信用修复".into());
+    full.data.removed_on = Some(date(2026, 6, 1));
+    full.data.removal_authority = Some("江苏省发展和改革委员会".into());
+    // Positions 0..3, inserted in this order; read back in it.
+    full.data.related.push(RelatedParty {
+        role: PartyRole::ActualController,
+        name: "李四".into(),
+        id_type: IdType::ResidentId,
+        id_number: None,
+    });
+    full.data.related.push(RelatedParty {
+        role: PartyRole::Principal,
+        name: "王五".into(),
+        id_type: IdType::ResidentId,
+        id_number: Some("360426199101010071".into()),
+    });
+    store.insert_many(&audit("import"), &[plain, full]).await.unwrap();
+    let got: Vec<credgate_model::Entry> =
+        store.in_force_entries().try_collect().await.unwrap();
+    let mut expected = Vec::new();
+    for id in ["E000001", "E000002"] {
+        let e = store.entry(id).await.unwrap().unwrap().entry;
+        expected.push(e.to_model().unwrap());
+    }
+    assert_eq!(got, expected);
 }
 
 pub async fn a_published_entry_without_a_decision_stops_the_stream(
@@ -779,6 +828,14 @@ pub async fn edited_history_and_event_rows_are_found(h: &impl Harness) {
     let b = broken(&store).await;
     assert_eq!(b.seq, 3, "{b}");
     assert!(matches!(b.kind, BreakKind::History { version: 1, .. }), "{b}");
+    h.tamper("UPDATE entry_history SET after = NULL WHERE version = 1").await;
+    verified(&store).await;
+    // A first version's state is not repeated in its row: it is the next
+    // row's `before`, which is checked against its record too.
+    h.tamper("UPDATE entry_history SET before = '{}' WHERE version = 2").await;
+    let b = broken(&store).await;
+    assert_eq!(b.seq, 4, "{b}");
+    assert!(matches!(b.kind, BreakKind::History { version: 2, .. }), "{b}");
 }
 
 pub async fn an_entry_inserted_behind_the_store_is_unaudited(

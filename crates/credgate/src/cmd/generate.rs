@@ -25,6 +25,12 @@ pub struct Args {
     /// ../shared/data/brand-names.txt; a built-in table otherwise.
     #[arg(long)]
     brands: Option<PathBuf>,
+    /// Every entry in force (active or 1% disputed) for months after the
+    /// generator's date: to import and publish N entries in force (the
+    /// default stream has about a third exited or expiring). A different
+    /// stream from the default one of the same seed.
+    #[arg(long)]
+    all_in_force: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -38,6 +44,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         })?,
     };
     let mut opts = GenOptions::new(args.seed);
+    opts.all_in_force = args.all_in_force;
     if let Some(path) = &args.brands {
         let text = std::fs::read_to_string(path).with_context(|| {
             format!("reading brands from {}", path.display())
