@@ -16,8 +16,8 @@
 # Environment: CREDGATE, LOADTEST (binaries; default target/release of
 # this checkout), PG_BIN (default the newest /usr/lib/postgresql/*/bin),
 # BRANDS (default ../shared/data/brand-names.txt), BENCH_LOCK (when set,
-# every timed run takes `flock $BENCH_LOCK`, so two measurements on a
-# shared machine never overlap; setup does not take it).
+# the timed runs together take one turn of `flock $BENCH_LOCK`, so two
+# measurements on a shared machine never overlap; setup does not).
 #
 # What is compared, and how (the table repeats it):
 # - exact codes: the `code` and `person_code` queries. PostgreSQL: a btree
@@ -97,9 +97,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-timed() {
-    if [ -n "${BENCH_LOCK:-}" ]; then flock "$BENCH_LOCK" "$@"; else "$@"; fi
-}
+timed() { "$@"; }
 say() { echo "pg-compare: $*" >&2; }
 
 # --- Data: entries, queries, the two query sets ------------------------
@@ -278,6 +276,14 @@ print(f"{tps:.1f} {p50:.3f} {p99:.3f}")
 }
 
 # --- Measure, then print one table -----------------------------------
+# One turn of the shared lock for every timed run (about 5 minutes with
+# the defaults): queueing for it once per run left the server idle for
+# minutes between runs.
+if [ -n "${BENCH_LOCK:-}" ]; then
+    exec 9>>"$BENCH_LOCK"
+    say "waiting for $BENCH_LOCK"
+    flock 9
+fi
 rows=()
 for c in $clients; do
     say "exact codes, $c connections"
@@ -293,6 +299,7 @@ for c in $clients; do
     cf=$(credgate_run "$tmp/q-names.csv" "$c" "$seconds" "names-$c")
     rows+=("fuzzy names|$c|PostgreSQL pg_trgm % 0.5, TCP|$pf|$cf")
 done
+exec 9>&-
 
 entries_count=$(($(wc -l < "$entries_csv") - 1))
 echo
