@@ -31,11 +31,27 @@ impl Target {
     }
 }
 
-/// One open connection.
-#[derive(Debug)]
+type Driver = hyper::client::conn::http1::Connection<
+    hyper_util::rt::TokioIo<tokio::net::TcpStream>,
+    Full<Bytes>,
+>;
+
+/// One open connection. Its driver (hyper's connection future) is
+/// polled by the same task that awaits the answer, not spawned: a
+/// spawned driver cost two task wake-ups per request (request to the
+/// driver, answer back), often across threads, which is client time
+/// the server is then blamed for; pgbench, the peer's client, is one
+/// blocking thread per connection.
 pub struct Connection {
     sender: SendRequest<Full<Bytes>>,
+    driver: std::pin::Pin<Box<Driver>>,
     host: String,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection").field("host", &self.host).finish()
+    }
 }
 
 impl Connection {
@@ -44,15 +60,30 @@ impl Connection {
             .await
             .map_err(|_| "connect")?;
         let _ = stream.set_nodelay(true);
-        let (sender, conn) = hyper::client::conn::http1::handshake(
+        let (sender, driver) = hyper::client::conn::http1::handshake(
             hyper_util::rt::TokioIo::new(stream),
         )
         .await
         .map_err(|_| "connect")?;
-        tokio::spawn(async move {
-            let _ = conn.await;
-        });
-        Ok(Connection { sender, host: t.host.clone() })
+        Ok(Connection {
+            sender,
+            driver: Box::pin(driver),
+            host: t.host.clone(),
+        })
+    }
+
+    /// Runs `work` while driving the connection; an error when the
+    /// connection ends first.
+    async fn drive<T>(
+        driver: &mut std::pin::Pin<Box<Driver>>,
+        work: impl std::future::Future<Output = T>,
+    ) -> Result<T, &'static str> {
+        tokio::pin!(work);
+        tokio::select! {
+            biased;
+            r = &mut work => Ok(r),
+            _ = driver.as_mut() => Err("transport"),
+        }
     }
 
     /// Sends a JSON POST; the status and the body's length.
@@ -68,10 +99,18 @@ impl Connection {
             .header("content-type", "application/json")
             .body(Full::new(body))
             .map_err(|_| "request")?;
-        let resp =
-            self.sender.send_request(req).await.map_err(|_| "transport")?;
+        // The driver may still be finishing the last exchange.
+        Self::drive(&mut self.driver, self.sender.ready())
+            .await?
+            .map_err(|_| "transport")?;
+        let sent = self.sender.send_request(req);
+        let resp = Self::drive(&mut self.driver, sent)
+            .await?
+            .map_err(|_| "transport")?;
         let status = resp.status().as_u16();
-        let body = resp.into_body().collect().await.map_err(|_| "body")?;
+        let body = Self::drive(&mut self.driver, resp.into_body().collect())
+            .await?
+            .map_err(|_| "body")?;
         Ok((status, body.to_bytes().len()))
     }
 }
@@ -89,7 +128,7 @@ pub async fn screen(
             *conn = Some(Connection::open(target).await?);
         }
         let c = conn.as_mut().expect("opened above");
-        c.post("/v1/screen", key, Bytes::from(body.json.clone())).await
+        c.post("/v1/screen", key, body.json.clone()).await
     };
     match tokio::time::timeout(Duration::from_secs(10), run).await {
         Ok(Ok((200, _))) => Outcome::Ok(body.class),

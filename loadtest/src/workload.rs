@@ -39,7 +39,8 @@ impl Class {
 #[derive(Debug, Clone)]
 pub struct Body {
     pub class: Class,
-    pub json: String,
+    /// Shared, so sending it is a reference count, not a copy.
+    pub json: bytes::Bytes,
 }
 
 fn weights(mix: &str) -> anyhow::Result<[(Class, f64); 3]> {
@@ -77,7 +78,7 @@ pub fn bodies(
         if !q.name.is_empty() {
             v["name"] = q.name.clone().into();
         }
-        Body { class: Class::of(q), json: v.to_string() }
+        Body { class: Class::of(q), json: v.to_string().into() }
     };
     let all: Vec<Body> = qs.iter().map(body).collect();
     anyhow::ensure!(!all.is_empty(), "{}: no queries", path.display());

@@ -531,7 +531,7 @@ impl PiiHasher {
 }
 
 fn hex(b: &[u8]) -> String {
-    b.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(b)
 }
 
 /// Serialised records for the writer, with their id range.

@@ -31,7 +31,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::time::Instant;
 use tower::ServiceExt;
 
@@ -177,43 +177,42 @@ enum State {
 
 /// A connection's phase, shared by its socket, its requests and its
 /// watchdog.
+///
+/// Changes are not announced to the watchdog: it looks at the phase when
+/// it wakes, at the deadline it last saw or after `min(limits)` at the
+/// latest. Every deadline a change sets lies at least that far ahead, so
+/// the watchdog sees it in time and is never late. Waking it on every
+/// change (three times a request, each re-arming a timer and re-polling
+/// the connection) cost every request; this costs one wake-up per
+/// `min(limits)` per connection.
 #[derive(Debug)]
 struct Phase {
     state: Mutex<State>,
-    changed: Notify,
 }
 
 impl Phase {
     fn new() -> Phase {
-        Phase {
-            state: Mutex::new(State::Head(Instant::now())),
-            changed: Notify::new(),
-        }
+        Phase { state: Mutex::new(State::Head(Instant::now())) }
     }
 
     fn set(&self, f: impl FnOnce(State) -> State) {
         let mut s = self.state.lock().expect("phase lock");
         *s = f(*s);
-        drop(s);
-        self.changed.notify_one();
     }
 
     fn byte_read(&self) {
-        let idle =
-            matches!(*self.state.lock().expect("phase lock"), State::Idle(_));
-        if idle {
-            self.set(|s| match s {
-                State::Idle(_) => State::Head(Instant::now()),
-                other => other,
-            });
+        let mut s = self.state.lock().expect("phase lock");
+        if matches!(*s, State::Idle(_)) {
+            *s = State::Head(Instant::now());
         }
     }
 
     /// Resolves with the phase that ran out of time.
     async fn expired(&self, limits: &Limits) -> &'static str {
+        let look_every =
+            limits.header_read_timeout.min(limits.keep_alive_idle);
         loop {
-            // Registered before the state is read, so no change is missed.
-            let changed = self.changed.notified();
+            let now = Instant::now();
             let deadline = match *self.state.lock().expect("phase lock") {
                 State::Head(t) => {
                     Some((t + limits.header_read_timeout, "header_read"))
@@ -223,18 +222,12 @@ impl Phase {
                 }
                 State::Busy(_) => None,
             };
-            match deadline {
-                None => changed.await,
-                Some((at, why)) => {
-                    if at <= Instant::now() {
-                        return why;
-                    }
-                    tokio::select! {
-                        () = tokio::time::sleep_until(at) => {}
-                        () = changed => {}
-                    }
-                }
-            }
+            let wake = match deadline {
+                Some((at, why)) if at <= now => return why,
+                Some((at, _)) => at.min(now + look_every),
+                None => now + look_every,
+            };
+            tokio::time::sleep_until(wake).await;
         }
     }
 }

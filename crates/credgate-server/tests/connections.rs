@@ -151,3 +151,61 @@ async fn connections_past_the_limit_wait_until_one_closes() {
     drop(fifth);
     h.stop().await;
 }
+
+/// The watchdog is not woken when a request starts (it looks at its own
+/// deadlines): a later request's header time-out must still hold when
+/// it is much shorter than the idle time-out it replaces.
+#[tokio::test]
+async fn a_request_started_after_an_idle_spell_keeps_the_header_timeout() {
+    let mut h = Harness::start_with(
+        |c| {
+            c.header_read_timeout_ms = 300;
+            c.keep_alive_idle_ms = 60_000;
+        },
+        axum::Router::new(),
+    )
+    .await;
+    let mut s = TcpStream::connect(addr(&h)).await.unwrap();
+    s.write_all(HEALTHZ).await.unwrap();
+    let answer = read_healthz(&mut s).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // The first byte of the next request, then silence: the 300 ms
+    // header time-out closes it, not the 60 s idle one.
+    s.write_all(b"G").await.unwrap();
+    let started = Instant::now();
+    let got = read_until_closed(&mut s, Duration::from_secs(3)).await;
+    assert!(got.is_empty(), "{got:?}");
+    assert!(started.elapsed() >= Duration::from_millis(200));
+    h.stop().await;
+}
+
+/// A request answered slower than both time-outs is not cut off: the
+/// watchdog has no deadline while a request is busy.
+#[tokio::test]
+async fn a_slow_answer_outlasts_both_timeouts() {
+    let slow = axum::Router::new().route(
+        "/slow",
+        axum::routing::get(|| async {
+            tokio::time::sleep(Duration::from_millis(900)).await;
+            "done"
+        }),
+    );
+    let mut h = Harness::start_with(
+        |c| {
+            c.header_read_timeout_ms = 200;
+            c.keep_alive_idle_ms = 200;
+        },
+        slow,
+    )
+    .await;
+    let mut s = TcpStream::connect(addr(&h)).await.unwrap();
+    s.write_all(b"GET /slow HTTP/1.1\r\nHost: credgate\r\n\r\n")
+        .await
+        .unwrap();
+    let got = read_until_closed(&mut s, Duration::from_secs(5)).await;
+    let text = String::from_utf8_lossy(&got);
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    assert!(text.ends_with("done"), "{text}");
+    h.stop().await;
+}
