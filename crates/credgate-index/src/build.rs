@@ -145,6 +145,7 @@ struct Gathered {
     secondary: Vec<(String, u32)>,
     bitmaps: Bitmaps,
     strings: Strings,
+    document_prefixes: Strings,
     /// File offset where the records section starts.
     records_at: u64,
 }
@@ -590,6 +591,7 @@ where
         mut secondary,
         bitmaps,
         strings,
+        document_prefixes,
         ..
     } = g;
     let bitmaps = bitmaps.named();
@@ -678,6 +680,7 @@ where
         },
     });
     w.section(Section::Meta, meta.to_string().as_bytes())?;
+    w.section(Section::DocumentPrefixes, &document_prefixes.encode())?;
     // The writer knows its sections: reading the file back to learn them
     // would map gigabytes into memory (it did: 6.2 GB peak at 10M).
     let written = w.sections();
@@ -768,8 +771,16 @@ impl<T> Sink<'_, T> {
                 continue;
             }
             let g = &mut *self.g;
+            let mut slot = 0;
             let ids = std::mem::take(&mut p.strings).map(|s| {
-                s.map_or(record::NO_STRING, |(h, s)| g.strings.intern(h, s))
+                // The last slot is the document number's prefix.
+                let table = if slot == record::INTERNED - 1 {
+                    &mut g.document_prefixes
+                } else {
+                    &mut g.strings
+                };
+                slot += 1;
+                s.map_or(record::NO_STRING, |(h, s)| table.intern(h, s))
             });
             // Records start 4-byte aligned (offsets count 4 bytes).
             let (head, body) = p.record.split_at(p.split);

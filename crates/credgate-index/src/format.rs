@@ -75,10 +75,14 @@ pub enum Section {
     Bitmaps = 11,
     /// JSON: build statistics and parameters.
     Meta = 12,
+    /// Interned document number prefixes (`record::split_document_number`),
+    /// laid out as `Strings`; an id space of their own, so that the many
+    /// prefixes do not lengthen the ids of the common strings.
+    DocumentPrefixes = 13,
 }
 
 impl Section {
-    pub const ALL: [Section; 12] = [
+    pub const ALL: [Section; 13] = [
         Section::Records,
         Section::RecordOffsets,
         Section::Strings,
@@ -91,6 +95,7 @@ impl Section {
         Section::FuzzyIndex,
         Section::Bitmaps,
         Section::Meta,
+        Section::DocumentPrefixes,
     ];
 
     pub fn name(self) -> &'static str {
@@ -107,6 +112,7 @@ impl Section {
             Section::FuzzyIndex => "fuzzy_index",
             Section::Bitmaps => "bitmaps",
             Section::Meta => "meta",
+            Section::DocumentPrefixes => "document_prefixes",
         }
     }
 

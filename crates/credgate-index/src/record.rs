@@ -8,15 +8,18 @@
 //! byte   severity (0 = none, 2 bits) | removal_reason set << 2
 //!        | removal_authority set << 3 | name key = name << 4
 //!        | brand inside the name key << 5
+//!        | name key = region+brand+industry+legal_form+branch << 6
 //! v6     category (its stable number)
 //! v6     zigzag(listed_on − 2000-01-01), in days
 //! v6     zigzag(valid_until − listed_on)       if set
 //! v6     zigzag(removed_on − listed_on)        if set
 //! v6 ×   string ids: authority, reason, basis, [removal_reason],
-//!        [removal_authority], region, industry, legal_form, branch
-//! str ×  entry_id, code, name, document_number,
-//!        [name_key, unless it equals the name]
-//! brand  v6 offset + v6 length into the name key, or a str
+//!        [removal_authority], region, industry, legal_form, branch,
+//!        document number prefix (in the `document_prefixes` table)
+//! str ×  entry_id, code, name, document number after its prefix,
+//!        [name_key, unless it equals the name or its parts joined]
+//! brand  v6 offset + v6 length into the stored name key (or the name),
+//!        or a str
 //! str    secondary_ids (joined with ';')
 //! v6     related count, then per party: byte role | id_type << 2,
 //!        str name, str id_number (empty = none)
@@ -54,8 +57,24 @@ pub const NO_STRING: u32 = u32::MAX;
 /// Days from 0001-01-01 to 2000-01-01, the origin of stored dates.
 const DAY_2000: i64 = 730_120;
 
-/// Interned strings per record, in the order of [`interned_strings`].
-pub const INTERNED: usize = 9;
+/// Interned strings per record, in the order of [`interned_strings`]:
+/// nine in the `strings` table, the last in `document_prefixes`.
+pub const INTERNED: usize = 10;
+
+/// Splits a document number before its last run of ASCII digits: the
+/// prefix (authority, year: 连云港市监处〔2026〕) repeats across entries
+/// and is interned; the rest (12241号) is stored in the record.
+pub fn split_document_number(s: &str) -> (&str, &str) {
+    let b = s.as_bytes();
+    let Some(last) = b.iter().rposition(u8::is_ascii_digit) else {
+        return (s, "");
+    };
+    let first = b[..last]
+        .iter()
+        .rposition(|c| !c.is_ascii_digit())
+        .map_or(0, |i| i + 1);
+    s.split_at(first)
+}
 
 /// The normalised name parts stored with a record for scoring.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -86,7 +105,107 @@ pub fn interned_strings<'a>(
         Some(&parts.industry),
         Some(&parts.legal_form),
         Some(&parts.branch),
+        Some(split_document_number(&e.document_number).0),
     ]
+}
+
+/// A record's name key: stored whole, or — for most organisations —
+/// the concatenation of its parts (region, brand, industry, legal form,
+/// branch), which are stored already and not repeated. Compares and
+/// prints as the string it stands for.
+#[derive(Debug, Clone, Copy)]
+pub enum NameKey<'a> {
+    Whole(&'a str),
+    Parts([&'a str; 5]),
+}
+
+impl<'a> NameKey<'a> {
+    /// The pieces of the key, in order.
+    pub fn pieces(&self) -> &[&'a str] {
+        match self {
+            NameKey::Whole(s) => std::slice::from_ref(s),
+            NameKey::Parts(p) => p,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.pieces().iter().map(|p| p.len()).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether the key is `s`, without building it.
+    pub fn is(&self, s: &str) -> bool {
+        let mut rest = s;
+        for p in self.pieces() {
+            match rest.strip_prefix(p) {
+                Some(r) => rest = r,
+                None => return false,
+            }
+        }
+        rest.is_empty()
+    }
+}
+
+impl std::fmt::Display for NameKey<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.pieces().iter().try_for_each(|p| f.write_str(p))
+    }
+}
+
+impl PartialEq for NameKey<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.is(&other.to_string())
+    }
+}
+
+impl Eq for NameKey<'_> {}
+
+impl PartialEq<str> for NameKey<'_> {
+    fn eq(&self, other: &str) -> bool {
+        self.is(other)
+    }
+}
+
+impl PartialEq<&str> for NameKey<'_> {
+    fn eq(&self, other: &&str) -> bool {
+        self.is(other)
+    }
+}
+
+impl PartialEq<String> for NameKey<'_> {
+    fn eq(&self, other: &String) -> bool {
+        self.is(other)
+    }
+}
+
+/// A document number: its interned prefix and the rest
+/// ([`split_document_number`]). Prints as the whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DocumentNumber<'a> {
+    pub prefix: &'a str,
+    pub rest: &'a str,
+}
+
+impl std::fmt::Display for DocumentNumber<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.prefix)?;
+        f.write_str(self.rest)
+    }
+}
+
+impl From<DocumentNumber<'_>> for String {
+    fn from(d: DocumentNumber<'_>) -> String {
+        d.to_string()
+    }
+}
+
+impl PartialEq<&str> for DocumentNumber<'_> {
+    fn eq(&self, other: &&str) -> bool {
+        other.strip_prefix(self.prefix) == Some(self.rest)
+    }
 }
 
 /// The stable one-byte codes of the enumerations a record stores. Each
@@ -191,7 +310,20 @@ pub fn encode(e: &Entry, parts: &StoredParts, out: &mut Vec<u8>) -> usize {
             | u8::from(e.removed_on.is_some()) << 6,
     );
     let key_is_name = parts.key == e.name;
-    let brand_at = if parts.brand.is_empty() {
+    let key_is_parts = !key_is_name && {
+        let p = parts;
+        NameKey::Parts([
+            &p.region,
+            &p.brand,
+            &p.industry,
+            &p.legal_form,
+            &p.branch,
+        ])
+        .is(&p.key)
+    };
+    let brand_at = if key_is_parts {
+        None
+    } else if parts.brand.is_empty() {
         Some(0)
     } else {
         parts.key.find(&parts.brand)
@@ -201,7 +333,8 @@ pub fn encode(e: &Entry, parts: &StoredParts, out: &mut Vec<u8>) -> usize {
             | u8::from(e.removal_reason.is_some()) << 2
             | u8::from(e.removal_authority.is_some()) << 3
             | u8::from(key_is_name) << 4
-            | u8::from(brand_at.is_some()) << 5,
+            | u8::from(brand_at.is_some()) << 5
+            | u8::from(key_is_parts) << 6,
     );
     put_v6(out, u64::from(e.category.0));
     let listed = days(e.listed_on);
@@ -210,10 +343,11 @@ pub fn encode(e: &Entry, parts: &StoredParts, out: &mut Vec<u8>) -> usize {
         put_v6(out, zigzag(days(d) - listed));
     }
     let split = out.len() - start;
-    for s in [&e.entry_id, &e.code, &e.name, &e.document_number] {
+    let doc_rest = split_document_number(&e.document_number).1;
+    for s in [&e.entry_id, &e.code, &e.name, doc_rest] {
         put_str(out, s);
     }
-    if !key_is_name {
+    if !key_is_name && !key_is_parts {
         put_str(out, &parts.key);
     }
     match brand_at {
@@ -275,15 +409,23 @@ pub struct RecordView<'a> {
     pub entry_id: &'a str,
     pub code: &'a str,
     pub name: &'a str,
-    pub document_number: &'a str,
+    pub document_number: DocumentNumber<'a>,
     pub region: &'a str,
     pub brand: &'a str,
     pub industry: &'a str,
     pub legal_form: &'a str,
     pub branch: &'a str,
-    pub name_key: &'a str,
+    pub name_key: NameKey<'a>,
     pub secondary_ids: &'a str,
     pub related: Related<'a>,
+}
+
+/// The interned strings a record refers to: the `strings` and
+/// `document_prefixes` sections.
+#[derive(Debug, Clone, Copy)]
+pub struct Tables<'a> {
+    pub strings: StringTable<'a>,
+    pub document_prefixes: StringTable<'a>,
 }
 
 /// The related parties of a record, validated by [`decode`] and read
@@ -535,6 +677,7 @@ struct Head {
 
 const KEY_IS_NAME: u8 = 1 << 4;
 const BRAND_IN_KEY: u8 = 1 << 5;
+const KEY_IS_PARTS: u8 = 1 << 6;
 
 fn head(c: &mut Cursor<'_>) -> Result<Head, RecordError> {
     let b0 = c.u8()?;
@@ -546,7 +689,7 @@ fn head(c: &mut Cursor<'_>) -> Result<Head, RecordError> {
         pick(codes::subject_from, b0 >> 2 & 1, 0, "bad subject kind")?;
     let status = pick(codes::status_from, b0 >> 3 & 3, 0, "bad status")?;
     let flags = c.u8()?;
-    if flags >= 0x40 {
+    if flags >= 0x80 {
         return Err(RecordError { at: 1, what: "bad flags" });
     }
     let severity = match flags & 3 {
@@ -609,9 +752,9 @@ pub fn entry_id(bytes: &[u8]) -> Result<&str, RecordError> {
 /// `strings` is the snapshot's string table.
 pub fn decode<'a>(
     bytes: &'a [u8],
-    strings: &StringTable<'a>,
+    tables: &Tables<'a>,
 ) -> Result<RecordView<'a>, RecordError> {
-    decode_with(bytes, strings, false)
+    decode_with(bytes, tables, false)
 }
 
 /// Decodes a record of a verified snapshot: `bytes` runs from the
@@ -621,40 +764,48 @@ pub fn decode<'a>(
 /// bytes give an error, never undefined behaviour or a panic.
 pub(crate) fn decode_trusted<'a>(
     bytes: &'a [u8],
-    strings: &StringTable<'a>,
+    tables: &Tables<'a>,
 ) -> Result<RecordView<'a>, RecordError> {
-    decode_with(bytes, strings, true)
+    decode_with(bytes, tables, true)
 }
 
 fn decode_with<'a>(
     bytes: &'a [u8],
-    strings: &StringTable<'a>,
+    tables: &Tables<'a>,
     trusted: bool,
 ) -> Result<RecordView<'a>, RecordError> {
     let mut c = Cursor { b: bytes, at: 0, trusted };
     let h = head(&mut c)?;
-    let interned = |slot: usize| {
-        strings
-            .get(h.ids[slot])
-            .ok_or(RecordError { at: 2, what: "unknown string id" })
-    };
+    let unknown = RecordError { at: 2, what: "unknown string id" };
+    let interned =
+        |slot: usize| tables.strings.get(h.ids[slot]).ok_or(unknown.clone());
     let (region, industry, legal_form, branch) =
         (interned(5)?, interned(6)?, interned(7)?, interned(8)?);
+    let prefix = tables.document_prefixes.get(h.ids[9]).ok_or(unknown)?;
     let entry_id = c.str()?;
     let code = c.str()?;
     let name = c.str()?;
-    let document_number = c.str()?;
-    let name_key = if h.flags & KEY_IS_NAME != 0 { name } else { c.str()? };
+    let document_number = DocumentNumber { prefix, rest: c.str()? };
+    let stored_key = match (h.flags & KEY_IS_NAME, h.flags & KEY_IS_PARTS) {
+        (0, 0) => Some(c.str()?),
+        (_, 0) => Some(name),
+        (0, _) => None,
+        _ => return Err(RecordError { at: 1, what: "bad flags" }),
+    };
     let brand = if h.flags & BRAND_IN_KEY != 0 {
         let at = c.at;
         let start = c.v6()? as usize;
         let len = c.v6()? as usize;
-        start
-            .checked_add(len)
-            .and_then(|end| name_key.get(start..end))
+        stored_key
+            .zip(start.checked_add(len))
+            .and_then(|(key, end)| key.get(start..end))
             .ok_or(RecordError { at, what: "brand outside the name key" })?
     } else {
         c.str()?
+    };
+    let name_key = match stored_key {
+        Some(k) => NameKey::Whole(k),
+        None => NameKey::Parts([region, brand, industry, legal_form, branch]),
     };
     let secondary_ids = c.str()?;
     let at = c.at;
@@ -741,7 +892,8 @@ mod totality {
         ) {
             let t = table(&["", "南京", "有限公司"]);
             let strings = StringTable::open(&t).unwrap();
-            if let Ok(r) = decode(&bytes, &strings) {
+            let tables = Tables { strings, document_prefixes: strings };
+            if let Ok(r) = decode(&bytes, &tables) {
                 let _ = r.related.iter().count();
             }
             let _ = entry_id(&bytes);
@@ -750,7 +902,8 @@ mod totality {
             b.extend_from_slice(text.as_bytes());
             if std::str::from_utf8(&b).is_ok() {
                 let strings = strings.trusted();
-                if let Ok(r) = decode_trusted(&b, &strings) {
+                let tables = Tables { strings, document_prefixes: strings };
+                if let Ok(r) = decode_trusted(&b, &tables) {
                     for s in [r.entry_id, r.code, r.name, r.brand] {
                         prop_assert!(std::str::from_utf8(s.as_bytes()).is_ok());
                     }
@@ -789,7 +942,8 @@ mod totality {
             ]);
             let mut bytes = Vec::new();
             let split = encode(&e, p, &mut bytes);
-            let mut ids = [0, 1, 2, 3, 4, base, base + 1, base + 2, base + 3];
+            let mut ids =
+                [0, 1, 2, 3, 4, base, base + 1, base + 2, base + 3, 0];
             if e.removal_reason.is_none() {
                 ids[3] = NO_STRING;
             }
@@ -801,11 +955,17 @@ mod totality {
             rec.extend_from_slice(&bytes[split..]);
             assert!(std::str::from_utf8(&rec).is_ok(), "{}", e.entry_id);
             let t = table(&parts_table);
-            let r = decode(&rec, &StringTable::open(&t).unwrap()).unwrap();
+            let prefix = split_document_number(&e.document_number).0;
+            let d = table(&[prefix]);
+            let tables = Tables {
+                strings: StringTable::open(&t).unwrap(),
+                document_prefixes: StringTable::open(&d).unwrap(),
+            };
+            let r = decode(&rec, &tables).unwrap();
             assert_eq!(r.entry_id, e.entry_id);
             assert_eq!(r.code, e.code);
             assert_eq!(r.name, e.name);
-            assert_eq!(r.document_number, e.document_number);
+            assert_eq!(r.document_number.to_string(), e.document_number);
             assert_eq!(
                 (r.region, r.brand, r.industry, r.legal_form, r.branch),
                 (
@@ -817,6 +977,7 @@ mod totality {
                 )
             );
             assert_eq!(r.name_key, p.key);
+            assert_eq!(r.name_key.to_string(), p.key);
             assert_eq!(r.secondary_ids, e.secondary_ids.join(";"));
             assert_eq!(
                 (r.listed_on, r.valid_until, r.removed_on),
@@ -846,6 +1007,32 @@ mod totality {
                 );
             }
         }
+    }
+
+    #[test]
+    fn document_numbers_split_before_their_last_digits() {
+        for (s, want) in [
+            (
+                "连云港市监处〔2026〕12241号",
+                ("连云港市监处〔2026〕", "12241号"),
+            ),
+            ("(2026)苏13执18953号", ("(2026)苏13执", "18953号")),
+            ("12345", ("", "12345")),
+            ("无文号", ("无文号", "")),
+            ("", ("", "")),
+        ] {
+            assert_eq!(split_document_number(s), want, "{s}");
+        }
+    }
+
+    #[test]
+    fn a_name_key_of_parts_compares_as_its_string() {
+        let k = NameKey::Parts(["南京", "恒瑞", "科技", "有限公司", ""]);
+        assert_eq!(k, "南京恒瑞科技有限公司");
+        assert!(k != "南京恒瑞科技有限公司分");
+        assert!(k != "南京恒瑞科技");
+        assert_eq!(k.to_string(), "南京恒瑞科技有限公司");
+        assert_eq!(k.len(), "南京恒瑞科技有限公司".len());
     }
 
     #[test]

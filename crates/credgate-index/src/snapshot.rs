@@ -6,7 +6,7 @@ use crate::format::{
 };
 use crate::hashindex::HashIndex;
 use crate::keys::code_hash;
-use crate::record::{self, RecordError, RecordView, StringTable};
+use crate::record::{self, RecordError, RecordView, StringTable, Tables};
 use memmap2::Mmap;
 use roaring::RoaringBitmap;
 use std::collections::HashMap;
@@ -185,8 +185,10 @@ impl Snapshot {
             .map_err(|e| corrupt(format!("bitmaps: {e}")))?;
         let meta = serde_json::from_slice(section(Section::Meta))
             .map_err(|e| corrupt(format!("meta: {e}")))?;
-        if StringTable::open(section(Section::Strings)).is_none() {
-            return Err(corrupt("string table truncated".into()));
+        for s in [Section::Strings, Section::DocumentPrefixes] {
+            if StringTable::open(section(s)).is_none() {
+                return Err(corrupt(format!("{}: table truncated", s.name())));
+            }
         }
         Ok(Snapshot {
             path: path.to_path_buf(),
@@ -216,11 +218,14 @@ impl Snapshot {
             path: self.path.clone(),
             what,
         };
-        let text_at = self.strings().text_at();
+        let tables = self.tables();
         // Where each section's UTF-8 region starts, if it has one.
         let utf8_from = |s: Section| match s {
             Section::Records => Some(0),
-            Section::Strings => Some(text_at),
+            Section::Strings => Some(tables.strings.text_at()),
+            Section::DocumentPrefixes => {
+                Some(tables.document_prefixes.text_at())
+            }
             _ => None,
         };
         let chunks: Vec<(Section, usize)> = Section::ALL
@@ -303,13 +308,17 @@ impl Snapshot {
         Ok(self.header.entry_count)
     }
 
-    fn strings(&self) -> StringTable<'_> {
-        let t = StringTable::open(self.section(Section::Strings))
-            .expect("checked at open");
-        if self.verified.load(std::sync::atomic::Ordering::Acquire) {
-            t.trusted()
-        } else {
-            t
+    fn tables(&self) -> Tables<'_> {
+        let verified =
+            self.verified.load(std::sync::atomic::Ordering::Acquire);
+        let table = |s: Section| {
+            let t =
+                StringTable::open(self.section(s)).expect("checked at open");
+            if verified { t.trusted() } else { t }
+        };
+        Tables {
+            strings: table(Section::Strings),
+            document_prefixes: table(Section::DocumentPrefixes),
         }
     }
 
@@ -356,11 +365,11 @@ impl Snapshot {
         let bytes = records
             .get(at..)
             .ok_or(RecordError { at, what: "offset past the end" })?;
-        let strings = self.strings();
+        let tables = self.tables();
         if self.verified.load(std::sync::atomic::Ordering::Acquire) {
-            record::decode_trusted(bytes, &strings)
+            record::decode_trusted(bytes, &tables)
         } else {
-            record::decode(bytes, &strings)
+            record::decode(bytes, &tables)
         }
     }
 
@@ -396,7 +405,7 @@ impl Snapshot {
 
     /// An interned string; empty for "none" or an unknown id.
     pub fn string(&self, id: u32) -> &str {
-        self.strings().get(id).unwrap_or("")
+        self.tables().strings.get(id).unwrap_or("")
     }
 
     fn hash_index(&self, s: Section) -> HashIndex<'_> {
