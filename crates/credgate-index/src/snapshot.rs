@@ -504,7 +504,7 @@ fn utf8_piece(bytes: &[u8], from: usize, at: usize, end: usize) -> bool {
         q
     };
     let (a, b) = (cut(at), cut(end));
-    a >= b || std::str::from_utf8(&bytes[a..b]).is_ok()
+    a >= b || simdutf8::basic::from_utf8(&bytes[a..b]).is_ok()
 }
 
 fn decode_bitmaps(b: &[u8]) -> Result<HashMap<String, RoaringBitmap>, String> {
