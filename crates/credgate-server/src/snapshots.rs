@@ -320,6 +320,23 @@ fn load_here(path: &Path, catalogue: Arc<Catalogue>) -> Result<Live, String> {
     })
 }
 
+/// Runs a store operation (taking files in, copying, verifying) on a
+/// low-priority thread of its own and waits for it: the caller is a
+/// blocking-pool thread that other work reuses, and a thread's priority
+/// cannot be raised back without privileges.
+fn in_background<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    // `Scope::spawn` panics only when the system refuses a thread, as
+    // tokio's `spawn_blocking` would.
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            lower_priority();
+            f()
+        })
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
 /// Drops a replaced snapshot once no request holds it, on a low-priority
 /// thread of its own. Unmapping gigabytes takes tens of milliseconds of
 /// page-table teardown; left to the last `Arc`, it would fall on
@@ -525,12 +542,14 @@ impl Store {
         &self,
         ticket: &Ticket,
     ) -> Result<Option<String>, SwapError> {
-        let _ops = self.lock_ops();
-        if !ticket.is_valid() {
-            return Err(SwapError::Expired);
-        }
-        let last_error = self.take_inbox();
-        self.decide(ticket, last_error)
+        in_background(|| {
+            let _ops = self.lock_ops();
+            if !ticket.is_valid() {
+                return Err(SwapError::Expired);
+            }
+            let last_error = self.take_inbox();
+            self.decide(ticket, last_error)
+        })
     }
 
     /// Moves every new inbox file into `incoming/`; returns the last
@@ -645,6 +664,14 @@ impl Store {
     /// Activates an accepted version (rollback or roll forward),
     /// verifying it again.
     pub fn activate(
+        &self,
+        version: &str,
+        ticket: &Ticket,
+    ) -> Result<String, SwapError> {
+        in_background(|| self.activate_here(version, ticket))
+    }
+
+    fn activate_here(
         &self,
         version: &str,
         ticket: &Ticket,
