@@ -98,8 +98,10 @@ struct Prepared {
     entry_id: String,
     revoked: bool,
     record: Vec<u8>,
+    /// Where the interned string ids go in `record`.
+    split: usize,
     /// Strings to intern, with their hashes, in record slot order.
-    strings: [Option<(u64, String)>; 5],
+    strings: [Option<(u64, String)>; record::INTERNED],
     code: u64,
     related: Vec<u64>,
     secondary: Vec<String>,
@@ -143,6 +145,7 @@ struct Gathered {
     secondary: Vec<(String, u32)>,
     bitmaps: Bitmaps,
     strings: Strings,
+    document_prefixes: Strings,
     /// File offset where the records section starts.
     records_at: u64,
 }
@@ -336,9 +339,9 @@ impl Strings {
 
 fn prepare(entry: Entry) -> Prepared {
     let keys = name_keys(&entry.name, entry.subject_kind);
-    let mut record = Vec::with_capacity(320);
-    record::encode(&entry, &keys.parts, &mut record);
-    let strings = record::interned_strings(&entry)
+    let mut record = Vec::with_capacity(192);
+    let split = record::encode(&entry, &keys.parts, &mut record);
+    let strings = record::interned_strings(&entry, &keys.parts)
         .map(|s| s.map(|s| (hashindex::hash(s.as_bytes()), s.to_string())));
     let slots = BitmapSlots {
         list: codes::list(entry.list) as usize,
@@ -351,6 +354,7 @@ fn prepare(entry: Entry) -> Prepared {
     Prepared {
         revoked: entry.status == EntryStatus::Revoked,
         record,
+        split,
         strings,
         code: code_hash(&entry.code),
         related: entry
@@ -510,6 +514,7 @@ where
             SourceDigest::File(_) => None,
         },
         line,
+        scratch: Vec::new(),
     };
     let t = Instant::now();
     read(batch, &mut current)?;
@@ -586,6 +591,7 @@ where
         mut secondary,
         bitmaps,
         strings,
+        document_prefixes,
         ..
     } = g;
     let bitmaps = bitmaps.named();
@@ -674,6 +680,7 @@ where
         },
     });
     w.section(Section::Meta, meta.to_string().as_bytes())?;
+    w.section(Section::DocumentPrefixes, &document_prefixes.encode())?;
     // The writer knows its sections: reading the file back to learn them
     // would map gigabytes into memory (it did: 6.2 GB peak at 10M).
     let written = w.sections();
@@ -710,6 +717,8 @@ struct Sink<'a, T> {
     /// single writer can fold it).
     digest: Option<Xxh3>,
     line: fn(&T) -> u64,
+    /// The record being assembled, reused.
+    scratch: Vec<u8>,
 }
 
 impl<T> Sink<'_, T> {
@@ -762,13 +771,31 @@ impl<T> Sink<'_, T> {
                 continue;
             }
             let g = &mut *self.g;
+            let mut slot = 0;
             let ids = std::mem::take(&mut p.strings).map(|s| {
-                s.map_or(record::NO_STRING, |(h, s)| g.strings.intern(h, s))
+                // The last slot is the document number's prefix.
+                let table = if slot == record::INTERNED - 1 {
+                    &mut g.document_prefixes
+                } else {
+                    &mut g.strings
+                };
+                slot += 1;
+                s.map_or(record::NO_STRING, |(h, s)| table.intern(h, s))
             });
-            record::patch_string_ids(&mut p.record, ids);
+            // Records start 4-byte aligned (offsets count 4 bytes).
+            let (head, body) = p.record.split_at(p.split);
+            let mut out = std::mem::take(&mut self.scratch);
+            out.clear();
+            out.extend_from_slice(head);
+            record::put_ids(&mut out, &ids);
+            out.extend_from_slice(body);
+            while out.len() % 4 != 0 {
+                out.push(0);
+            }
             g.offsets.push((g.records_len / 4) as u32);
-            g.records_len += p.record.len() as u64;
-            self.w.write(&p.record)?;
+            g.records_len += out.len() as u64;
+            self.w.write(&out)?;
+            self.scratch = out;
             let ord = g.offsets.len() as u32 - 1;
             gather(g, p, ord);
         }
@@ -787,8 +814,8 @@ fn record_entry_id(
     let end =
         g.offsets.get(ord as usize + 1).map_or(g.records_len, |&o| at(o));
     let bytes = w.read_back(g.records_at + start, (end - start) as usize)?;
-    let r = record::decode(&bytes).map_err(std::io::Error::other)?;
-    Ok(r.entry_id.to_string())
+    let id = record::entry_id(&bytes).map_err(std::io::Error::other)?;
+    Ok(id.to_string())
 }
 
 fn gather(g: &mut Gathered, p: Prepared, ord: u32) {
@@ -1044,7 +1071,24 @@ mod tests {
                     .unwrap();
             e.entry_id = id.into();
             let mut bytes = Vec::new();
-            record::encode(&e, &record::StoredParts::default(), &mut bytes);
+            let parts = record::StoredParts::default();
+            let split = record::encode(&e, &parts, &mut bytes);
+            let mut ids = [0; record::INTERNED];
+            ids[3] = record::NO_STRING;
+            ids[4] = record::NO_STRING;
+            if e.removal_reason.is_some() {
+                ids[3] = 0;
+            }
+            if e.removal_authority.is_some() {
+                ids[4] = 0;
+            }
+            let mut ided = bytes[..split].to_vec();
+            record::put_ids(&mut ided, &ids);
+            ided.extend_from_slice(&bytes[split..]);
+            while ided.len() % 4 != 0 {
+                ided.push(0);
+            }
+            let bytes = ided;
             g.offsets.push((g.records_len / 4) as u32);
             g.records_len += bytes.len() as u64;
             w.write(&bytes).unwrap();

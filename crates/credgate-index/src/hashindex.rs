@@ -4,13 +4,19 @@
 //! ```text
 //! u64 n, u32 dir_bits, u32 reserved
 //! u32 × (2^dir_bits + 1)  directory: first slot of each bucket
-//! [u32; 3] × n            slots (hash_hi, hash_lo, ordinal), sorted
+//! 6 bytes × n             slots (u16 tag, u32 ordinal), sorted by hash
 //! ```
 //!
 //! A bucket is the top `dir_bits` bits of the hash; the directory is sized
-//! so that buckets hold about two slots. Keys are hashed with xxh3-64;
-//! callers confirm a hit against the record, so a hash collision costs a
-//! wasted candidate, never a wrong answer.
+//! so that buckets hold about two slots. A slot keeps only the 16 bits of
+//! the hash after the bucket's (its tag): the bucket's bits are implied,
+//! and the rest would tell apart keys that are almost never in the same
+//! bucket (with two slots a bucket, a lookup meets a foreign key with the
+//! same tag about once in 30,000). Format version 2 stored the whole hash
+//! in 12-byte slots; at 10M entries the four indexes were 1.29 GB, 129
+//! bytes an entry, of which 61 were those bits. Keys are hashed with
+//! xxh3-64; callers confirm a hit against the record (or score it), so a
+//! hash collision costs a wasted candidate, never a wrong answer.
 //!
 //! Why not an FST here: exact lookups are all these keys need, and at 10M
 //! keys an FST lookup costs ~2.2 µs p50 (shared/measurements.md) against
@@ -59,7 +65,25 @@ pub fn write_sorted(
     write(&dir_bits.to_le_bytes())?;
     write(&0u32.to_le_bytes())?;
     write(bytemuck::cast_slice(&dir))?;
-    write(bytemuck::cast_slice(pairs))
+    let mut buf = Vec::with_capacity(SLOT * 8192);
+    for chunk in pairs.chunks(8192) {
+        buf.clear();
+        for &p in chunk {
+            let h = u64::from(p[0]) << 32 | u64::from(p[1]);
+            buf.extend_from_slice(&tag(h, dir_bits).to_le_bytes());
+            buf.extend_from_slice(&p[2].to_le_bytes());
+        }
+        write(&buf)?;
+    }
+    Ok(())
+}
+
+/// Bytes of a slot.
+const SLOT: usize = 6;
+
+/// The 16 bits of `hash` after its bucket's.
+fn tag(hash: u64, dir_bits: u32) -> u16 {
+    (hash >> (48 - dir_bits)) as u16
 }
 
 /// A pair for [`build`]: sorts by hash, then ordinal.
@@ -95,7 +119,7 @@ impl<'a> HashIndex<'a> {
         // length, and lookups then read past the slots (found by
         // reviewing the `snapshot` fuzz target's reach).
         let expected =
-            n.checked_mul(12).and_then(|s| s.checked_add(16 + dir_len));
+            n.checked_mul(SLOT).and_then(|s| s.checked_add(16 + dir_len));
         if expected != Some(bytes.len()) {
             return Err("hash index length does not match its header");
         }
@@ -115,11 +139,10 @@ impl<'a> HashIndex<'a> {
         self.n == 0
     }
 
-    fn slot(&self, i: usize) -> (u64, u32) {
-        let at = i * 12;
-        let hi = crate::format::u32_at(self.slots, at) as u64;
-        let lo = crate::format::u32_at(self.slots, at + 4) as u64;
-        (hi << 32 | lo, crate::format::u32_at(self.slots, at + 8))
+    fn slot(&self, i: usize) -> (u16, u32) {
+        let at = i * SLOT;
+        let tag = u16::from_le_bytes([self.slots[at], self.slots[at + 1]]);
+        (tag, crate::format::u32_at(self.slots, at + 2))
     }
 
     /// Calls `f` with every ordinal stored under `hash`.
@@ -128,12 +151,13 @@ impl<'a> HashIndex<'a> {
         let lo = crate::format::u32_at(self.dir, b * 4) as usize;
         let hi =
             (crate::format::u32_at(self.dir, b * 4 + 4) as usize).min(self.n);
+        let want = tag(hash, self.dir_bits);
         // Buckets are small: a linear scan beats a binary search.
         for i in lo..hi {
-            let (h, ord) = self.slot(i);
-            if h == hash {
+            let (t, ord) = self.slot(i);
+            if t == want {
                 f(ord);
-            } else if h > hash {
+            } else if t > want {
                 break;
             }
         }
@@ -184,10 +208,15 @@ mod tests {
             for p in probes {
                 let mut got = idx.get(hash(&p.to_le_bytes()), usize::MAX);
                 got.sort();
+                // The slots keep the top dir_bits + 16 bits of a hash:
+                // keys that agree there are found together.
+                let top = |k: u64| {
+                    hash(&k.to_le_bytes()) >> (48 - idx.dir_bits)
+                };
                 let want: Vec<u32> = keys
                     .iter()
                     .enumerate()
-                    .filter(|(_, k)| **k == p)
+                    .filter(|(_, k)| top(**k) == top(p))
                     .map(|(i, _)| i as u32)
                     .collect();
                 prop_assert_eq!(got, want);

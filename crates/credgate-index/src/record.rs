@@ -1,20 +1,45 @@
-//! Entry records: a compact binary encoding read in place from the
-//! memory map. Reading one entry touches only its own bytes.
+//! Entry records (format version 3): a compact encoding read in place
+//! from the memory map. Reading one entry touches only its own bytes and
+//! a few interned strings of the (small, cache-resident) string table.
 //!
 //! ```text
-//! u8 list, u8 subject_kind, u8 severity (0 = none), u8 status
-//! u16 category (its stable number), u16 flags (bit 0 valid_until set, bit 1 removed_on set)
-//! i32 listed_on, i32 valid_until, i32 removed_on   (days from 0001-01-01)
-//! u32 division
-//! u32 × 5 string ids: authority, reason, basis, removal_reason,
-//!                     removal_authority (u32::MAX = none)
-//! str × 11 (u16 length + UTF-8): entry_id, code, name, document_number,
-//!          region, brand, industry, legal_form, branch, name_key,
-//!          secondary_ids (joined with ';')
-//! u8 related count, then per party: u8 role, u8 id_type, str name,
-//!          str id_number (empty = none)
+//! byte   list (2 bits) | subject kind << 2 | status (2 bits) << 3
+//!        | valid_until set << 5 | removed_on set << 6
+//! byte   severity (0 = none, 2 bits) | removal_reason set << 2
+//!        | removal_authority set << 3 | name key = name << 4
+//!        | brand inside the name key << 5
+//!        | name key = region+brand+industry+legal_form+branch << 6
+//! v6     category (its stable number)
+//! v6     zigzag(listed_on − 2000-01-01), in days
+//! v6     zigzag(valid_until − listed_on)       if set
+//! v6     zigzag(removed_on − listed_on)        if set
+//! v6 ×   string ids: authority, reason, basis, [removal_reason],
+//!        [removal_authority], region, industry, legal_form, branch,
+//!        document number prefix (in the `document_prefixes` table)
+//! str ×  entry_id, code, name, document number after its prefix,
+//!        [name_key, unless it equals the name or its parts joined]
+//! brand  v6 offset + v6 length into the stored name key (or the name),
+//!        or a str
+//! str    secondary_ids (joined with ';')
+//! v6     related count, then per party: byte role | id_type << 2,
+//!        str name, str id_number (empty = none)
 //! zero padding to a multiple of 4
 //! ```
+//!
+//! `v6` is a variable-length integer of 6 bits a byte, least significant
+//! first, bit 6 (0x40) set on every byte but the last; `str` is a v6 byte
+//! length and UTF-8. **Every byte that is not string text is below
+//! 0x80**, so a records section is valid UTF-8 as a whole: `verify`
+//! checks that once for the section (a bulk, parallel check) instead of
+//! decoding every record, and decoding after it needs only that a string
+//! starts and ends on a character boundary (two byte tests) to know the
+//! string is valid UTF-8. The division is not stored: it is the code's
+//! (`Entry::division`). Repeated text (the nine interned strings) is
+//! stored once in the `strings` section and referred to by id.
+//!
+//! The decoder is total: any bytes give a record or a [`RecordError`],
+//! never a panic or undefined behaviour (the `snapshot` fuzz target
+//! decodes records of crafted files).
 //!
 //! Every enumeration is stored as the explicit code of [`codes`], never
 //! by declaration order, and a category as its stable number
@@ -27,8 +52,29 @@ use credgate_model::{
     SubjectKind,
 };
 
-const FIXED: usize = 4 + 4 + 12 + 4 + 20;
 pub const NO_STRING: u32 = u32::MAX;
+
+/// Days from 0001-01-01 to 2000-01-01, the origin of stored dates.
+const DAY_2000: i64 = 730_120;
+
+/// Interned strings per record, in the order of [`interned_strings`]:
+/// nine in the `strings` table, the last in `document_prefixes`.
+pub const INTERNED: usize = 10;
+
+/// Splits a document number before its last run of ASCII digits: the
+/// prefix (authority, year: 连云港市监处〔2026〕) repeats across entries
+/// and is interned; the rest (12241号) is stored in the record.
+pub fn split_document_number(s: &str) -> (&str, &str) {
+    let b = s.as_bytes();
+    let Some(last) = b.iter().rposition(u8::is_ascii_digit) else {
+        return (s, "");
+    };
+    let first = b[..last]
+        .iter()
+        .rposition(|c| !c.is_ascii_digit())
+        .map_or(0, |i| i + 1);
+    s.split_at(first)
+}
 
 /// The normalised name parts stored with a record for scoring.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -42,27 +88,124 @@ pub struct StoredParts {
     pub key: String,
 }
 
-/// Byte offset of the five string ids in a record (see the layout).
-pub const STRING_IDS_AT: usize = 24;
-
-/// Writes the five string ids (authority, reason, basis, removal_reason,
-/// removal_authority) into an encoded record.
-pub fn patch_string_ids(record: &mut [u8], ids: [u32; 5]) {
-    for (i, id) in ids.iter().enumerate() {
-        let at = STRING_IDS_AT + i * 4;
-        record[at..at + 4].copy_from_slice(&id.to_le_bytes());
-    }
-}
-
-/// The strings a record refers to by id, in slot order.
-pub fn interned_strings(e: &Entry) -> [Option<&str>; 5] {
+/// The strings a record refers to by id, in slot order: authority,
+/// reason, basis, removal reason, removal authority, region, industry,
+/// legal form, branch. `None` only for the two removal fields.
+pub fn interned_strings<'a>(
+    e: &'a Entry,
+    parts: &'a StoredParts,
+) -> [Option<&'a str>; INTERNED] {
     [
         Some(&e.authority),
         Some(&e.reason),
         Some(&e.basis),
         e.removal_reason.as_deref(),
         e.removal_authority.as_deref(),
+        Some(&parts.region),
+        Some(&parts.industry),
+        Some(&parts.legal_form),
+        Some(&parts.branch),
+        Some(split_document_number(&e.document_number).0),
     ]
+}
+
+/// A record's name key: stored whole, or — for most organisations —
+/// the concatenation of its parts (region, brand, industry, legal form,
+/// branch), which are stored already and not repeated. Compares and
+/// prints as the string it stands for.
+#[derive(Debug, Clone, Copy)]
+pub enum NameKey<'a> {
+    Whole(&'a str),
+    Parts([&'a str; 5]),
+}
+
+impl<'a> NameKey<'a> {
+    /// The pieces of the key, in order.
+    pub fn pieces(&self) -> &[&'a str] {
+        match self {
+            NameKey::Whole(s) => std::slice::from_ref(s),
+            NameKey::Parts(p) => p,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.pieces().iter().map(|p| p.len()).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether the key is `s`, without building it.
+    pub fn is(&self, s: &str) -> bool {
+        let mut rest = s;
+        for p in self.pieces() {
+            match rest.strip_prefix(p) {
+                Some(r) => rest = r,
+                None => return false,
+            }
+        }
+        rest.is_empty()
+    }
+}
+
+impl std::fmt::Display for NameKey<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.pieces().iter().try_for_each(|p| f.write_str(p))
+    }
+}
+
+impl PartialEq for NameKey<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.is(&other.to_string())
+    }
+}
+
+impl Eq for NameKey<'_> {}
+
+impl PartialEq<str> for NameKey<'_> {
+    fn eq(&self, other: &str) -> bool {
+        self.is(other)
+    }
+}
+
+impl PartialEq<&str> for NameKey<'_> {
+    fn eq(&self, other: &&str) -> bool {
+        self.is(other)
+    }
+}
+
+impl PartialEq<String> for NameKey<'_> {
+    fn eq(&self, other: &String) -> bool {
+        self.is(other)
+    }
+}
+
+/// A document number: its interned prefix and the rest
+/// ([`split_document_number`]). Prints as the whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DocumentNumber<'a> {
+    pub prefix: &'a str,
+    pub rest: &'a str,
+}
+
+impl std::fmt::Display for DocumentNumber<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.prefix)?;
+        f.write_str(self.rest)
+    }
+}
+
+impl From<DocumentNumber<'_>> for String {
+    fn from(d: DocumentNumber<'_>) -> String {
+        d.to_string()
+    }
+}
+
+impl PartialEq<&str> for DocumentNumber<'_> {
+    fn eq(&self, other: &&str) -> bool {
+        other.strip_prefix(self.prefix) == Some(self.rest)
+    }
 }
 
 /// The stable one-byte codes of the enumerations a record stores. Each
@@ -123,63 +266,114 @@ pub mod codes {
     }
 }
 
-fn days(d: NaiveDate) -> i32 {
-    d.num_days_from_ce()
+fn days(d: NaiveDate) -> i64 {
+    i64::from(d.num_days_from_ce())
+}
+
+fn zigzag(v: i64) -> u64 {
+    ((v << 1) ^ (v >> 63)) as u64
+}
+
+fn unzigzag(v: u64) -> i64 {
+    (v >> 1) as i64 ^ -((v & 1) as i64)
+}
+
+/// Appends `v` as a v6 integer (every byte below 0x80).
+pub fn put_v6(out: &mut Vec<u8>, mut v: u64) {
+    loop {
+        let b = (v & 0x3F) as u8;
+        v >>= 6;
+        if v == 0 {
+            out.push(b);
+            return;
+        }
+        out.push(b | 0x40);
+    }
 }
 
 fn put_str(out: &mut Vec<u8>, s: &str) {
-    // Fields longer than 65,535 bytes cannot come from a valid entries
-    // file (2,000 characters at most), so truncation never happens.
-    let len = s.len().min(u16::MAX as usize);
-    out.extend_from_slice(&(len as u16).to_le_bytes());
-    out.extend_from_slice(&s.as_bytes()[..len]);
+    put_v6(out, s.len() as u64);
+    out.extend_from_slice(s.as_bytes());
 }
 
-/// Appends the record of `e` to `out`, with the string ids left as
-/// [`NO_STRING`]; the writer interns the strings and patches them in with
-/// [`patch_string_ids`], so that encoding can run in parallel.
-pub fn encode(e: &Entry, parts: &StoredParts, out: &mut Vec<u8>) {
+/// Appends the record of `e` to `out` but for its interned string ids,
+/// which only the single writer knows; returns where in `out` they go
+/// (the writer inserts them there with [`put_ids`] and pads the record
+/// to a multiple of 4). Encoding the rest runs in parallel.
+pub fn encode(e: &Entry, parts: &StoredParts, out: &mut Vec<u8>) -> usize {
     let start = out.len();
-    out.push(codes::list(e.list));
-    out.push(codes::subject(e.subject_kind));
-    out.push(e.severity.map_or(0, codes::severity));
-    out.push(codes::status(e.status));
-    out.extend_from_slice(&e.category.0.to_le_bytes());
-    let flags = u16::from(e.valid_until.is_some())
-        | (u16::from(e.removed_on.is_some()) << 1);
-    out.extend_from_slice(&flags.to_le_bytes());
-    out.extend_from_slice(&days(e.listed_on).to_le_bytes());
-    out.extend_from_slice(&e.valid_until.map_or(0, days).to_le_bytes());
-    out.extend_from_slice(&e.removed_on.map_or(0, days).to_le_bytes());
-    out.extend_from_slice(&e.division().unwrap_or(0).to_le_bytes());
-    for _ in 0..5 {
-        out.extend_from_slice(&NO_STRING.to_le_bytes());
+    out.push(
+        codes::list(e.list)
+            | codes::subject(e.subject_kind) << 2
+            | codes::status(e.status) << 3
+            | u8::from(e.valid_until.is_some()) << 5
+            | u8::from(e.removed_on.is_some()) << 6,
+    );
+    let key_is_name = parts.key == e.name;
+    let key_is_parts = !key_is_name && {
+        let p = parts;
+        NameKey::Parts([
+            &p.region,
+            &p.brand,
+            &p.industry,
+            &p.legal_form,
+            &p.branch,
+        ])
+        .is(&p.key)
+    };
+    let brand_at = if key_is_parts {
+        None
+    } else if parts.brand.is_empty() {
+        Some(0)
+    } else {
+        parts.key.find(&parts.brand)
+    };
+    out.push(
+        e.severity.map_or(0, codes::severity)
+            | u8::from(e.removal_reason.is_some()) << 2
+            | u8::from(e.removal_authority.is_some()) << 3
+            | u8::from(key_is_name) << 4
+            | u8::from(brand_at.is_some()) << 5
+            | u8::from(key_is_parts) << 6,
+    );
+    put_v6(out, u64::from(e.category.0));
+    let listed = days(e.listed_on);
+    put_v6(out, zigzag(listed - DAY_2000));
+    for d in [e.valid_until, e.removed_on].into_iter().flatten() {
+        put_v6(out, zigzag(days(d) - listed));
     }
-    debug_assert_eq!(out.len() - start, FIXED);
-    for s in [
-        e.entry_id.as_str(),
-        &e.code,
-        &e.name,
-        &e.document_number,
-        &parts.region,
-        &parts.brand,
-        &parts.industry,
-        &parts.legal_form,
-        &parts.branch,
-        &parts.key,
-        &e.secondary_ids.join(";"),
-    ] {
+    let split = out.len() - start;
+    let doc_rest = split_document_number(&e.document_number).1;
+    for s in [&e.entry_id, &e.code, &e.name, doc_rest] {
         put_str(out, s);
     }
-    out.push(e.related.len().min(255) as u8);
-    for p in e.related.iter().take(255) {
-        out.push(codes::role(p.role));
-        out.push(codes::id_type(p.id_type));
+    if !key_is_name && !key_is_parts {
+        put_str(out, &parts.key);
+    }
+    match brand_at {
+        Some(at) => {
+            put_v6(out, at as u64);
+            put_v6(out, parts.brand.len() as u64);
+        }
+        None => put_str(out, &parts.brand),
+    }
+    put_str(out, &e.secondary_ids.join(";"));
+    put_v6(out, e.related.len() as u64);
+    for p in &e.related {
+        out.push(codes::role(p.role) | codes::id_type(p.id_type) << 2);
         put_str(out, &p.name);
         put_str(out, p.id_number.as_deref().unwrap_or(""));
     }
-    while (out.len() - start) % 4 != 0 {
-        out.push(0);
+    split
+}
+
+/// Appends the interned string ids of a record (absent ones, the
+/// removal fields left out, are [`NO_STRING`] and not written).
+pub fn put_ids(out: &mut Vec<u8>, ids: &[u32; INTERNED]) {
+    for &id in ids {
+        if id != NO_STRING {
+            put_v6(out, u64::from(id));
+        }
     }
 }
 
@@ -203,6 +397,8 @@ pub struct RecordView<'a> {
     pub listed_on: NaiveDate,
     pub valid_until: Option<NaiveDate>,
     pub removed_on: Option<NaiveDate>,
+    /// The GB/T 2260 division of the code (`Entry::division`); 0 if the
+    /// code has none.
     pub division: u32,
     /// String ids into the snapshot's string table.
     pub authority: u32,
@@ -213,15 +409,23 @@ pub struct RecordView<'a> {
     pub entry_id: &'a str,
     pub code: &'a str,
     pub name: &'a str,
-    pub document_number: &'a str,
+    pub document_number: DocumentNumber<'a>,
     pub region: &'a str,
     pub brand: &'a str,
     pub industry: &'a str,
     pub legal_form: &'a str,
     pub branch: &'a str,
-    pub name_key: &'a str,
+    pub name_key: NameKey<'a>,
     pub secondary_ids: &'a str,
     pub related: Related<'a>,
+}
+
+/// The interned strings a record refers to: the `strings` and
+/// `document_prefixes` sections.
+#[derive(Debug, Clone, Copy)]
+pub struct Tables<'a> {
+    pub strings: StringTable<'a>,
+    pub document_prefixes: StringTable<'a>,
 }
 
 /// The related parties of a record, validated by [`decode`] and read
@@ -229,8 +433,13 @@ pub struct RecordView<'a> {
 /// collecting the parties would allocate for each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Related<'a> {
+    /// The record's bytes to the end of its section, and where the
+    /// parties start in them (a string's end is checked against the byte
+    /// after it).
     bytes: &'a [u8],
+    at: usize,
     count: u8,
+    trusted: bool,
 }
 
 impl<'a> Related<'a> {
@@ -244,7 +453,7 @@ impl<'a> Related<'a> {
 
     pub fn iter(&self) -> Parties<'a> {
         Parties {
-            c: Cursor { b: self.bytes, at: 0, trusted: true },
+            c: Cursor { b: self.bytes, at: self.at, trusted: self.trusted },
             left: self.count,
         }
     }
@@ -269,14 +478,20 @@ impl<'a> Iterator for Parties<'a> {
     type Item = PartyView<'a>;
     fn next(&mut self) -> Option<PartyView<'a>> {
         self.left = self.left.checked_sub(1)?;
-        Some(party(&mut self.c).expect("validated by decode"))
+        // `decode` read these bytes already; should they fail now the
+        // iteration just ends.
+        party(&mut self.c).ok()
     }
 }
 
 fn party<'a>(c: &mut Cursor<'a>) -> Result<PartyView<'a>, RecordError> {
     let at = c.at;
-    let role = pick(codes::role_from, c.u8()?, at, "bad role")?;
-    let id_type = pick(codes::id_type_from, c.u8()?, at + 1, "bad id type")?;
+    let b = c.u8()?;
+    if b >= 0x20 {
+        return Err(RecordError { at, what: "bad party byte" });
+    }
+    let role = pick(codes::role_from, b & 3, at, "bad role")?;
+    let id_type = pick(codes::id_type_from, b >> 2, at, "bad id type")?;
     let name = c.str()?;
     let id = c.str()?;
     Ok(PartyView {
@@ -295,56 +510,145 @@ pub struct RecordError {
     pub what: &'static str,
 }
 
+/// `bytes[range]` as a string. Checked, unless `trusted`: then `bytes`
+/// must be a suffix of a region that `Snapshot::verify` found to be valid
+/// UTF-8 as a whole, and only the two ends are tested for character
+/// boundaries — a piece of valid UTF-8 cut at character boundaries is
+/// valid UTF-8.
+fn text(
+    bytes: &[u8],
+    start: usize,
+    end: usize,
+    trusted: bool,
+) -> Option<&str> {
+    let s = bytes.get(start..end)?;
+    if !trusted {
+        return std::str::from_utf8(s).ok();
+    }
+    let boundary = |i: usize| bytes.get(i).is_none_or(|&b| (b as i8) >= -0x40);
+    if !(boundary(start) && boundary(end)) {
+        return None;
+    }
+    // SAFETY: `trusted` is set only for bytes that are a suffix of a
+    // section region whose UTF-8 `Snapshot::verify` validated as a whole
+    // (the records section; the strings section's text), in a map that
+    // never changes (`Snapshot::open`); `start` and `end` are character
+    // boundaries of it (tested above: not a continuation byte, or the
+    // end), so the slice is valid UTF-8. Validating each string instead
+    // was ~10% of a screening request's CPU.
+    #[allow(unsafe_code)]
+    Some(unsafe { std::str::from_utf8_unchecked(s) })
+}
+
 #[derive(Debug, Clone)]
 struct Cursor<'a> {
     b: &'a [u8],
     at: usize,
-    /// The bytes were validated before (see [`decode_trusted`]): skip the
-    /// UTF-8 check of strings.
+    /// See [`text`].
     trusted: bool,
 }
 
 impl<'a> Cursor<'a> {
-    fn bytes(&mut self, n: usize) -> Result<&'a [u8], RecordError> {
-        let s = self
-            .b
-            .get(self.at..self.at + n)
-            .ok_or(RecordError { at: self.at, what: "truncated" })?;
-        self.at += n;
-        Ok(s)
-    }
     fn u8(&mut self) -> Result<u8, RecordError> {
-        Ok(self.bytes(1)?[0])
+        let b = *self
+            .b
+            .get(self.at)
+            .ok_or(RecordError { at: self.at, what: "truncated" })?;
+        self.at += 1;
+        Ok(b)
     }
-    fn u16(&mut self) -> Result<u16, RecordError> {
-        Ok(u16::from_le_bytes(self.bytes(2)?.try_into().expect("2")))
-    }
-    fn u32(&mut self) -> Result<u32, RecordError> {
-        Ok(u32::from_le_bytes(self.bytes(4)?.try_into().expect("4")))
-    }
-    fn i32(&mut self) -> Result<i32, RecordError> {
-        Ok(self.u32()? as i32)
-    }
-    fn str(&mut self) -> Result<&'a str, RecordError> {
-        let n = self.u16()? as usize;
+
+    /// A v6 integer of at most 32 bits.
+    fn v6(&mut self) -> Result<u32, RecordError> {
         let at = self.at;
-        let bytes = self.bytes(n)?;
-        if self.trusted {
-            // SAFETY: `trusted` is set only for records that an earlier
-            // checked decode of the same immutable bytes validated
-            // (`Snapshot::verify` decodes every record; `Related` keeps
-            // bytes its own decode validated). UTF-8 validation was ~10%
-            // of a screening request's CPU.
-            #[allow(unsafe_code)]
-            return Ok(unsafe { std::str::from_utf8_unchecked(bytes) });
+        let mut v = 0u64;
+        for shift in (0..36).step_by(6) {
+            let b = self.u8()?;
+            if b >= 0x80 {
+                return Err(RecordError { at, what: "bad integer" });
+            }
+            v |= u64::from(b & 0x3F) << shift;
+            if b & 0x40 == 0 {
+                return u32::try_from(v)
+                    .map_err(|_| RecordError { at, what: "integer too big" });
+            }
         }
-        std::str::from_utf8(bytes)
-            .map_err(|_| RecordError { at, what: "invalid UTF-8" })
+        Err(RecordError { at, what: "integer too long" })
+    }
+
+    fn str(&mut self) -> Result<&'a str, RecordError> {
+        let at = self.at;
+        let n = self.v6()? as usize;
+        let start = self.at;
+        let end = start
+            .checked_add(n)
+            .filter(|&e| e <= self.b.len())
+            .ok_or(RecordError { at, what: "truncated" })?;
+        self.at = end;
+        text(self.b, start, end, self.trusted)
+            .ok_or(RecordError { at, what: "invalid UTF-8" })
     }
 }
 
-fn date(d: i32, at: usize) -> Result<NaiveDate, RecordError> {
-    NaiveDate::from_num_days_from_ce_opt(d)
+/// The interned strings of a snapshot (the `strings` section):
+/// `u32 count, u32 × (count + 1) offsets, UTF-8 text`.
+#[derive(Debug, Clone, Copy)]
+pub struct StringTable<'a> {
+    offsets: &'a [u8],
+    text: &'a [u8],
+    trusted: bool,
+}
+
+impl<'a> StringTable<'a> {
+    /// Reads the table's shape; `None` if the section is too short for
+    /// its count.
+    pub fn open(section: &'a [u8]) -> Option<StringTable<'a>> {
+        let count = u32::from_le_bytes(section.get(..4)?.try_into().ok()?);
+        let text_at = (count as usize).checked_add(1)?.checked_mul(4)? + 4;
+        Some(StringTable {
+            offsets: section.get(4..text_at)?,
+            text: section.get(text_at..)?,
+            trusted: false,
+        })
+    }
+
+    /// Where the text starts in the section.
+    pub fn text_at(&self) -> usize {
+        self.offsets.len() + 4
+    }
+
+    /// The same table, read without validating UTF-8 again (see [`text`]).
+    pub(crate) fn trusted(self) -> Self {
+        StringTable { trusted: true, ..self }
+    }
+
+    pub fn len(&self) -> usize {
+        self.offsets.len() / 4 - 1
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// String `id`; `None` for an unknown id or bad bytes.
+    pub fn get(&self, id: u32) -> Option<&'a str> {
+        let at = (id as usize).checked_mul(4)?;
+        let off = |i: usize| {
+            let b = self.offsets.get(i..i + 4)?;
+            Some(u32::from_le_bytes(b.try_into().ok()?) as usize)
+        };
+        let (start, end) = (off(at)?, off(at + 4)?);
+        if start > end {
+            return None;
+        }
+        text(self.text, start, end, self.trusted)
+    }
+}
+
+fn date(d: i64, at: usize) -> Result<NaiveDate, RecordError> {
+    i32::try_from(d)
+        .ok()
+        .and_then(NaiveDate::from_num_days_from_ce_opt)
         .ok_or(RecordError { at, what: "bad date" })
 }
 
@@ -357,76 +661,72 @@ fn pick<T>(
     decode(code).ok_or(RecordError { at, what })
 }
 
-/// Decodes the record that starts at `bytes[0]`, validating everything.
-pub fn decode(bytes: &[u8]) -> Result<RecordView<'_>, RecordError> {
-    decode_with(bytes, false)
+/// The fixed fields and string ids, read before the strings.
+struct Head {
+    list: ListKind,
+    subject_kind: SubjectKind,
+    severity: Option<Severity>,
+    status: EntryStatus,
+    category: CategoryId,
+    listed_on: NaiveDate,
+    valid_until: Option<NaiveDate>,
+    removed_on: Option<NaiveDate>,
+    flags: u8,
+    ids: [u32; INTERNED],
 }
 
-/// Decodes a record whose bytes a checked [`decode`] accepted before;
-/// strings are not validated again. Offsets, lengths and enumerations
-/// still are, so corrupt bytes give an error, never undefined behaviour,
-/// except for UTF-8, which is why the caller must have checked.
-pub(crate) fn decode_trusted(
-    bytes: &[u8],
-) -> Result<RecordView<'_>, RecordError> {
-    decode_with(bytes, true)
-}
+const KEY_IS_NAME: u8 = 1 << 4;
+const BRAND_IN_KEY: u8 = 1 << 5;
+const KEY_IS_PARTS: u8 = 1 << 6;
 
-fn decode_with(
-    bytes: &[u8],
-    trusted: bool,
-) -> Result<RecordView<'_>, RecordError> {
-    let mut c = Cursor { b: bytes, at: 0, trusted };
-    let list = pick(codes::list_from, c.u8()?, 0, "bad list")?;
+fn head(c: &mut Cursor<'_>) -> Result<Head, RecordError> {
+    let b0 = c.u8()?;
+    if b0 >= 0x80 {
+        return Err(RecordError { at: 0, what: "bad first byte" });
+    }
+    let list = pick(codes::list_from, b0 & 3, 0, "bad list")?;
     let subject_kind =
-        pick(codes::subject_from, c.u8()?, 1, "bad subject kind")?;
-    let severity = match c.u8()? {
+        pick(codes::subject_from, b0 >> 2 & 1, 0, "bad subject kind")?;
+    let status = pick(codes::status_from, b0 >> 3 & 3, 0, "bad status")?;
+    let flags = c.u8()?;
+    if flags >= 0x80 {
+        return Err(RecordError { at: 1, what: "bad flags" });
+    }
+    let severity = match flags & 3 {
         0 => None,
-        s => Some(pick(codes::severity_from, s, 2, "bad severity")?),
+        s => Some(pick(codes::severity_from, s, 1, "bad severity")?),
     };
-    let status = pick(codes::status_from, c.u8()?, 3, "bad status")?;
-    let category = CategoryId(c.u16()?);
+    let at = c.at;
+    let category = u16::try_from(c.v6()?)
+        .map(CategoryId)
+        .map_err(|_| RecordError { at, what: "bad category" })?;
     if credgate_model::Category::by_id(category).is_none() {
-        return Err(RecordError { at: 4, what: "bad category" });
+        return Err(RecordError { at, what: "bad category" });
     }
-    let flags = c.u16()?;
-    let listed_on = date(c.i32()?, 8)?;
-    let valid_until = c.i32()?;
-    let removed_on = c.i32()?;
-    let valid_until =
-        (flags & 1 != 0).then(|| date(valid_until, 12)).transpose()?;
-    let removed_on =
-        (flags & 2 != 0).then(|| date(removed_on, 16)).transpose()?;
-    let division = c.u32()?;
-    let authority = c.u32()?;
-    let reason = c.u32()?;
-    let basis = c.u32()?;
-    let removal_reason = c.u32()?;
-    let removal_authority = c.u32()?;
-    let mut s = [""; 11];
-    for slot in &mut s {
-        *slot = c.str()?;
+    let at = c.at;
+    let listed = unzigzag(u64::from(c.v6()?)) + DAY_2000;
+    let listed_on = date(listed, at)?;
+    let mut relative = |set: bool| -> Result<Option<NaiveDate>, RecordError> {
+        if !set {
+            return Ok(None);
+        }
+        let at = c.at;
+        date(unzigzag(u64::from(c.v6()?)) + listed, at).map(Some)
+    };
+    let valid_until = relative(b0 & 1 << 5 != 0)?;
+    let removed_on = relative(b0 & 1 << 6 != 0)?;
+    let mut ids = [NO_STRING; INTERNED];
+    for (i, id) in ids.iter_mut().enumerate() {
+        let present = match i {
+            3 => flags & 1 << 2 != 0,
+            4 => flags & 1 << 3 != 0,
+            _ => true,
+        };
+        if present {
+            *id = c.v6()?;
+        }
     }
-    let count = c.u8()?;
-    let start = c.at;
-    for _ in 0..count {
-        party(&mut c)?;
-    }
-    let related = Related { bytes: &bytes[start..c.at], count };
-    let [
-        entry_id,
-        code,
-        name,
-        document_number,
-        region,
-        brand,
-        industry,
-        legal_form,
-        branch,
-        name_key,
-        secondary_ids,
-    ] = s;
-    Ok(RecordView {
+    Ok(Head {
         list,
         subject_kind,
         severity,
@@ -435,6 +735,105 @@ fn decode_with(
         listed_on,
         valid_until,
         removed_on,
+        flags,
+        ids,
+    })
+}
+
+/// The entry id of the record that starts at `bytes[0]`, without the
+/// string table (the builder reads ids back to find duplicates).
+pub fn entry_id(bytes: &[u8]) -> Result<&str, RecordError> {
+    let mut c = Cursor { b: bytes, at: 0, trusted: false };
+    head(&mut c)?;
+    c.str()
+}
+
+/// Decodes the record that starts at `bytes[0]`, validating everything;
+/// `strings` is the snapshot's string table.
+pub fn decode<'a>(
+    bytes: &'a [u8],
+    tables: &Tables<'a>,
+) -> Result<RecordView<'a>, RecordError> {
+    decode_with(bytes, tables, false)
+}
+
+/// Decodes a record of a verified snapshot: `bytes` runs from the
+/// record's start to the end of a records section validated as UTF-8 as a
+/// whole (`Snapshot::verify`), so strings are only tested for character
+/// boundaries. Lengths, ids and enumerations are still checked: corrupt
+/// bytes give an error, never undefined behaviour or a panic.
+pub(crate) fn decode_trusted<'a>(
+    bytes: &'a [u8],
+    tables: &Tables<'a>,
+) -> Result<RecordView<'a>, RecordError> {
+    decode_with(bytes, tables, true)
+}
+
+fn decode_with<'a>(
+    bytes: &'a [u8],
+    tables: &Tables<'a>,
+    trusted: bool,
+) -> Result<RecordView<'a>, RecordError> {
+    let mut c = Cursor { b: bytes, at: 0, trusted };
+    let h = head(&mut c)?;
+    let unknown = RecordError { at: 2, what: "unknown string id" };
+    let interned =
+        |slot: usize| tables.strings.get(h.ids[slot]).ok_or(unknown.clone());
+    let (region, industry, legal_form, branch) =
+        (interned(5)?, interned(6)?, interned(7)?, interned(8)?);
+    let prefix = tables.document_prefixes.get(h.ids[9]).ok_or(unknown)?;
+    let entry_id = c.str()?;
+    let code = c.str()?;
+    let name = c.str()?;
+    let document_number = DocumentNumber { prefix, rest: c.str()? };
+    let stored_key = match (h.flags & KEY_IS_NAME, h.flags & KEY_IS_PARTS) {
+        (0, 0) => Some(c.str()?),
+        (_, 0) => Some(name),
+        (0, _) => None,
+        _ => return Err(RecordError { at: 1, what: "bad flags" }),
+    };
+    let brand = if h.flags & BRAND_IN_KEY != 0 {
+        let at = c.at;
+        let start = c.v6()? as usize;
+        let len = c.v6()? as usize;
+        stored_key
+            .zip(start.checked_add(len))
+            .and_then(|(key, end)| key.get(start..end))
+            .ok_or(RecordError { at, what: "brand outside the name key" })?
+    } else {
+        c.str()?
+    };
+    let name_key = match stored_key {
+        Some(k) => NameKey::Whole(k),
+        None => NameKey::Parts([region, brand, industry, legal_form, branch]),
+    };
+    let secondary_ids = c.str()?;
+    let at = c.at;
+    let count = u8::try_from(c.v6()?)
+        .map_err(|_| RecordError { at, what: "too many parties" })?;
+    let start = c.at;
+    for _ in 0..count {
+        party(&mut c)?;
+    }
+    let related = Related { bytes, at: start, count, trusted };
+    let division = {
+        let digits = match h.subject_kind {
+            SubjectKind::Organisation => code.get(2..8),
+            SubjectKind::Person => code.get(0..6),
+        };
+        digits.and_then(|d| d.parse().ok()).unwrap_or(0)
+    };
+    let [authority, reason, basis, removal_reason, removal_authority, ..] =
+        h.ids;
+    Ok(RecordView {
+        list: h.list,
+        subject_kind: h.subject_kind,
+        severity: h.severity,
+        status: h.status,
+        category: h.category,
+        listed_on: h.listed_on,
+        valid_until: h.valid_until,
+        removed_on: h.removed_on,
         division,
         authority,
         reason,
@@ -461,6 +860,185 @@ impl RecordView<'_> {
     /// its publication period (it leaves publication automatically then).
     pub fn in_force_on(&self, day: NaiveDate) -> bool {
         self.status.in_force() && self.valid_until.is_none_or(|u| u >= day)
+    }
+}
+
+#[cfg(test)]
+mod totality {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn table(strings: &[&str]) -> Vec<u8> {
+        let mut out = (strings.len() as u32).to_le_bytes().to_vec();
+        let mut off = 0u32;
+        for s in strings {
+            out.extend_from_slice(&off.to_le_bytes());
+            off += s.len() as u32;
+        }
+        out.extend_from_slice(&off.to_le_bytes());
+        for s in strings {
+            out.extend_from_slice(s.as_bytes());
+        }
+        out
+    }
+
+    proptest! {
+        /// Any bytes decode to a record or an error, checked or trusted
+        /// (trusted only for valid UTF-8: what `verify` guarantees).
+        #[test]
+        fn any_bytes_give_a_record_or_an_error(
+            bytes in prop::collection::vec(any::<u8>(), 0..200),
+            text in ".{0,60}",
+        ) {
+            let t = table(&["", "南京", "有限公司"]);
+            let strings = StringTable::open(&t).unwrap();
+            let tables = Tables { strings, document_prefixes: strings };
+            if let Ok(r) = decode(&bytes, &tables) {
+                let _ = r.related.iter().count();
+            }
+            let _ = entry_id(&bytes);
+            let mut b = bytes.clone();
+            b.truncate(8);
+            b.extend_from_slice(text.as_bytes());
+            if std::str::from_utf8(&b).is_ok() {
+                let strings = strings.trusted();
+                let tables = Tables { strings, document_prefixes: strings };
+                if let Ok(r) = decode_trusted(&b, &tables) {
+                    for s in [r.entry_id, r.code, r.name, r.brand] {
+                        prop_assert!(std::str::from_utf8(s.as_bytes()).is_ok());
+                    }
+                }
+            }
+        }
+
+        #[test]
+        fn v6_round_trips_and_stays_below_0x80(v in any::<u32>()) {
+            let mut out = Vec::new();
+            put_v6(&mut out, u64::from(v));
+            prop_assert!(out.iter().all(|&b| b < 0x80));
+            let mut c = Cursor { b: &out, at: 0, trusted: false };
+            prop_assert_eq!(c.v6().unwrap(), v);
+            prop_assert_eq!(c.at, out.len());
+        }
+    }
+
+    /// Every generated entry reads back as written, its binary bytes all
+    /// below 0x80 (the records section must be UTF-8 as a whole).
+    #[test]
+    fn generated_entries_round_trip() {
+        let entries =
+            credgate_gen::Generator::new(credgate_gen::GenOptions::new(2000));
+        let strings = ["南京市税务局", "原因", "依据", "移出", "机关"];
+        for e in entries.take(2000) {
+            let keys = crate::keys::name_keys(&e.name, e.subject_kind);
+            let mut parts_table: Vec<&str> = strings.to_vec();
+            let p = &keys.parts;
+            let base = parts_table.len() as u32;
+            parts_table.extend([
+                p.region.as_str(),
+                &p.industry,
+                &p.legal_form,
+                &p.branch,
+            ]);
+            let mut bytes = Vec::new();
+            let split = encode(&e, p, &mut bytes);
+            let mut ids =
+                [0, 1, 2, 3, 4, base, base + 1, base + 2, base + 3, 0];
+            if e.removal_reason.is_none() {
+                ids[3] = NO_STRING;
+            }
+            if e.removal_authority.is_none() {
+                ids[4] = NO_STRING;
+            }
+            let mut rec = bytes[..split].to_vec();
+            put_ids(&mut rec, &ids);
+            rec.extend_from_slice(&bytes[split..]);
+            assert!(std::str::from_utf8(&rec).is_ok(), "{}", e.entry_id);
+            let t = table(&parts_table);
+            let prefix = split_document_number(&e.document_number).0;
+            let d = table(&[prefix]);
+            let tables = Tables {
+                strings: StringTable::open(&t).unwrap(),
+                document_prefixes: StringTable::open(&d).unwrap(),
+            };
+            let r = decode(&rec, &tables).unwrap();
+            assert_eq!(r.entry_id, e.entry_id);
+            assert_eq!(r.code, e.code);
+            assert_eq!(r.name, e.name);
+            assert_eq!(r.document_number.to_string(), e.document_number);
+            assert_eq!(
+                (r.region, r.brand, r.industry, r.legal_form, r.branch),
+                (
+                    p.region.as_str(),
+                    p.brand.as_str(),
+                    p.industry.as_str(),
+                    p.legal_form.as_str(),
+                    p.branch.as_str()
+                )
+            );
+            assert_eq!(r.name_key, p.key);
+            assert_eq!(r.name_key.to_string(), p.key);
+            assert_eq!(r.secondary_ids, e.secondary_ids.join(";"));
+            assert_eq!(
+                (r.listed_on, r.valid_until, r.removed_on),
+                (e.listed_on, e.valid_until, e.removed_on)
+            );
+            assert_eq!(
+                (r.list, r.status, r.severity),
+                (e.list, e.status, e.severity)
+            );
+            assert_eq!(r.category, e.category);
+            assert_eq!(r.division, e.division().unwrap_or(0));
+            assert_eq!(
+                r.removal_reason != NO_STRING,
+                e.removal_reason.is_some()
+            );
+            let parties: Vec<_> = r.related.iter().collect();
+            assert_eq!(parties.len(), e.related.len());
+            for (a, b) in parties.iter().zip(&e.related) {
+                assert_eq!(
+                    (a.role, a.id_type, a.name, a.id_number),
+                    (
+                        b.role,
+                        b.id_type,
+                        b.name.as_str(),
+                        b.id_number.as_deref()
+                    )
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn document_numbers_split_before_their_last_digits() {
+        for (s, want) in [
+            (
+                "连云港市监处〔2026〕12241号",
+                ("连云港市监处〔2026〕", "12241号"),
+            ),
+            ("(2026)苏13执18953号", ("(2026)苏13执", "18953号")),
+            ("12345", ("", "12345")),
+            ("无文号", ("无文号", "")),
+            ("", ("", "")),
+        ] {
+            assert_eq!(split_document_number(s), want, "{s}");
+        }
+    }
+
+    #[test]
+    fn a_name_key_of_parts_compares_as_its_string() {
+        let k = NameKey::Parts(["南京", "恒瑞", "科技", "有限公司", ""]);
+        assert_eq!(k, "南京恒瑞科技有限公司");
+        assert!(k != "南京恒瑞科技有限公司分");
+        assert!(k != "南京恒瑞科技");
+        assert_eq!(k.to_string(), "南京恒瑞科技有限公司");
+        assert_eq!(k.len(), "南京恒瑞科技有限公司".len());
+    }
+
+    #[test]
+    fn dates_count_from_2000() {
+        let d = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap();
+        assert_eq!(days(d), DAY_2000);
     }
 }
 

@@ -6,7 +6,10 @@
 //! dropped without committing — on every error path of a build, not only
 //! the ones that remember to clean up.
 
-use crate::format::{Header, SECTION_COUNT, Section, SectionEntry, TABLE_END};
+use crate::format::{
+    CHECK_CHUNK, Header, SECTION_COUNT, Section, SectionEntry, TABLE_END,
+    section_checksum,
+};
 use std::fs::File;
 use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::Path;
@@ -16,7 +19,7 @@ use tempfile::NamedTempFile;
 pub struct SnapshotWriter {
     out: BufWriter<NamedTempFile>,
     pos: u64,
-    current: Option<(Section, u64, xxhash_rust::xxh3::Xxh3)>,
+    current: Option<(Section, u64, Chunked)>,
     sections: [SectionEntry; SECTION_COUNT],
 }
 
@@ -26,6 +29,37 @@ impl std::fmt::Debug for SnapshotWriter {
             .field("tmp", &self.out.get_ref().path())
             .field("pos", &self.pos)
             .finish()
+    }
+}
+
+/// A section's checksum as its bytes go by (`format::CHECK_CHUNK`).
+#[derive(Default)]
+struct Chunked {
+    chunk: xxhash_rust::xxh3::Xxh3,
+    in_chunk: usize,
+    digests: Vec<u64>,
+}
+
+impl Chunked {
+    fn update(&mut self, mut bytes: &[u8]) {
+        while !bytes.is_empty() {
+            let take = (CHECK_CHUNK - self.in_chunk).min(bytes.len());
+            self.chunk.update(&bytes[..take]);
+            self.in_chunk += take;
+            bytes = &bytes[take..];
+            if self.in_chunk == CHECK_CHUNK {
+                self.digests.push(self.chunk.digest());
+                self.chunk.reset();
+                self.in_chunk = 0;
+            }
+        }
+    }
+
+    fn finish(mut self) -> u64 {
+        if self.in_chunk > 0 {
+            self.digests.push(self.chunk.digest());
+        }
+        section_checksum(self.digests)
     }
 }
 
@@ -69,8 +103,7 @@ impl SnapshotWriter {
             self.out.write_all(&[0])?;
             self.pos += 1;
         }
-        self.current =
-            Some((section, self.pos, xxhash_rust::xxh3::Xxh3::new()));
+        self.current = Some((section, self.pos, Chunked::default()));
         Ok(())
     }
 
@@ -88,7 +121,7 @@ impl SnapshotWriter {
         self.sections[section.index()] = SectionEntry {
             offset: start,
             len: self.pos - start,
-            checksum: hasher.digest(),
+            checksum: hasher.finish(),
         };
     }
 

@@ -177,5 +177,19 @@ fn another_format_version_is_refused_with_rebuild_advice() {
     std::fs::write(&path, bytes).unwrap();
     let e = Snapshot::open(&path).unwrap_err();
     assert!(matches!(e, FormatError::Version { .. }), "{e}");
-    assert!(e.to_string().contains("rebuild it with `credgate build`"));
+    assert!(e.to_string().contains("`credgate build`"), "{e}");
+}
+
+/// The last golden file of format version 2 is refused, naming both
+/// versions and the fix.
+#[test]
+fn a_version_2_snapshot_is_refused_naming_both_versions() {
+    let e = Snapshot::open(&data("golden-v2.snapshot")).unwrap_err();
+    assert!(matches!(e, FormatError::Version { found: 2, .. }), "{e}");
+    let msg = e.to_string();
+    for want in
+        ["format version 2", &format!("only version {VERSION}"), "rebuild"]
+    {
+        assert!(msg.contains(want), "{want:?} not in {msg}");
+    }
 }

@@ -3,7 +3,7 @@
 
 use credgate_entries::{EntryWriter, Format, Policy};
 use credgate_gen::{GenOptions, Generator};
-use credgate_index::format::{HEADER_LEN, Section};
+use credgate_index::format::{self, HEADER_LEN, Section};
 use credgate_index::keys::name_keys;
 use credgate_index::{BuildError, BuildOptions, FormatError, Snapshot, build};
 use credgate_model::{Entry, EntryStatus};
@@ -172,6 +172,7 @@ fn flipped_byte_is_detected_in_every_section() {
             Ok(snap) => snap.verify().unwrap_err().to_string(),
         };
         assert!(err.contains("corrupt snapshot"), "{}: {err}", s.name());
+        assert!(err.contains(s.name()), "{}: {err}", s.name());
     }
     // A flipped header byte is caught at open.
     let mut bytes = pristine.clone();
@@ -181,11 +182,89 @@ fn flipped_byte_is_detected_in_every_section() {
     assert!(err.contains("header checksum mismatch"), "{err}");
 }
 
+/// Replaces bytes of a section and repairs its checksum and the header's,
+/// as a crafted file would: only the content checks can refuse it.
+fn crafted(
+    pristine: &[u8],
+    path: &Path,
+    s: Section,
+    edit: impl FnOnce(&mut [u8]),
+) -> Vec<u8> {
+    let mut bytes = pristine.to_vec();
+    let mut header = format::Header::decode(&bytes, path).unwrap();
+    let e = header.sections[s.index()];
+    let range = e.offset as usize..(e.offset + e.len) as usize;
+    edit(&mut bytes[range.clone()]);
+    header.sections[s.index()].checksum = format::section_checksum(
+        bytes[range]
+            .chunks(format::CHECK_CHUNK)
+            .map(xxhash_rust::xxh3::xxh3_64),
+    );
+    let table = header.encode();
+    bytes[..table.len()].copy_from_slice(&table);
+    bytes
+}
+
+/// Records are not decoded one by one at `verify`: that a crafted record
+/// with repaired checksums cannot make the trusted decoder read invalid
+/// UTF-8 rests on the records section being checked as UTF-8 as a whole.
+#[test]
+fn invalid_utf8_in_records_is_refused_even_with_repaired_checksums() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = build_snapshot(dir.path(), &entries(300));
+    let pristine = std::fs::read(&path).unwrap();
+    for (s, what) in [
+        (Section::Records, "section records: text is not valid UTF-8"),
+        (Section::Strings, "section strings: text is not valid UTF-8"),
+    ] {
+        let bytes = crafted(&pristine, &path, s, |b| {
+            let at = b.len() - 3;
+            b[at] = 0xFF;
+        });
+        std::fs::write(&path, &bytes).unwrap();
+        let snap = Snapshot::open(&path).unwrap();
+        let err = snap.verify().unwrap_err().to_string();
+        assert!(err.contains(what), "{err}");
+    }
+}
+
+/// Garbage records with repaired checksums (here: every record's bytes
+/// shifted, so each decodes from the middle of another) give errors or
+/// records at lookup time, never a panic.
+#[test]
+fn garbage_records_with_repaired_checksums_never_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = entries(300);
+    let path = build_snapshot(dir.path(), &list);
+    let pristine = std::fs::read(&path).unwrap();
+    for seed in 0..8u8 {
+        let bytes = crafted(&pristine, &path, Section::Records, |b| {
+            for (i, x) in b.iter_mut().enumerate() {
+                if *x < 0x80 && (i as u8).wrapping_mul(31) % 8 == seed {
+                    *x = (*x).wrapping_add(seed + 1) & 0x7F;
+                }
+            }
+        });
+        std::fs::write(&path, &bytes).unwrap();
+        let snap = Snapshot::open(&path).unwrap();
+        snap.verify().unwrap();
+        for ord in 0..snap.len() {
+            if let Ok(r) = snap.record(ord) {
+                let _ = r.related.iter().count();
+            }
+        }
+        for e in &list {
+            let _ = snap.by_code(&e.code);
+        }
+    }
+}
+
 #[test]
 fn other_versions_and_other_files_are_refused() {
     let e = damaged(|b| b[8] = 7);
     assert!(matches!(e, FormatError::Version { found: 7, .. }), "{e}");
-    assert!(e.to_string().contains("reads version 2; rebuild"), "{e}");
+    let want = format!("reads only version {}; rebuild", format::VERSION);
+    assert!(e.to_string().contains(&want), "{e}");
     let e = damaged(|b| b[0] = b'X');
     assert!(matches!(e, FormatError::NotASnapshot { .. }), "{e}");
 }
