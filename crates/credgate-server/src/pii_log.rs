@@ -192,8 +192,12 @@ pub fn verify(path: &Path) -> std::io::Result<Result<Verified, Broken>> {
             );
         };
         let hash = &line[body.len() + 9..line.len() - 2];
-        let Some((seq, _)) = chained_fields(line.as_bytes()) else {
-            return broken("not a JSON object with seq and hash".into());
+        let Ok(fields) = serde_json::from_str::<serde_json::Value>(line)
+        else {
+            return broken("not a JSON object".into());
+        };
+        let Some(seq) = fields.get("seq").and_then(|v| v.as_u64()) else {
+            return broken("no sequence number (seq)".into());
         };
         if seq != n {
             return broken(format!(
@@ -201,10 +205,7 @@ pub fn verify(path: &Path) -> std::io::Result<Result<Verified, Broken>> {
                  inserted or moved)"
             ));
         }
-        let prev = serde_json::from_str::<serde_json::Value>(line)
-            .ok()
-            .and_then(|v| v.get("prev")?.as_str().map(str::to_string));
-        if prev.as_deref() != Some(head.as_str()) {
+        if fields.get("prev").and_then(|v| v.as_str()) != Some(head.as_str()) {
             return broken(format!(
                 "prev does not name the hash of line {} (a line before it \
                  changed, removed or inserted)",

@@ -48,16 +48,25 @@ async fn read_healthz(s: &mut TcpStream) -> String {
     String::from_utf8(out).unwrap()
 }
 
+/// A server with the given header-read and keep-alive idle time-outs.
+async fn with_timeouts(
+    header_ms: u64,
+    idle_ms: u64,
+    router: axum::Router<credgate_server::AppState>,
+) -> Harness {
+    Harness::start_with(
+        |c| {
+            c.header_read_timeout_ms = header_ms;
+            c.keep_alive_idle_ms = idle_ms;
+        },
+        router,
+    )
+    .await
+}
+
 #[tokio::test]
 async fn a_client_trickling_header_bytes_is_cut_off() {
-    let mut h = Harness::start_with(
-        |c| {
-            c.header_read_timeout_ms = 300;
-            c.keep_alive_idle_ms = 60_000;
-        },
-        axum::Router::new(),
-    )
-    .await;
+    let mut h = with_timeouts(300, 60_000, axum::Router::new()).await;
     let mut s = TcpStream::connect(addr(&h)).await.unwrap();
     // One byte every 150 ms: the connection is never silent for long,
     // but its headers would take over 5 s to arrive.
@@ -77,14 +86,7 @@ async fn a_client_trickling_header_bytes_is_cut_off() {
 
 #[tokio::test]
 async fn a_silent_new_connection_is_closed_after_the_header_timeout() {
-    let mut h = Harness::start_with(
-        |c| {
-            c.header_read_timeout_ms = 300;
-            c.keep_alive_idle_ms = 60_000;
-        },
-        axum::Router::new(),
-    )
-    .await;
+    let mut h = with_timeouts(300, 60_000, axum::Router::new()).await;
     let mut s = TcpStream::connect(addr(&h)).await.unwrap();
     let started = Instant::now();
     let got = read_until_closed(&mut s, Duration::from_secs(5)).await;
@@ -95,14 +97,7 @@ async fn a_silent_new_connection_is_closed_after_the_header_timeout() {
 
 #[tokio::test]
 async fn an_idle_keep_alive_connection_is_closed_after_the_idle_timeout() {
-    let mut h = Harness::start_with(
-        |c| {
-            c.header_read_timeout_ms = 60_000;
-            c.keep_alive_idle_ms = 300;
-        },
-        axum::Router::new(),
-    )
-    .await;
+    let mut h = with_timeouts(60_000, 300, axum::Router::new()).await;
     let mut s = TcpStream::connect(addr(&h)).await.unwrap();
     // Two requests on one connection: a request in good time keeps it.
     for _ in 0..2 {
@@ -157,14 +152,7 @@ async fn connections_past_the_limit_wait_until_one_closes() {
 /// it is much shorter than the idle time-out it replaces.
 #[tokio::test]
 async fn a_request_started_after_an_idle_spell_keeps_the_header_timeout() {
-    let mut h = Harness::start_with(
-        |c| {
-            c.header_read_timeout_ms = 300;
-            c.keep_alive_idle_ms = 60_000;
-        },
-        axum::Router::new(),
-    )
-    .await;
+    let mut h = with_timeouts(300, 60_000, axum::Router::new()).await;
     let mut s = TcpStream::connect(addr(&h)).await.unwrap();
     s.write_all(HEALTHZ).await.unwrap();
     let answer = read_healthz(&mut s).await;
@@ -191,14 +179,7 @@ async fn a_slow_answer_outlasts_both_timeouts() {
             "done"
         }),
     );
-    let mut h = Harness::start_with(
-        |c| {
-            c.header_read_timeout_ms = 200;
-            c.keep_alive_idle_ms = 200;
-        },
-        slow,
-    )
-    .await;
+    let mut h = with_timeouts(200, 200, slow).await;
     let mut s = TcpStream::connect(addr(&h)).await.unwrap();
     s.write_all(b"GET /slow HTTP/1.1\r\nHost: credgate\r\n\r\n")
         .await

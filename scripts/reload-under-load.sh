@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Screening throughput and p99 steady, then with a snapshot published every
+# 10 s (issue 11's swap floor), against `credgate serve` on SNAPSHOT.
+# usage: scripts/reload-under-load.sh LABEL CREDGATE SNAPSHOT QUERIES [SECONDS]
+#   CREDGATE: a release `credgate` binary; QUERIES: `credgate gen-queries`
+#   output. The load generator is target/release/loadtest
+#   (`cargo build --release -p credgate-loadtest`). Results go to
+#   /tmp/reload-LABEL-{steady,reload}.{json,txt}.
+set -euo pipefail
+label=$1; bin=$2; snap=$3; queries=$4; dur=${5:-40}
+lt="$(dirname "$0")/../target/release/loadtest"
+d=$(mktemp -d /tmp/reload-srv-XXXXXX)
+trap 'kill "${pid:-}" 2>/dev/null || true; rm -rf "$d"' EXIT
+mkdir -p "$d/snapshots"
+ln -f "$snap" "$d/snapshots/"
+hash() { "$bin" hash-key "$1" | sed -n 's/sha256 = "\(.*\)"/\1/p'; }
+cat > "$d/bench.toml" <<EOT
+listen = "127.0.0.1:18391"
+data_dir = "$d"
+snapshot_dir = "$d/snapshots"
+demo_entries = 0
+[[keys]]
+name = "bench-portal"
+sha256 = "$(hash bench-screen-key-0001)"
+roles = ["screen"]
+rate_per_second = 1000000
+burst = 1000000
+[[keys]]
+name = "bench-admin"
+sha256 = "$(hash bench-admin-key-0001)"
+roles = ["admin"]
+EOT
+RUST_LOG=warn "$bin" serve --config "$d/bench.toml" > "$d/server.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 240); do
+    curl -sf -o /dev/null http://127.0.0.1:18391/readyz && break
+    sleep 0.5
+done
+run() {
+    "$lt" --url http://127.0.0.1:18391 --key bench-screen-key-0001 \
+        --queries "$queries" --connections 16 --duration "$dur" "$@"
+}
+run --json "/tmp/reload-$label-steady.json" > "/tmp/reload-$label-steady.txt" 2>&1
+run --reload-every 10 --admin-key bench-admin-key-0001 --publish "$snap" \
+    --snapshot-dir "$d/snapshots" --json "/tmp/reload-$label-reload.json" \
+    > "/tmp/reload-$label-reload.txt" 2>&1
+tail -3 "/tmp/reload-$label-steady.txt" "/tmp/reload-$label-reload.txt"
