@@ -93,6 +93,9 @@ pub struct Snapshot {
     /// the records and the strings' text valid UTF-8 as a whole: from
     /// then on strings are read without validating them again.
     verified: std::sync::atomic::AtomicBool,
+    /// The in-force statuses as a dense bit set, made on first use
+    /// ([`Snapshot::status_in_force`]).
+    in_force: std::sync::OnceLock<Vec<u64>>,
 }
 
 impl std::fmt::Debug for Snapshot {
@@ -200,6 +203,7 @@ impl Snapshot {
             bitmaps,
             meta,
             verified: std::sync::atomic::AtomicBool::new(false),
+            in_force: std::sync::OnceLock::new(),
         })
     }
 
@@ -480,6 +484,36 @@ impl Snapshot {
     /// `status:active`, `severity:serious`, `prefecture:320100`, …).
     pub fn bitmap(&self, name: &str) -> Option<&RoaringBitmap> {
         self.bitmaps.get(name)
+    }
+
+    /// Whether entry `ord`'s status is in force (active or disputed:
+    /// `EntryStatus::in_force`), what the status bitmaps say; the date
+    /// half of "in force" is the record's. Every name candidate is
+    /// tested: a bit of a dense set (1.25 MB at 10M entries, cache
+    /// resident) instead of two roaring look-ups (a binary search over
+    /// containers, then one inside a container: ~6% of a name query at
+    /// 10M). Made from the bitmaps on first use, ~10 ms at 10M, so that
+    /// opening stays cheap.
+    pub fn status_in_force(&self, ord: u32) -> bool {
+        let set = self.in_force.get_or_init(|| {
+            let mut set = vec![0u64; (self.len() as usize).div_ceil(64)];
+            for s in credgate_model::EntryStatus::ALL {
+                if !s.in_force() {
+                    continue;
+                }
+                let Some(b) = self.bitmap(&format!("status:{}", s.code()))
+                else {
+                    continue;
+                };
+                // Bits past the entry count would be a crafted bitmap:
+                // no entry has them, so they are left out.
+                for o in b.iter().filter(|&o| o < self.len()) {
+                    set[o as usize / 64] |= 1 << (o % 64);
+                }
+            }
+            set
+        });
+        set.get(ord as usize / 64).is_some_and(|w| w >> (ord % 64) & 1 != 0)
     }
 
     pub fn bitmap_names(&self) -> impl Iterator<Item = &str> {

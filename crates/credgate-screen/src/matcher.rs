@@ -169,8 +169,12 @@ pub const MAX_NAME_CHARS: usize = 200;
 /// Each dimension is the set of bitmaps any of which admits an entry;
 /// membership is tested per candidate rather than unioning the bitmaps
 /// per query, which would cost time proportional to the list size (a
-/// union of the in-force bitmaps took ~25 µs at 1M entries).
+/// union of the in-force bitmaps took ~25 µs at 1M entries). The
+/// in-force statuses are a dense bit set of the snapshot's
+/// (`Snapshot::status_in_force`), not a dimension: every name candidate
+/// is tested, and a bit is cheaper than two roaring look-ups.
 struct Filter<'s> {
+    snap: &'s Snapshot,
     dimensions: Vec<Vec<&'s RoaringBitmap>>,
     in_force_only: bool,
     today: NaiveDate,
@@ -181,9 +185,6 @@ impl<'s> Filter<'s> {
         let named = |names: Vec<String>| -> Vec<&'s RoaringBitmap> {
             names.iter().filter_map(|n| snap.bitmap(n)).collect()
         };
-        // Every query without `include_exited` filters on these two: look
-        // them up without building their names.
-        const IN_FORCE: [&str; 2] = ["status:active", "status:disputed"];
         let mut dimensions = Vec::new();
         if !q.lists.is_empty() {
             dimensions.push(named(
@@ -199,16 +200,15 @@ impl<'s> Filter<'s> {
                     .collect(),
             ));
         }
-        if !q.include_exited {
-            dimensions.push(
-                IN_FORCE.iter().filter_map(|n| snap.bitmap(n)).collect(),
-            );
-        }
-        Filter { dimensions, in_force_only: !q.include_exited, today }
+        Filter { snap, dimensions, in_force_only: !q.include_exited, today }
     }
 
     fn admits_ordinal(&self, ord: u32) -> bool {
-        self.dimensions.iter().all(|any| any.iter().any(|b| b.contains(ord)))
+        (!self.in_force_only || self.snap.status_in_force(ord))
+            && self
+                .dimensions
+                .iter()
+                .all(|any| any.iter().any(|b| b.contains(ord)))
     }
 
     fn admits_record(&self, r: &RecordView<'_>) -> bool {
@@ -615,10 +615,14 @@ fn names(
                 (MatchKind::NameExact, score::NAME_EXACT_ORG)
             }
             (false, SubjectKind::Person) => continue,
-            (false, SubjectKind::Organisation) => (
-                MatchKind::NameFuzzy,
-                query_parts.fuzzy(&score::Parts::from(&r)),
-            ),
+            (false, SubjectKind::Organisation) => {
+                let Some(s) = query_parts
+                    .fuzzy_reaching(&score::Parts::from(&r), opts.min_score)
+                else {
+                    continue;
+                };
+                (MatchKind::NameFuzzy, s)
+            }
         };
         if score < opts.min_score {
             continue;
@@ -644,11 +648,52 @@ fn names(
 mod tests {
     use super::*;
 
+    /// A snapshot of `n` generated entries in `dir`.
+    fn generated(dir: &std::path::Path, n: usize) -> Snapshot {
+        use credgate_gen::{GenOptions, Generator};
+        let entries = Generator::new(GenOptions::new(11)).take(n);
+        let path = dir.join("s.snapshot");
+        credgate_index::build_entries(
+            entries.map(Ok::<_, std::io::Error>),
+            &path,
+            &Default::default(),
+            &|_| {},
+        )
+        .expect("build");
+        Snapshot::open(&path).expect("open")
+    }
+
+    /// The status half of "in force" comes from the snapshot's dense
+    /// set: it must admit exactly what the status bitmaps admit, and
+    /// nothing past the last entry.
+    #[test]
+    fn in_force_filter_agrees_with_the_status_bitmaps() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let snap = generated(dir.path(), 500);
+        let today = NaiveDate::from_ymd_opt(2026, 11, 27).expect("date");
+        let filter = Filter::new(&snap, &Query::default(), today);
+        let status = ["status:active", "status:disputed"]
+            .map(|n| snap.bitmap(n).expect("bitmap"));
+        let mut admitted = 0;
+        for ord in 0..snap.len() + 70 {
+            let want = status.iter().any(|b| b.contains(ord));
+            assert_eq!(filter.admits_ordinal(ord), want, "{ord}");
+            admitted += usize::from(want);
+        }
+        assert!(admitted > 0 && admitted < snap.len() as usize);
+        let all = Query { include_exited: true, ..Default::default() };
+        let filter = Filter::new(&snap, &all, today);
+        assert!((0..snap.len()).all(|o| filter.admits_ordinal(o)));
+    }
+
     #[test]
     fn first_admitted_keeps_first_occurrences_in_order_up_to_the_cap() {
         let mut odd = RoaringBitmap::new();
         odd.extend([1u32, 3, 5, 7, 9]);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let snap = generated(dir.path(), 16);
         let filter = Filter {
+            snap: &snap,
             dimensions: vec![vec![&odd]],
             in_force_only: false,
             today: NaiveDate::from_ymd_opt(2025, 1, 1).expect("date"),

@@ -195,9 +195,26 @@ impl QueryParts<'_> {
     /// The score of an organisation-name candidate that is not an exact
     /// match.
     pub fn fuzzy(&self, e: &Parts<'_>) -> f32 {
+        self.score_with(e, core_similarity(&self.parts, e))
+    }
+
+    /// [`QueryParts::fuzzy`] when it reaches `min`, else `None`; the
+    /// typo model's alignment (most of a candidate's cost) runs only
+    /// when the other factors leave room. The score with a core
+    /// similarity of 1 bounds the real one: the factors are multiplied
+    /// in the same order and rounding is monotone, so a bound below
+    /// `min` proves the score below it.
+    pub fn fuzzy_reaching(&self, e: &Parts<'_>, min: f32) -> Option<f32> {
+        if self.score_with(e, 1.0) < min {
+            return None;
+        }
+        Some(self.fuzzy(e)).filter(|&s| s >= min)
+    }
+
+    fn score_with(&self, e: &Parts<'_>, core: f32) -> f32 {
         let q = &self.parts;
         let s = NAME_EXACT_ORG
-            * core_similarity(q, e)
+            * core
             * region_factor(q.region, e.region)
             * industry_factor(self, e)
             * form_factor(q.legal_form, e.legal_form)
@@ -222,6 +239,46 @@ mod tests {
         let q = name_keys(q, SubjectKind::Organisation).parts;
         let e = name_keys(e, SubjectKind::Organisation).parts;
         fuzzy(&(&q).into(), &(&e).into())
+    }
+
+    /// The early-out before the typo model must never drop a score
+    /// that reaches the threshold, nor change one that does.
+    #[test]
+    fn fuzzy_reaching_agrees_with_fuzzy_at_every_threshold() {
+        let names = [
+            "南京恒瑞科技有限公司",
+            "南京恒睿科技有限公司",
+            "南京恒丰科技有限公司",
+            "苏州恒瑞科技有限公司",
+            "南京恒瑞建设工程有限公司",
+            "南京恒瑞科技股份有限公司",
+            "南京恒瑞科技有限公司苏州分公司",
+            "南京恒瑞科技有限公司无锡分公司",
+            "南京江宁区恒瑞科技有限公司",
+            "南京鼓楼区恒瑞科技有限公司",
+            "恒瑞科技有限公司",
+            "南京恒瑞达科枝有限公司",
+            "南京恒瑞商行",
+            "南京恒科技有限公司",
+        ];
+        let parts: Vec<_> = names
+            .iter()
+            .map(|n| name_keys(n, SubjectKind::Organisation).parts)
+            .collect();
+        let mut skipped = 0;
+        for q in &parts {
+            let q = QueryParts::from(Parts::from(q));
+            for e in &parts {
+                let e = Parts::from(e);
+                let s = q.fuzzy(&e);
+                for min in [0.0, 0.3, 0.45, 0.5, 0.6, 0.8, s, 0.89] {
+                    let got = q.fuzzy_reaching(&e, min);
+                    assert_eq!(got, (s >= min).then_some(s), "{min}");
+                    skipped += usize::from(q.score_with(&e, 1.0) < min);
+                }
+            }
+        }
+        assert!(skipped > 0, "the early-out is exercised");
     }
 
     #[test]
