@@ -254,3 +254,42 @@ fn xlsx_declared_dimensions_and_positions_are_bounded() {
     assert!(e.contains("row 9999999 exceeds"), "{e}");
     assert!(e.contains("max_rows"), "{e}");
 }
+
+/// Batches are screened while the next is read and the last written:
+/// the results must still come out in input order, one per row, each
+/// the answer to its own row (a listed code among unlisted names at
+/// known rows), over several batches and a last short one.
+#[test]
+fn rows_come_out_in_order_across_pipelined_batches() {
+    let dir = tempfile::tempdir().unwrap();
+    let (s, entries) = common::screener(dir.path(), 300);
+    let code = blacklisted_code(&entries);
+    let n = credgate_bulk::BATCH * 2 + 123;
+    let mut input = String::from("name,code\n");
+    for i in 0..n {
+        if i % 1000 == 7 {
+            input.push_str(&format!(",{code}\n"));
+        } else {
+            input.push_str(&format!("无此公司{i}号商行,\n"));
+        }
+    }
+    let l = Limits::default();
+    let (h, rows) = screen(&s, dir.path(), input.as_bytes(), CSV, &l).unwrap();
+    assert_eq!(rows.len(), n);
+    let name = h.iter().position(|c| c == "name").unwrap();
+    // Columns: the input's, then the decision.
+    let decision = 2;
+    assert_eq!(h.len(), 2 + 7, "{h:?}");
+    let listed = rows[7][decision].clone();
+    assert_eq!(listed, "block", "{:?}", rows[7]);
+    assert_eq!(rows[0][decision], "clear", "{:?}", rows[0]);
+    for (i, r) in rows.iter().enumerate() {
+        if i % 1000 == 7 {
+            assert_eq!(r[name], "", "row {i}");
+            assert_eq!(r[decision], listed, "row {i}");
+        } else {
+            assert_eq!(r[name], format!("无此公司{i}号商行"), "row {i}");
+            assert_eq!(r[decision], rows[0][decision], "row {i}");
+        }
+    }
+}
