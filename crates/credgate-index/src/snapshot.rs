@@ -495,7 +495,19 @@ impl Snapshot {
     /// 10M). Made from the bitmaps on first use, ~10 ms at 10M, so that
     /// opening stays cheap.
     pub fn status_in_force(&self, ord: u32) -> bool {
-        let set = self.in_force.get_or_init(|| {
+        let set = self.in_force_set();
+        set.get(ord as usize / 64).is_some_and(|w| w >> (ord % 64) & 1 != 0)
+    }
+
+    /// Builds what the first screening would otherwise build (the
+    /// in-force set): a service calls it off the request path, before
+    /// the snapshot goes live, so that no request pays for it.
+    pub fn warm(&self) {
+        self.in_force_set();
+    }
+
+    fn in_force_set(&self) -> &[u64] {
+        self.in_force.get_or_init(|| {
             let mut set = vec![0u64; (self.len() as usize).div_ceil(64)];
             for s in credgate_model::EntryStatus::ALL {
                 if !s.in_force() {
@@ -512,8 +524,7 @@ impl Snapshot {
                 }
             }
             set
-        });
-        set.get(ord as usize / 64).is_some_and(|w| w >> (ord % 64) & 1 != 0)
+        })
     }
 
     pub fn bitmap_names(&self) -> impl Iterator<Item = &str> {
