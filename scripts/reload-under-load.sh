@@ -20,7 +20,7 @@ case "${PUBLISH:-stage}" in
 esac
 lt="$(dirname "$0")/../target/release/loadtest"
 d=$(mktemp -d /tmp/reload-srv-XXXXXX)
-trap 'kill "${pid:-}" 2>/dev/null || true; rm -rf "$d"' EXIT
+trap 'kill "${pid:-}" 2>/dev/null && wait "$pid" 2>/dev/null; rm -rf "$d"' EXIT
 mkdir -p "$d/snapshots"
 ln -f "$snap" "$d/snapshots/"
 hash() { "$bin" hash-key "$1" | sed -n 's/sha256 = "\(.*\)"/\1/p'; }
@@ -54,4 +54,4 @@ run --json "/tmp/reload-$label-steady.json" > "/tmp/reload-$label-steady.txt" 2>
 run --reload-every 10 --admin-key bench-admin-key-0001 --publish "$snap" \
     --snapshot-dir "$d/snapshots" "${publish_mode[@]}" --json "/tmp/reload-$label-reload.json" \
     > "/tmp/reload-$label-reload.txt" 2>&1
-tail -3 "/tmp/reload-$label-steady.txt" "/tmp/reload-$label-reload.txt"
+tail -n 3 "/tmp/reload-$label-steady.txt" "/tmp/reload-$label-reload.txt"
