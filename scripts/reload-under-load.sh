@@ -6,11 +6,21 @@
 #   output. The load generator is target/release/loadtest
 #   (`cargo build --release -p credgate-loadtest`). Results go to
 #   /tmp/reload-LABEL-{steady,reload}.{json,txt}.
+#   PUBLISH=stage (default): before the reload run, one single-name copy of
+#   SNAPSHOT per planned reload is written beside the inbox and renamed in
+#   at each reload, as `credgate admin publish` does (the service takes it
+#   by rename); needs disk for (40 + 2) / 10 = 4 copies. PUBLISH=link: a hard
+#   link per reload, which the service must copy in (2.4 GB at 10M each).
 set -euo pipefail
 label=$1; bin=$2; snap=$3; queries=$4; dur=${5:-40}
+case "${PUBLISH:-stage}" in
+    stage) publish_mode=(--stage-copies) ;;
+    link) publish_mode=() ;;
+    *) echo "PUBLISH: stage or link, not ${PUBLISH}" >&2; exit 2 ;;
+esac
 lt="$(dirname "$0")/../target/release/loadtest"
 d=$(mktemp -d /tmp/reload-srv-XXXXXX)
-trap 'kill "${pid:-}" 2>/dev/null || true; rm -rf "$d"' EXIT
+trap 'kill "${pid:-}" 2>/dev/null && wait "$pid" 2>/dev/null; rm -rf "$d"' EXIT
 mkdir -p "$d/snapshots"
 ln -f "$snap" "$d/snapshots/"
 hash() { "$bin" hash-key "$1" | sed -n 's/sha256 = "\(.*\)"/\1/p'; }
@@ -42,6 +52,6 @@ run() {
 }
 run --json "/tmp/reload-$label-steady.json" > "/tmp/reload-$label-steady.txt" 2>&1
 run --reload-every 10 --admin-key bench-admin-key-0001 --publish "$snap" \
-    --snapshot-dir "$d/snapshots" --json "/tmp/reload-$label-reload.json" \
+    --snapshot-dir "$d/snapshots" "${publish_mode[@]}" --json "/tmp/reload-$label-reload.json" \
     > "/tmp/reload-$label-reload.txt" 2>&1
-tail -3 "/tmp/reload-$label-steady.txt" "/tmp/reload-$label-reload.txt"
+tail -n 3 "/tmp/reload-$label-steady.txt" "/tmp/reload-$label-reload.txt"

@@ -5,10 +5,12 @@
 //! ```text
 //! loadtest --url http://127.0.0.1:8080 --key $KEY --queries q.csv \
 //!     --connections 32 --duration 60 [--rate 20000] \
-//!     [--reload-every 10 --admin-key $KEY --publish s.snapshot --snapshot-dir dir]
+//!     [--reload-every 10 --admin-key $KEY --publish s.snapshot --snapshot-dir dir
+//!      [--stage-copies]]
 //! ```
 
 mod http;
+mod publish;
 mod report;
 mod workload;
 
@@ -69,12 +71,18 @@ struct Args {
     #[arg(long)]
     admin_key: Option<String>,
     /// Before each reload, publish this snapshot into `--snapshot-dir` under
-    /// a new name (a hard link: instant, no copy), so that each reload
-    /// really swaps.
+    /// a new name (a hard link: instant, no copy, but the service copies a
+    /// linked file in), so that each reload really swaps.
     #[arg(long, requires = "snapshot_dir")]
     publish: Option<PathBuf>,
     #[arg(long)]
     snapshot_dir: Option<PathBuf>,
+    /// Copy `--publish` once per planned reload before the load starts
+    /// (into `loadtest-staging` beside `--snapshot-dir`) and rename a copy
+    /// in at each reload, as a real publisher does: the service then takes
+    /// the file by rename, not by copy. Needs disk for every copy.
+    #[arg(long, requires = "publish")]
+    stage_copies: bool,
     /// Also write the report as JSON here.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -107,6 +115,20 @@ async fn main() -> anyhow::Result<()> {
         bodies.len(),
         workload::describe(&bodies)
     );
+    let publisher = match (&args.publish, &args.snapshot_dir) {
+        (Some(src), Some(dir)) => {
+            let reloads = args
+                .reload_every
+                .map_or(0, |every| (args.warmup + args.duration) / every);
+            Some(Arc::new(publish::Publisher::new(
+                src,
+                dir,
+                args.stage_copies,
+                reloads,
+            )?))
+        }
+        _ => None,
+    };
     let recorder = Arc::new(Recorder::new());
     let started = Instant::now();
     let record_from = started + Duration::from_secs(args.warmup);
@@ -116,20 +138,16 @@ async fn main() -> anyhow::Result<()> {
     let reloader = args.reload_every.map(|every| {
         let admin = args.admin_key.clone().unwrap_or_else(|| args.key.clone());
         let (target, recorder) = (target.clone(), recorder.clone());
-        let (publish, dir) = (args.publish.clone(), args.snapshot_dir.clone());
+        let publisher = publisher.clone();
         tokio::spawn(async move {
-            let mut n = 0u32;
+            let mut n = 0u64;
             while Instant::now() + Duration::from_secs(every) < end {
                 tokio::time::sleep(Duration::from_secs(every)).await;
                 n += 1;
-                if let (Some(src), Some(dir)) = (&publish, &dir) {
-                    let name = format!(
-                        "loadtest-{}-{n}.snapshot",
-                        std::process::id()
-                    );
-                    if let Err(e) = std::fs::hard_link(src, dir.join(&name)) {
-                        eprintln!("publishing {name}: {e}");
-                    }
+                if let Some(p) = &publisher
+                    && let Err(e) = p.publish(n)
+                {
+                    eprintln!("publishing {n}: {e:#}");
                 }
                 let t = Instant::now();
                 let status = match Connection::open(&target).await {
@@ -218,6 +236,9 @@ async fn main() -> anyhow::Result<()> {
     }
     if let Some(r) = reloader {
         r.abort();
+    }
+    if let Some(p) = &publisher {
+        p.clean_up();
     }
     let settings = serde_json::json!({
         "url": args.url,

@@ -145,7 +145,7 @@ impl Report {
         }
         for r in v["reloads"].as_array().into_iter().flatten() {
             out.push_str(&format!(
-                "\nreload: HTTP {} in {:.1} s",
+                "\nreload: HTTP {} in {:.2} s",
                 r["status"],
                 r["took_s"].as_f64().unwrap_or(0.0)
             ));

@@ -1,0 +1,109 @@
+//! How the load generator publishes a snapshot before each reload.
+//!
+//! By default a new name is a hard link to `--publish` (instant, no copy
+//! on the generator's side). The service never maps a file that has other
+//! names (a publisher could still rewrite it), so it copies a linked file
+//! into its accepted directory and fsyncs it: gigabytes of disk and memory
+//! traffic during the very window being measured, which no real publisher
+//! causes. `--stage-copies` instead copies the snapshot once per planned
+//! reload *before* the load starts, each a file with one name, and renames
+//! one into the inbox at each reload: what `credgate admin publish` or a
+//! replica's downloader does (write elsewhere, fsync, rename in), so the
+//! service takes it by rename too.
+
+use anyhow::Context;
+use std::path::{Path, PathBuf};
+
+pub enum Publisher {
+    HardLink { source: PathBuf, inbox: PathBuf },
+    Staged { copies: Vec<PathBuf>, inbox: PathBuf },
+}
+
+impl Publisher {
+    /// A publisher of `source` into `inbox`; with `stage`, `reloads` copies
+    /// are written (and fsynced) now, next to the inbox so that the rename
+    /// stays on one filesystem.
+    pub fn new(
+        source: &Path,
+        inbox: &Path,
+        stage: bool,
+        reloads: u64,
+    ) -> anyhow::Result<Publisher> {
+        if !stage {
+            return Ok(Publisher::HardLink {
+                source: source.to_path_buf(),
+                inbox: inbox.to_path_buf(),
+            });
+        }
+        let staging = staging_dir(inbox)?;
+        let mut copies = Vec::new();
+        for n in 1..=reloads {
+            let to = staging
+                .join(format!("loadtest-{}-{n}.snapshot", std::process::id()));
+            eprintln!(
+                "staging copy {n} of {reloads} of {} in {}",
+                source.display(),
+                staging.display()
+            );
+            copy_synced(source, &to)?;
+            copies.push(to);
+        }
+        Ok(Publisher::Staged { copies, inbox: inbox.to_path_buf() })
+    }
+
+    /// Puts the `n`-th (from 1) publication into the inbox.
+    pub fn publish(&self, n: u64) -> anyhow::Result<()> {
+        let name = format!("loadtest-{}-{n}.snapshot", std::process::id());
+        match self {
+            Publisher::HardLink { source, inbox } => {
+                std::fs::hard_link(source, inbox.join(&name))
+                    .with_context(|| format!("linking {name}"))
+            }
+            Publisher::Staged { copies, inbox } => {
+                let from = copies
+                    .get(n as usize - 1)
+                    .with_context(|| format!("no staged copy {n}"))?;
+                std::fs::rename(from, inbox.join(&name))
+                    .with_context(|| format!("renaming {name} in"))
+            }
+        }
+    }
+
+    /// Removes staged copies that were not published.
+    pub fn clean_up(&self) {
+        if let Publisher::Staged { copies, .. } = self {
+            for c in copies {
+                let _ = std::fs::remove_file(c);
+            }
+            if let Some(dir) = copies.first().and_then(|c| c.parent()) {
+                let _ = std::fs::remove_dir(dir);
+            }
+        }
+    }
+}
+
+/// `<inbox>/../loadtest-staging`: beside the inbox, not in it (the service
+/// would take a half-written copy's name as a publication).
+fn staging_dir(inbox: &Path) -> anyhow::Result<PathBuf> {
+    let inbox = inbox
+        .canonicalize()
+        .with_context(|| format!("--snapshot-dir {}", inbox.display()))?;
+    let parent = inbox
+        .parent()
+        .context("--snapshot-dir: the inbox needs a parent directory")?;
+    let dir = parent.join("loadtest-staging");
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("creating {}", dir.display()))?;
+    Ok(dir)
+}
+
+fn copy_synced(from: &Path, to: &Path) -> anyhow::Result<()> {
+    let mut src = std::fs::File::open(from)
+        .with_context(|| format!("opening {}", from.display()))?;
+    let mut dst = std::fs::File::create(to)
+        .with_context(|| format!("creating {}", to.display()))?;
+    std::io::copy(&mut src, &mut dst)
+        .and_then(|_| dst.sync_all())
+        .with_context(|| format!("copying to {}", to.display()))?;
+    Ok(())
+}
