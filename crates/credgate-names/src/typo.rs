@@ -82,6 +82,11 @@ pub const SHORT_BRAND: usize = 4;
 /// or more), so 恒瑞 → 恒 stays a typo, as do 3 ↔ 4 (恒瑞达 → 恒瑞达丰).
 pub const SHORT_ADD_DROP: usize = 2;
 
+/// What one unrelated character in a 字号 of [`SHORT_BRAND`] counts
+/// as: the two characters of the word it rewrote (世纪风采 → 世纪风行),
+/// so 1 − 1.4 × 2/4 = 0.3, below the threshold as in a shorter 字号.
+pub const UNRELATED_IN_FOUR: f32 = 2.0;
+
 /// Why two characters look alike.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LookAlikeSignal {
@@ -623,7 +628,8 @@ fn align_dp(
 /// 传卡雅 → 卡丽雅 (a drop and an add) is 1 − 1.4 × 2/4 = 0.3. One
 /// character added to or dropped from a 字号 of [`SHORT_ADD_DROP`]
 /// (恒瑞 ↔ 恒瑞达) counts as an unrelated one too, unless it doubles
-/// its neighbour: 1 − 1.4 × 1/3 = 0.53.
+/// its neighbour: 1 − 1.4 × 1/3 = 0.53. One unrelated character in a
+/// 字号 of four counts as [`UNRELATED_IN_FOUR`]: 1 − 1.4 × 2/4 = 0.3.
 pub fn similarity(q: &[char], e: &[char], listed_brand: usize) -> f32 {
     let longest = q.len().max(e.len());
     if longest == 0 {
@@ -683,6 +689,15 @@ pub fn similarity(q: &[char], e: &[char], listed_brand: usize) -> f32 {
         // a third of the longer one: another name, like an unrelated
         // character. A doubled character (恒瑞瑞) stays a slip.
         in_brand = cost::UNRELATED;
+    } else if brand == SHORT_BRAND
+        && brand_edits == 1
+        && added_in_brand + dropped_in_brand == 0
+        && in_brand >= cost::UNRELATED
+    {
+        // 世纪风采 → 世纪风行: a 字号 of four is two words, and an
+        // unrelated character is no typo, so it rewrites its word (风采/
+        // 风行): another name. It counts as the word's two characters.
+        in_brand = UNRELATED_IN_FOUR * cost::UNRELATED;
     }
     let brand_len = (brand + added_in_brand).max(1) as f32;
     let penalty =
@@ -906,7 +921,8 @@ mod tests {
         assert!((sim("恒丰科技", "恒瑞科技", 2) - 0.3).abs() < 1e-5);
         assert!((sim("恒睿科技", "恒瑞科技", 2) - 0.895).abs() < 1e-5);
         assert!(sim("金达丰科技", "金达利科技", 3) < 0.556);
-        assert!(sim("金达利丰科技", "金达利昌科技", 4) > 0.556);
+        // From five characters on, one unrelated character of five stays.
+        assert!(sim("金达利丰盛科技", "金达利昌盛科技", 5) > 0.556);
         // An industry character counts by the core.
         assert!(
             (sim("恒瑞科枝", "恒瑞科技", 2) - (1.0 - 0.45 / 4.0)).abs() < 1e-5
@@ -946,6 +962,20 @@ mod tests {
         assert!(sim("恒科技", "恒瑞科技", 2) > 0.6);
         // Outside the 字号 the plain cost holds.
         assert!(sim("恒瑞科技", "恒瑞科技术", 2) > 0.8);
+    }
+
+    #[test]
+    fn an_unrelated_character_in_a_brand_of_four_rewrites_its_word() {
+        // 风采/风行, 阳光/阳台, 联讯/联合: two words of two, one rewritten.
+        assert!((sim("世纪风行科技", "世纪风采科技", 4) - 0.3).abs() < 1e-5);
+        assert!(sim("金色阳台科技", "金色阳光科技", 4) < 0.556);
+        assert!(sim("天成通讯物流", "天一通讯物流", 4) < 0.556);
+        // A typed slip in a 字号 of four stays a typo.
+        assert!(sim("金色扬光科技", "金色阳光科技", 4) > 0.8);
+        assert!(sim("金色阳科技", "金色阳光科技", 4) > 0.6);
+        assert!(sim("金色光阳科技", "金色阳光科技", 4) > 0.6);
+        // Unrelated outside the 字号 counts by the core alone.
+        assert!(sim("世纪风采科枝", "世纪风采科技", 4) > 0.8);
     }
 
     #[test]
