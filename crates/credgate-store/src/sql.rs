@@ -154,15 +154,12 @@ pub enum Placeholders {
     /// `$n` up by name (`sqlite3_bind_parameter_name`, a linear scan), so
     /// binding a statement of n numbered arguments costs n²: 11% of an
     /// import at 16 rows (perf); anonymous ones bind by position.
-    #[cfg_attr(not(test), allow(dead_code))]
     Anonymous,
 }
 
 /// `head VALUES (…), (…), … suffix` for `rows` rows: one statement per
 /// batch instead of one per row (each statement is a round trip to the
-/// database thread). SQLite's bulk inserts use [`insert_each`] instead;
-/// kept for the PostgreSQL back-end, which has no statement journal.
-#[cfg_attr(not(test), allow(dead_code))]
+/// database thread). SQLite's entries use [`insert_each`] instead.
 pub fn insert_rows(
     head: (&str, usize),
     rows: usize,
@@ -203,7 +200,8 @@ pub fn insert_rows(
 /// with `temp_store = memory`: a malloc per KiB), and frees the copies
 /// at its end; a single-row INSERT checks its constraints before it
 /// writes and needs none. That journal was 23% of an import's CPU
-/// (BENCHMARKS.md, "Import and publish").
+/// (BENCHMARKS.md, "Import and publish"), nearly all of it the entries'
+/// random-keyed index pages.
 pub fn insert_each(head: (&str, usize), rows: usize) -> String {
     let (head, columns) = head;
     let mut one = String::with_capacity(head.len() + columns * 3 + 12);

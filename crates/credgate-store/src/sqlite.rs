@@ -1072,9 +1072,12 @@ struct AuditRow {
     hash: String,
 }
 
-/// Rows per round trip of single-row INSERTs (`sql::insert_each`): 64
-/// rows of 30 columns stay far below SQLite's 32,766 arguments.
+/// Rows per round trip: 64 rows of 30 columns stay far below SQLite's
+/// 32,766 arguments (and PostgreSQL's 65,535).
 const BATCH: usize = 64;
+
+/// Multi-row inserts bind by position (see `sql::Placeholders`).
+const ANON: sql::Placeholders = sql::Placeholders::Anonymous;
 
 async fn insert_audit_rows(
     tx: &mut Tx,
@@ -1082,7 +1085,7 @@ async fn insert_audit_rows(
     rows: &[AuditRow],
 ) -> Result<()> {
     for chunk in rows.chunks(BATCH) {
-        let sql = sql::insert_each(sql::AUDIT_HEAD, chunk.len());
+        let sql = sql::insert_rows(sql::AUDIT_HEAD, chunk.len(), "", ANON);
         let mut q = sqlx::query(&sql);
         for r in chunk {
             q = q
@@ -1415,8 +1418,14 @@ async fn update_in_tx(
 /// parties, audit, history) and pushes their ids.
 /// Writes one chunk of new entries (at most [`BATCH`]) with their
 /// parties, audit records and history rows, assigning them the ids from
-/// `next_id` on. Each table's rows go in one round trip of single-row
-/// statements ([`sql::insert_each`]: no statement journal).
+/// `next_id` on; each table's rows in one round trip. The entries go as
+/// single-row statements ([`sql::insert_each`]): a multi-row one kept a
+/// statement journal of every index page it changed, and the entries'
+/// random-keyed indexes (name, code, natural key …) change a page per
+/// row. The other tables are appended in key order (a page or two per
+/// statement to journal), so they stay multi-row: sqlx-sqlite answers
+/// every statement with a message from its thread, and each message
+/// wakes this task (3.5 per entry cost more than those journals).
 async fn insert_batch(
     tx: &mut Tx,
     chain: &mut Appender,
@@ -1463,7 +1472,7 @@ async fn insert_batch(
         })
         .collect();
     for pc in parties.chunks(BATCH) {
-        let sql = sql::insert_each(sql::PARTIES_HEAD, pc.len());
+        let sql = sql::insert_rows(sql::PARTIES_HEAD, pc.len(), "", ANON);
         let mut q = sqlx::query(&sql);
         for (entry, position, p) in pc {
             q = q
@@ -1496,7 +1505,7 @@ async fn insert_batch(
         )?);
     }
     insert_audit_rows(tx, audit, &records).await?;
-    let sql = sql::insert_each(sql::HISTORY_HEAD, chunk.len());
+    let sql = sql::insert_rows(sql::HISTORY_HEAD, chunk.len(), "", ANON);
     let mut q = sqlx::query(&sql);
     for (id, r) in (first..).zip(&records) {
         q = q
