@@ -28,10 +28,11 @@
 //! a channel of [`CHANNEL_BATCHES`] batches to the one writer (this
 //! task and sqlx's database thread), which only binds, steps and chains
 //! the audit records. A batch holds at most [`READ_BATCH`] prepared
-//! entries (a few KiB each): with the channel's bound and the one being
-//! written, an import keeps some 10–30 MB of rows in flight whatever the
-//! file's size (besides the index of the store's natural keys, ~100 bytes
-//! an entry, and SQLite's page cache).
+//! entries (a few KiB each): the channel's batches, the one being made,
+//! the one being written and [`WRITE_BATCH`] pending keep an import's
+//! rows in flight to some tens of MB whatever the file's size (besides
+//! the index of the store's natural keys, ~100 bytes an entry, and
+//! SQLite's page cache).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
