@@ -19,8 +19,20 @@
 //!   has already ended) are counted as skipped, not imported.
 //! - `dry_run` does everything but the commit.
 //!
-//! Reading runs on a thread of its own and hands batches over a bounded
-//! channel, so parsing and validation overlap with SQLite's writing.
+//! **A pipeline of two threads.** Everything that is not a SQLite call
+//! runs on a blocking thread of its own: reading and decoding the file,
+//! the lifecycle's decision, natural keys, the checks against the store's
+//! index and the file's earlier rows, the report, and each new entry's
+//! encoded columns and audit digest ([`PreparedEntry`]). It hands the
+//! writes, in file order, in batches of at most [`READ_BATCH`] rows over
+//! a channel of [`CHANNEL_BATCHES`] batches to the one writer (this
+//! task and sqlx's database thread), which only binds, steps and chains
+//! the audit records. A batch holds at most [`READ_BATCH`] prepared
+//! entries (a few KiB each): the channel's batches, the one being made,
+//! the one being written and [`WRITE_BATCH`] pending keep an import's
+//! rows in flight to some tens of MB whatever the file's size (besides
+//! the index of the store's natural keys, ~100 bytes an entry, and
+//! SQLite's page cache).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -34,8 +46,8 @@ use credgate_lifecycle::{Actor, Command, Designation, Lifecycle, rule};
 use credgate_model::{Category, Entry, EntryStatus, ListKind};
 use credgate_screen::Catalogue;
 use credgate_store::{
-    Audit, BulkWriter, Change, EntryData, NewEntry, Stage, Store, StoreError,
-    StoredEntry,
+    Audit, BulkWriter, Change, EntryData, NewEntry, PreparedEntry, Stage,
+    Store, StoreError, StoredEntry,
 };
 use futures_util::TryStreamExt;
 use serde::Serialize;
@@ -45,6 +57,9 @@ use crate::{failpoint, mapping};
 
 /// Rows read and validated per batch handed to the writer.
 const READ_BATCH: usize = 4096;
+/// Batches waiting for the writer at most: enough that neither thread
+/// waits for the other's jitter, few enough to bound memory.
+const CHANNEL_BATCHES: usize = 4;
 /// New entries per store call (one audit record and history row each).
 const WRITE_BATCH: usize = 2048;
 /// Bad rows listed at most (the counts stay exact): a file of a million
@@ -184,8 +199,6 @@ pub struct ImportContext<'a> {
     pub today: NaiveDate,
 }
 
-type Row = (u64, Result<Entry, RowError>);
-
 /// Imports `path`. `progress` is called with the rows read so far after
 /// each batch.
 pub async fn import_file(
@@ -203,9 +216,6 @@ pub async fn import_file(
     // Open (and for XLSX check) the file before the store's write lock is
     // taken: a refused file costs the store nothing.
     let reader = RowReader::open(path, format)?;
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Row>>(2);
-    let reading = tokio::task::spawn_blocking(move || reader.run(tx));
-
     let source = opts.source_name.clone().unwrap_or_else(|| {
         path.file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -214,20 +224,30 @@ pub async fn import_file(
     let audit = Audit::new(cx.now, &opts.key_id, &opts.department, "import")
         .with_details(serde_json::json!({ "source": source }));
     let mut bulk = cx.store.begin_bulk().await?;
-    let mut job = Job::new(cx, opts, &audit, &mut bulk).await?;
+    let index = StoreIndex::read(&mut bulk).await?;
+    let job = Job::new(cx, opts, index);
+    let (tx, mut rx) =
+        tokio::sync::mpsc::channel::<WriteBatch>(CHANNEL_BATCHES);
+    let preparing = tokio::task::spawn_blocking(move || reader.run(job, tx));
+
+    let mut writer = Writer {
+        audit: &audit,
+        bulk: &mut bulk,
+        pending: Vec::new(),
+        batches: 0,
+    };
     while let Some(batch) = rx.recv().await {
-        for (line, row) in batch {
-            job.row(line, row).await?;
+        for w in batch.writes {
+            writer.write(w).await?;
         }
-        progress(job.report.rows);
+        progress(batch.rows);
     }
-    job.flush().await?;
-    let mut report = job.report;
-    match reading.await {
-        Ok(Ok(())) => {}
+    writer.flush().await?;
+    let mut report = match preparing.await {
+        Ok(Ok(report)) => report,
         Ok(Err(e)) => return Err(e),
         Err(e) => return Err(ImportError::Reader(e.to_string())),
-    }
+    };
     report.dry_run = opts.dry_run;
     report.rejected = report.invalid_rows > 0 && !opts.skip_invalid;
     if report.rejected || opts.dry_run {
@@ -240,6 +260,60 @@ pub async fn import_file(
     failpoint::hit("import:after_commit");
     report.committed = true;
     Ok(report)
+}
+
+/// A write the preparing thread asks of the writer.
+enum Write {
+    Insert(PreparedEntry),
+    Update { entry_id: String, version: i64, change: Change },
+}
+
+/// The writes of up to [`READ_BATCH`] rows, in file order, and the rows
+/// read so far (for the progress bar).
+struct WriteBatch {
+    writes: Vec<Write>,
+    rows: u64,
+}
+
+/// The one writer: new entries go to the store [`WRITE_BATCH`] at a
+/// time; an update first writes the new entries before it, so the audit
+/// chain has the file's order.
+struct Writer<'a> {
+    audit: &'a Audit,
+    bulk: &'a mut BulkWriter,
+    pending: Vec<PreparedEntry>,
+    batches: u64,
+}
+
+impl Writer<'_> {
+    async fn write(&mut self, w: Write) -> Result<(), ImportError> {
+        match w {
+            Write::Insert(p) => {
+                self.pending.push(p);
+                if self.pending.len() >= WRITE_BATCH {
+                    self.flush().await?;
+                }
+            }
+            Write::Update { entry_id, version, change } => {
+                self.flush().await?;
+                self.bulk
+                    .update(self.audit, &entry_id, version, &change)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn flush(&mut self) -> Result<(), ImportError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        self.bulk.insert(self.audit, &self.pending).await?;
+        self.pending.clear();
+        self.batches += 1;
+        failpoint::hit(&format!("import:after_batch_{}", self.batches));
+        Ok(())
+    }
 }
 
 /// The rows of an import file, read and validated on a blocking thread.
@@ -280,28 +354,32 @@ impl RowReader {
         })
     }
 
+    /// Reads every row through `job` and sends its writes to `tx`;
+    /// returns the report. Stops early, without error, when the writer
+    /// has stopped (its error is the import's).
     fn run(
         self,
-        tx: tokio::sync::mpsc::Sender<Vec<Row>>,
-    ) -> Result<(), ImportError> {
-        let mut batch = Vec::with_capacity(READ_BATCH);
-        let send = |batch: &mut Vec<Row>, force: bool| -> bool {
-            if batch.len() < READ_BATCH && !force {
+        mut job: Job,
+        tx: tokio::sync::mpsc::Sender<WriteBatch>,
+    ) -> Result<ImportReport, ImportError> {
+        // A closed channel: the writer stopped (an error): stop too.
+        let send = |job: &mut Job, force: bool| -> bool {
+            if job.rows_in_batch < READ_BATCH && !force {
                 return true;
             }
-            let full =
-                std::mem::replace(batch, Vec::with_capacity(READ_BATCH));
-            // A closed channel: the import stopped (an error): stop too.
-            tx.blocking_send(full).is_ok()
+            job.rows_in_batch = 0;
+            let writes = std::mem::take(&mut job.writes);
+            let rows = job.report.rows;
+            tx.blocking_send(WriteBatch { writes, rows }).is_ok()
         };
         match self {
             RowReader::Entries(mut reader) => {
                 let decoder = reader.decoder();
                 while let Some(raw) = reader.next_raw() {
                     let raw = raw?;
-                    batch.push((raw.line(), decoder.decode(&raw)));
-                    if !send(&mut batch, false) {
-                        return Ok(());
+                    job.row(raw.line(), decoder.decode(&raw))?;
+                    if !send(&mut job, false) {
+                        return Ok(job.report);
                     }
                 }
             }
@@ -318,15 +396,15 @@ impl RowReader {
                         }),
                         None => decoder.decode(r.row, &r.fields),
                     };
-                    batch.push((r.row, row));
-                    if !send(&mut batch, false) {
-                        return Ok(());
+                    job.row(r.row, row)?;
+                    if !send(&mut job, false) {
+                        return Ok(job.report);
                     }
                 }
             }
         }
-        send(&mut batch, true);
-        Ok(())
+        send(&mut job, true);
+        Ok(job.report)
     }
 }
 
@@ -339,25 +417,51 @@ struct Existing {
     content: u128,
 }
 
-/// One import in progress: the index of the store's entries, the file's
-/// keys seen so far, the pending writes and the report.
-struct Job<'a, 'b> {
-    cx: ImportContext<'a>,
-    opts: &'a ImportOptions,
-    audit: &'a Audit,
-    bulk: &'b mut BulkWriter,
-    actor: Actor,
+/// The store's entries as an import compares rows with them, read in
+/// the import's transaction: nobody changes the store between this index
+/// and the writes.
+struct StoreIndex {
     /// Natural key → the store's entry.
     by_key: HashMap<u128, Existing>,
     /// Every entry id in the store.
     ids: HashSet<u128>,
+}
+
+impl StoreIndex {
+    async fn read(bulk: &mut BulkWriter) -> Result<StoreIndex, ImportError> {
+        let mut by_key = HashMap::new();
+        let mut ids = HashSet::new();
+        let mut all = bulk.all_entries();
+        while let Some(e) = all.try_next().await? {
+            ids.insert(h(&[&e.entry_id]));
+            if let Some(doc) = &e.data.document_number {
+                by_key.insert(
+                    natural_key(&e.data.authority, doc, &e.data.code),
+                    existing(&e),
+                );
+            }
+        }
+        Ok(StoreIndex { by_key, ids })
+    }
+}
+
+/// One import in progress, on the preparing thread: the store's index,
+/// the file's keys seen so far, the writes not yet handed over and the
+/// report. It owns what it needs (the thread outlives no borrow).
+struct Job {
+    lifecycle: Lifecycle,
+    today: NaiveDate,
+    opts: ImportOptions,
+    actor: Actor,
+    index: StoreIndex,
     /// Natural keys and entry ids of the file's rows so far.
     seen_keys: HashSet<u128>,
     seen_ids: HashSet<u128>,
     /// Scenario codes per category (from the catalogue).
     scenarios: HashMap<&'static str, Vec<String>>,
-    pending: Vec<NewEntry>,
-    batches: u64,
+    /// Writes for the writer, and the rows they come from.
+    writes: Vec<Write>,
+    rows_in_batch: usize,
     report: ImportReport,
 }
 
@@ -406,29 +510,12 @@ fn content(d: &EntryData) -> u128 {
     xxh3_128(text.as_bytes())
 }
 
-impl<'a, 'b> Job<'a, 'b> {
-    async fn new(
-        cx: ImportContext<'a>,
-        opts: &'a ImportOptions,
-        audit: &'a Audit,
-        bulk: &'b mut BulkWriter,
-    ) -> Result<Job<'a, 'b>, ImportError> {
-        let mut by_key = HashMap::new();
-        let mut ids = HashSet::new();
-        {
-            // Read inside the import's transaction: nobody changes the
-            // store between this index and the writes.
-            let mut all = bulk.all_entries();
-            while let Some(e) = all.try_next().await? {
-                ids.insert(h(&[&e.entry_id]));
-                if let Some(doc) = &e.data.document_number {
-                    by_key.insert(
-                        natural_key(&e.data.authority, doc, &e.data.code),
-                        existing(&e),
-                    );
-                }
-            }
-        }
+impl Job {
+    fn new(
+        cx: ImportContext<'_>,
+        opts: &ImportOptions,
+        index: StoreIndex,
+    ) -> Job {
         let mut scenarios: HashMap<&'static str, Vec<String>> = HashMap::new();
         for c in credgate_model::CATEGORIES {
             let mut s: Vec<String> = cx
@@ -440,21 +527,19 @@ impl<'a, 'b> Job<'a, 'b> {
             s.dedup();
             scenarios.insert(c.code, s);
         }
-        Ok(Job {
-            cx,
-            opts,
-            audit,
-            bulk,
+        Job {
+            lifecycle: cx.lifecycle.clone(),
+            today: cx.today,
+            opts: opts.clone(),
             actor: Actor::publisher(&opts.department),
-            by_key,
-            ids,
+            index,
             seen_keys: HashSet::new(),
             seen_ids: HashSet::new(),
             scenarios,
-            pending: Vec::new(),
-            batches: 0,
+            writes: Vec::new(),
+            rows_in_batch: 0,
             report: ImportReport::default(),
-        })
+        }
     }
 
     /// Whether writes still go to the store: not once a bad row has
@@ -481,7 +566,9 @@ impl<'a, 'b> Job<'a, 'b> {
             });
         }
         if !self.opts.skip_invalid {
-            self.pending.clear();
+            // Nothing will be committed: the writes not yet handed over
+            // need not be made (those handed over are rolled back).
+            self.writes.clear();
         }
     }
 
@@ -489,12 +576,13 @@ impl<'a, 'b> Job<'a, 'b> {
         *self.report.skipped.entry(reason.to_string()).or_default() += 1;
     }
 
-    async fn row(
+    fn row(
         &mut self,
         line: u64,
         row: Result<Entry, RowError>,
     ) -> Result<(), ImportError> {
         self.report.rows += 1;
+        self.rows_in_batch += 1;
         let entry = match row {
             Ok(e) => e,
             Err(e) => {
@@ -552,7 +640,7 @@ impl<'a, 'b> Job<'a, 'b> {
             }
         };
         let (stage, data) = decided;
-        match self.by_key.get(&key) {
+        match self.index.by_key.get(&key) {
             Some(ex) => {
                 if ex.department != self.opts.department {
                     let msg = format!(
@@ -593,15 +681,12 @@ impl<'a, 'b> Job<'a, 'b> {
                 if !self.writing() {
                     return Ok(());
                 }
-                self.flush().await?;
                 let change = Change { stage, data, event: None };
-                self.bulk
-                    .update(self.audit, &entry_id, version, &change)
-                    .await?;
+                self.writes.push(Write::Update { entry_id, version, change });
             }
             None => {
                 let hid = h(&[&entry.entry_id]);
-                if self.ids.contains(&hid) {
+                if self.index.ids.contains(&hid) {
                     let msg = format!(
                         "entry id {} is taken by another decision in the \
                          store",
@@ -630,15 +715,13 @@ impl<'a, 'b> Job<'a, 'b> {
                 if !self.writing() {
                     return Ok(());
                 }
-                self.pending.push(NewEntry {
+                let new = NewEntry {
                     entry_id: entry.entry_id,
                     department: self.opts.department.clone(),
                     stage,
                     data,
-                });
-                if self.pending.len() >= WRITE_BATCH {
-                    self.flush().await?;
-                }
+                };
+                self.writes.push(Write::Insert(PreparedEntry::new(new)?));
             }
         }
         Ok(())
@@ -668,8 +751,8 @@ impl<'a, 'b> Job<'a, 'b> {
                 None
             },
         };
-        let lc = self.cx.lifecycle;
-        let today = self.cx.today;
+        let lc = &self.lifecycle;
+        let today = self.today;
         let command = Command::Import { designation, published_on: None };
         let d = lc.decide(None, &command, &self.actor, today)?;
         let mut data = EntryData::from_model(e);
@@ -687,17 +770,6 @@ impl<'a, 'b> Job<'a, 'b> {
             stage = o.facts.stage;
         }
         Ok((stage, data))
-    }
-
-    async fn flush(&mut self) -> Result<(), ImportError> {
-        if self.pending.is_empty() {
-            return Ok(());
-        }
-        self.bulk.insert(self.audit, &self.pending).await?;
-        self.pending.clear();
-        self.batches += 1;
-        failpoint::hit(&format!("import:after_batch_{}", self.batches));
-        Ok(())
     }
 }
 

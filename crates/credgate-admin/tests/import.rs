@@ -484,3 +484,37 @@ async fn ragged_garbage_and_repeated_rows_are_each_reported_and_nothing_written(
     assert_eq!(env.entries().await, 0, "all or nothing");
     assert_eq!(env.audit_records().await, before);
 }
+
+/// The audit chain an import writes, pinned: the head's hash after a
+/// first import (300 new entries, some disputed) and after a second one
+/// (two rows changed: updates with history; ten new rows), with a fixed
+/// clock. Any change to the records, their order, the canonical JSON
+/// they digest or the row ids they name changes these hashes; they were
+/// taken from the import before it became a pipeline (main at 439d30b9),
+/// so the pipeline writes the same chain for the same input and clock.
+#[tokio::test]
+async fn the_audit_chain_of_an_import_is_pinned_for_a_fixed_input_and_clock() {
+    let env = Env::new().await;
+    let mut entries = in_force(310);
+    let path = env.path("list.csv");
+    write_csv(&path, &entries[..300]);
+    let r = env.import(&path, |_| {}).await;
+    assert_eq!(r.inserted, 300, "{r:?}");
+    let (seq, first) = env.store.audit_head().await.unwrap();
+    entries[7].reason = "更正后的列入原因".into();
+    entries[211].basis = "更正后的依据".into();
+    write_csv(&path, &entries);
+    let r = env.import(&path, |_| {}).await;
+    assert_eq!((r.inserted, r.updated, r.unchanged), (10, 2, 298), "{r:?}");
+    let (seq2, second) = env.store.audit_head().await.unwrap();
+    assert!(env.store.verify_audit().await.unwrap().is_ok());
+    assert_eq!(
+        (seq, first.as_str(), seq2, second.as_str()),
+        (
+            302,
+            "1ec533744e239a2534d1833646ab05b22f0ff09ae647b7e90f2045505a26a9f6",
+            314,
+            "5e37d98aaa31aa516591723c0d38be1d2652ed00e7e12edd6c10c77a09fd722d",
+        ),
+    );
+}

@@ -13,7 +13,8 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
 use crate::{
-    ApiKey, Ban, Department, EntryData, Notice, Stage, Statement, StoredEntry,
+    ApiKey, Ban, Department, EntryData, NewEntry, Notice, Stage, Statement,
+    StoreError, StoredEntry,
 };
 
 /// The prev_hash of the first record.
@@ -225,6 +226,70 @@ fn party(p: &RelatedParty) -> Party<'_> {
 
 pub fn category_code(d: &EntryData) -> &'static str {
     Category::by_id(d.category).map(|c| c.code).unwrap_or("unknown")
+}
+
+/// The encoded columns of an entry: the `details` JSON and its secondary
+/// ids (a JSON array, `None` when there are none).
+#[derive(Debug, Clone)]
+pub struct EncodedDetails {
+    pub json: String,
+    pub secondary_ids: Option<String>,
+}
+
+pub fn details_json(d: &EntryData) -> Result<EncodedDetails, StoreError> {
+    let bad = |e: serde_json::Error| StoreError::Invalid {
+        field: "details",
+        message: e.to_string(),
+    };
+    Ok(EncodedDetails {
+        json: serde_json::to_string(&StoredDetailsRef::of(d)).map_err(bad)?,
+        secondary_ids: if d.secondary_ids.is_empty() {
+            None
+        } else {
+            Some(serde_json::to_string(&d.secondary_ids).map_err(bad)?)
+        },
+    })
+}
+
+/// A new entry with what writing it needs made in advance: its encoded
+/// columns and the SHA-256 of its canonical JSON at version 1 (its audit
+/// record's `digest_after`). All of it is CPU without the store, so an
+/// import makes it on its reading thread while the one writer writes
+/// (`credgate_admin::import`); the record itself is made by the writer,
+/// as it chains on the one before.
+#[derive(Debug, Clone)]
+pub struct PreparedEntry {
+    pub(crate) new: NewEntry,
+    pub(crate) details: EncodedDetails,
+    pub(crate) after_digest: String,
+}
+
+impl PreparedEntry {
+    pub fn new(new: NewEntry) -> Result<PreparedEntry, StoreError> {
+        if new.entry_id.trim().is_empty() {
+            return Err(StoreError::Invalid {
+                field: "entry_id",
+                message: "an entry needs its 记录编号".into(),
+            });
+        }
+        let details = details_json(&new.data)?;
+        let after = canonical_json(
+            &new.entry_id,
+            &new.department,
+            new.stage,
+            1,
+            &new.data,
+        );
+        Ok(PreparedEntry {
+            after_digest: sha256_hex(after.as_bytes()),
+            new,
+            details,
+        })
+    }
+
+    pub fn entry(&self) -> &NewEntry {
+        &self.new
+    }
 }
 
 /// The stored text of a timestamp: RFC 3339, UTC, `Z`, microseconds, so

@@ -31,7 +31,7 @@ use std::path::Path;
 
 use futures_util::stream::BoxStream;
 
-pub use chain::GENESIS;
+pub use chain::{GENESIS, PreparedEntry};
 pub use error::StoreError;
 pub use types::*;
 
@@ -318,11 +318,12 @@ impl BulkWriter {
         }
     }
 
-    /// Inserts new entries at version 1; returns their internal ids.
+    /// Inserts new entries at version 1 (made ready by
+    /// [`PreparedEntry::new`], on any thread); returns their internal ids.
     pub async fn insert(
         &mut self,
         audit: &Audit,
-        entries: &[NewEntry],
+        entries: &[PreparedEntry],
     ) -> Result<Vec<i64>, StoreError> {
         match &mut self.inner {
             BulkInner::Sqlite(b) => b.insert(audit, entries).await,

@@ -109,18 +109,24 @@ pub fn entries_with_last_digest() -> String {
     )
 }
 
-/// The heads of the multi-row inserts of `insert_many`, with their
-/// column counts ([`insert_rows`] adds the placeholders).
-pub const ENTRIES_HEAD: (&str, usize) = (
-    "INSERT INTO entries (entry_id, department, stage, version, list, \
+/// The heads of the inserts of `insert_many`, with their column counts
+/// ([`insert_each`] adds the placeholders).
+/// The entries' columns, the internal id first: a bulk insert assigns
+/// the ids itself (the next after the largest, as SQLite would), so it
+/// needs no `RETURNING` and can make the audit records, which name the
+/// id, before it writes.
+pub const ENTRIES_ID_HEAD: (&str, usize) = (
+    "INSERT INTO entries (id, entry_id, department, stage, version, list, \
      subject_kind, name, code, category, severity, authority, \
      document_number, listed_on, valid_until, removed_on, min_period_end, \
      max_period_end, publicity_deadline, published_on, \
      rectification_deadline, review_deadline, details, updated_at, \
      secondary_ids, reason, basis, removal_reason, removal_authority, \
      created_at)",
-    29,
+    30,
 );
+pub const MAX_ENTRY_ID: &str =
+    "SELECT coalesce(max(id), 0) AS id FROM entries";
 pub const PARTIES_HEAD: (&str, usize) = (
     "INSERT INTO related_parties (entry, position, role, name, id_type, \
      id_number)",
@@ -153,7 +159,7 @@ pub enum Placeholders {
 
 /// `head VALUES (…), (…), … suffix` for `rows` rows: one statement per
 /// batch instead of one per row (each statement is a round trip to the
-/// database thread).
+/// database thread). SQLite's entries use [`insert_each`] instead.
 pub fn insert_rows(
     head: (&str, usize),
     rows: usize,
@@ -183,6 +189,38 @@ pub fn insert_rows(
         s.push(')');
     }
     s.push_str(suffix);
+    s
+}
+
+/// `rows` single-row INSERTs of `head` in one string, anonymous `?`
+/// placeholders throughout (sqlx-sqlite binds the arguments across the
+/// statements in order). Many rows per round trip, like [`insert_rows`],
+/// but without SQLite's statement journal: a multi-row INSERT may fail
+/// half-way, so SQLite copies every page it changes first (in memory,
+/// with `temp_store = memory`: a malloc per KiB), and frees the copies
+/// at its end; a single-row INSERT checks its constraints before it
+/// writes and needs none. That journal was 23% of an import's CPU
+/// (BENCHMARKS.md, "Import and publish"), nearly all of it the entries'
+/// random-keyed index pages.
+pub fn insert_each(head: (&str, usize), rows: usize) -> String {
+    let (head, columns) = head;
+    let mut one = String::with_capacity(head.len() + columns * 3 + 12);
+    one.push_str(head);
+    one.push_str(" VALUES (");
+    for c in 0..columns {
+        if c > 0 {
+            one.push_str(", ");
+        }
+        one.push('?');
+    }
+    one.push_str(");");
+    let mut s = String::with_capacity(rows * (one.len() + 1));
+    for r in 0..rows {
+        if r > 0 {
+            s.push(' ');
+        }
+        s.push_str(&one);
+    }
     s
 }
 
@@ -436,5 +474,10 @@ mod tests {
         );
         let s = insert_rows(head, 2, "", Placeholders::Anonymous);
         assert_eq!(s, "INSERT INTO t (a, b) VALUES (?, ?), (?, ?)");
+        assert_eq!(
+            insert_each(head, 2),
+            "INSERT INTO t (a, b) VALUES (?, ?); \
+             INSERT INTO t (a, b) VALUES (?, ?);"
+        );
     }
 }

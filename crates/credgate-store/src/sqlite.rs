@@ -25,7 +25,9 @@ use sqlx::sqlite::{
 };
 use sqlx::{Row, Sqlite, Transaction};
 
-use crate::chain::{self, Details, sha256_hex, ts};
+use crate::chain::{
+    self, Details, EncodedDetails, details_json, sha256_hex, ts,
+};
 use crate::sql::{self, Arg};
 use crate::*;
 
@@ -394,9 +396,22 @@ impl SqliteStore {
         let mut tx = self.pool.begin().await?;
         let n = i64::try_from(entries.len()).unwrap_or(i64::MAX);
         let mut chain = Appender::claim(&mut tx, n).await?;
+        let mut next_id = next_entry_id(&mut tx).await?;
         let mut ids = Vec::with_capacity(entries.len());
         for chunk in entries.chunks(BATCH) {
-            insert_batch(&mut tx, &mut chain, audit, chunk, &mut ids).await?;
+            let chunk = chunk
+                .iter()
+                .map(|e| PreparedEntry::new(e.clone()))
+                .collect::<Result<Vec<_>>>()?;
+            insert_batch(
+                &mut tx,
+                &mut chain,
+                audit,
+                &chunk,
+                &mut next_id,
+                &mut ids,
+            )
+            .await?;
         }
         chain.close(&mut tx).await?;
         tx.commit().await?;
@@ -441,7 +456,8 @@ impl SqliteStore {
         // pages the change touches.
         sqlx::query(BULK_CACHE).execute(&mut *tx).await?;
         let chain = Appender::claim(&mut tx, 0).await?;
-        Ok(SqliteBulk { tx, chain })
+        let next_id = next_entry_id(&mut tx).await?;
+        Ok(SqliteBulk { tx, chain, next_id })
     }
 
     /// The rows of one entry's child table (`query` binds the entry's row
@@ -945,6 +961,20 @@ impl Appender {
     /// The next record: its sequence number and hash, chained on the
     /// previous one (written by `append` or `insert_audit_rows`).
     fn make(&mut self, audit: &Audit, r: Record<'_>) -> Result<AuditRow> {
+        let before = r.before.map(|s| sha256_hex(s.as_bytes()));
+        let after = r.after.map(|s| sha256_hex(s.as_bytes()));
+        self.make_digested(audit, r, before, after)
+    }
+
+    /// `make` with the digests of `before` and `after` already taken
+    /// (a [`PreparedEntry`]'s).
+    fn make_digested(
+        &mut self,
+        audit: &Audit,
+        r: Record<'_>,
+        before: Option<String>,
+        after: Option<String>,
+    ) -> Result<AuditRow> {
         let seq = self.next_seq;
         if seq > self.last_claimed {
             return Err(StoreError::Invalid {
@@ -964,8 +994,6 @@ impl Appender {
         let details = serde_json::to_string(&details).map_err(|e| {
             StoreError::Invalid { field: "details", message: e.to_string() }
         })?;
-        let before = r.before.map(|s| sha256_hex(s.as_bytes()));
-        let after = r.after.map(|s| sha256_hex(s.as_bytes()));
         let hash = chain::record_hash(&chain::RecordFields {
             seq,
             at: &at,
@@ -1044,8 +1072,8 @@ struct AuditRow {
     hash: String,
 }
 
-/// Rows per multi-row INSERT: 64 rows of 24 columns stay far below
-/// SQLite's 32,766 arguments (and PostgreSQL's 65,535).
+/// Rows per round trip: 64 rows of 30 columns stay far below SQLite's
+/// 32,766 arguments (and PostgreSQL's 65,535).
 const BATCH: usize = 64;
 
 /// Multi-row inserts bind by position (see `sql::Placeholders`).
@@ -1195,6 +1223,8 @@ async fn insert_event(
 pub struct SqliteBulk {
     tx: Tx,
     chain: Appender,
+    /// The id of the next inserted entry (`insert_batch`).
+    next_id: i64,
 }
 
 impl std::fmt::Debug for Appender {
@@ -1215,7 +1245,7 @@ impl SqliteBulk {
     pub async fn insert(
         &mut self,
         audit: &Audit,
-        entries: &[NewEntry],
+        entries: &[PreparedEntry],
     ) -> Result<Vec<i64>> {
         let n = i64::try_from(entries.len()).unwrap_or(i64::MAX);
         self.chain.extend(&mut self.tx, n).await?;
@@ -1226,6 +1256,7 @@ impl SqliteBulk {
                 &mut self.chain,
                 audit,
                 chunk,
+                &mut self.next_id,
                 &mut ids,
             )
             .await?;
@@ -1253,7 +1284,7 @@ impl SqliteBulk {
     }
 
     pub async fn commit(self) -> Result<()> {
-        let SqliteBulk { mut tx, chain } = self;
+        let SqliteBulk { mut tx, chain, .. } = self;
         chain.close(&mut tx).await?;
         // Back to the usual cache before the commit, which writes every
         // dirty page to the WAL anyway. (A bulk change rolled back leaves
@@ -1385,73 +1416,59 @@ async fn update_in_tx(
 
 /// Inserts up to BATCH entries with four multi-row statements (entries,
 /// parties, audit, history) and pushes their ids.
+/// Writes one chunk of new entries (at most [`BATCH`]) with their
+/// parties, audit records and history rows, assigning them the ids from
+/// `next_id` on; each table's rows in one round trip. The entries go as
+/// single-row statements ([`sql::insert_each`]): a multi-row one kept a
+/// statement journal of every index page it changed, and the entries'
+/// random-keyed indexes (name, code, natural key …) change a page per
+/// row. The other tables are appended in key order (a page or two per
+/// statement to journal), so they stay multi-row: sqlx-sqlite answers
+/// every statement with a message from its thread, and each message
+/// wakes this task (3.5 per entry cost more than those journals).
 async fn insert_batch(
     tx: &mut Tx,
     chain: &mut Appender,
     audit: &Audit,
-    chunk: &[NewEntry],
+    chunk: &[PreparedEntry],
+    next_id: &mut i64,
     ids: &mut Vec<i64>,
 ) -> Result<()> {
     let at_text = ts(audit.at_stored());
-    let mut details = Vec::with_capacity(chunk.len());
-    for new in chunk {
-        if new.entry_id.trim().is_empty() {
-            return Err(StoreError::Invalid {
-                field: "entry_id",
-                message: "an entry needs its 记录编号".into(),
-            });
-        }
-        details.push(details_json(&new.data)?);
-    }
-    let sql = sql::insert_rows(
-        sql::ENTRIES_HEAD,
-        chunk.len(),
-        " RETURNING id, entry_id",
-        ANON,
-    );
+    let first = *next_id;
+    let sql = sql::insert_each(sql::ENTRIES_ID_HEAD, chunk.len());
     let mut q = sqlx::query(&sql);
-    for (e, d) in chunk.iter().zip(&details) {
+    for (id, p) in (first..).zip(chunk) {
+        let e = &p.new;
         q = bind_entry(
-            q.bind(e.entry_id.as_str()),
+            q.bind(id).bind(e.entry_id.as_str()),
             (&e.department, e.stage, 1),
             &e.data,
-            d,
+            &p.details,
             at_text.clone(),
         )
         .bind(at_text.as_str());
     }
-    let rows =
-        q.fetch_all(&mut **tx).await.map_err(
-            |e| match StoreError::constraint(e, "entry") {
-                StoreError::ForeignKey { .. } => StoreError::ForeignKey {
-                    what: "department",
-                    detail:
-                        "an entry of the batch names an unknown department"
-                            .into(),
-                },
-                e => e,
+    q.execute(&mut **tx).await.map_err(|e| {
+        match StoreError::constraint(e, "entry") {
+            StoreError::ForeignKey { .. } => StoreError::ForeignKey {
+                what: "department",
+                detail: "an entry of the batch names an unknown department"
+                    .into(),
             },
-        )?;
-    // RETURNING's row order is not promised: match by the unique entry id.
-    let mut by_entry_id = HashMap::with_capacity(rows.len());
-    for r in &rows {
-        let entry_id: String = r.try_get("entry_id")?;
-        by_entry_id.insert(entry_id, r.try_get::<i64, _>("id")?);
-    }
-    let mut batch_ids = Vec::with_capacity(chunk.len());
-    for e in chunk {
-        batch_ids.push(*by_entry_id.get(&e.entry_id).ok_or_else(|| {
-            StoreError::Invalid {
-                field: "entry_id",
-                message: format!("{} was not inserted", e.entry_id),
-            }
-        })?);
-    }
-    let parties: Vec<(i64, i64, &RelatedParty)> = chunk
-        .iter()
-        .zip(&batch_ids)
-        .flat_map(|(e, id)| {
-            e.data.related.iter().enumerate().map(|(i, p)| (*id, i as i64, p))
+            e => e,
+        }
+    })?;
+    *next_id += chunk.len() as i64;
+    let parties: Vec<(i64, i64, &RelatedParty)> = (first..)
+        .zip(chunk)
+        .flat_map(|(id, p)| {
+            p.new
+                .data
+                .related
+                .iter()
+                .enumerate()
+                .map(move |(i, r)| (id, i as i64, r))
         })
         .collect();
     for pc in parties.chunks(BATCH) {
@@ -1468,41 +1485,31 @@ async fn insert_batch(
         }
         q.execute(&mut **tx).await?;
     }
-    let afters: Vec<String> = chunk
-        .iter()
-        .map(|e| {
-            chain::canonical_json(
-                &e.entry_id,
-                &e.department,
-                e.stage,
-                1,
-                &e.data,
-            )
-        })
-        .collect();
     let mut records = Vec::with_capacity(chunk.len());
-    for ((e, id), after) in chunk.iter().zip(&batch_ids).zip(&afters) {
-        records.push(chain.make(
+    for (id, p) in (first..).zip(chunk) {
+        records.push(chain.make_digested(
             audit,
             Record {
-                entry: Some(*id),
-                entry_id: Some(&e.entry_id),
+                entry: Some(id),
+                entry_id: Some(&p.new.entry_id),
                 version: Some(1),
                 before: None,
-                after: Some(after),
+                after: None,
                 event: None,
                 info: None,
                 key: None,
                 department: None,
             },
+            None,
+            Some(p.after_digest.clone()),
         )?);
     }
     insert_audit_rows(tx, audit, &records).await?;
     let sql = sql::insert_rows(sql::HISTORY_HEAD, chunk.len(), "", ANON);
     let mut q = sqlx::query(&sql);
-    for (id, r) in batch_ids.iter().zip(&records) {
+    for (id, r) in (first..).zip(&records) {
         q = q
-            .bind(*id)
+            .bind(id)
             .bind(1i64)
             .bind(audit.action.as_str())
             .bind(at_text.as_str())
@@ -1514,8 +1521,15 @@ async fn insert_batch(
             .bind(None::<&str>);
     }
     q.execute(&mut **tx).await?;
-    ids.extend(batch_ids);
+    ids.extend(first..*next_id);
     Ok(())
+}
+
+/// The id the next inserted entry gets: after the largest, as SQLite
+/// assigns it. Read under the write lock (after the audit head).
+async fn next_entry_id(tx: &mut Tx) -> Result<i64> {
+    let row = sqlx::query(sql::MAX_ENTRY_ID).fetch_one(&mut **tx).await?;
+    Ok(row.try_get::<i64, _>("id")? + 1)
 }
 
 async fn insert_one(
@@ -1624,29 +1638,6 @@ fn bind_entry<'q>(
         .bind(&d.basis)
         .bind(d.removal_reason.as_deref())
         .bind(d.removal_authority.as_deref())
-}
-
-/// The encoded columns of an entry: the `details` JSON and its secondary
-/// ids (a JSON array, `None` when there are none).
-struct EncodedDetails {
-    json: String,
-    secondary_ids: Option<String>,
-}
-
-fn details_json(d: &EntryData) -> Result<EncodedDetails> {
-    let bad = |e: serde_json::Error| StoreError::Invalid {
-        field: "details",
-        message: e.to_string(),
-    };
-    Ok(EncodedDetails {
-        json: serde_json::to_string(&chain::StoredDetailsRef::of(d))
-            .map_err(bad)?,
-        secondary_ids: if d.secondary_ids.is_empty() {
-            None
-        } else {
-            Some(serde_json::to_string(&d.secondary_ids).map_err(bad)?)
-        },
-    })
 }
 
 async fn insert_parties(
