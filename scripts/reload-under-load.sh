@@ -6,6 +6,11 @@
 #   output. The load generator is target/release/loadtest
 #   (`cargo build --release -p credgate-loadtest`). Results go to
 #   /tmp/reload-LABEL-{steady,reload}.{json,txt}.
+#   PUBLISH_SNAPSHOTS="a b …": the files published at the reloads, in turn
+#   (default SNAPSHOT). The service swaps only to a snapshot built later
+#   than the live one, so for real swaps give separate builds of the same
+#   entries (`credgate build` again): a copy of SNAPSHOT is taken in and
+#   verified but never swapped to.
 #   PUBLISH=stage (default): before the reload run, one single-name copy of
 #   SNAPSHOT per planned reload is written beside the inbox and renamed in
 #   at each reload, as `credgate admin publish` does (the service takes it
@@ -51,7 +56,8 @@ run() {
         --queries "$queries" --connections 16 --duration "$dur" "$@"
 }
 run --json "/tmp/reload-$label-steady.json" > "/tmp/reload-$label-steady.txt" 2>&1
-run --reload-every 10 --admin-key bench-admin-key-0001 --publish "$snap" \
+read -r -a publish_files <<< "${PUBLISH_SNAPSHOTS:-$snap}"
+run --reload-every 10 --admin-key bench-admin-key-0001 --publish "${publish_files[@]}" \
     --snapshot-dir "$d/snapshots" "${publish_mode[@]}" --json "/tmp/reload-$label-reload.json" \
     > "/tmp/reload-$label-reload.txt" 2>&1
 tail -n 3 "/tmp/reload-$label-steady.txt" "/tmp/reload-$label-reload.txt"

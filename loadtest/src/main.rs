@@ -70,18 +70,20 @@ struct Args {
     /// API key with the admin role, for reloads.
     #[arg(long)]
     admin_key: Option<String>,
-    /// Before each reload, publish this snapshot into `--snapshot-dir` under
-    /// a new name (a hard link: instant, no copy, but the service copies a
-    /// linked file in), so that each reload really swaps.
-    #[arg(long, requires = "snapshot_dir")]
-    publish: Option<PathBuf>,
+    /// Before each reload, publish one of these snapshots (in turn) into
+    /// `--snapshot-dir` under a new name (a hard link: instant, no copy,
+    /// but the service copies a linked file in). The service swaps only to
+    /// a snapshot built later than the live one: give files from separate
+    /// builds, or the reloads take the files in without swapping.
+    #[arg(long, num_args = 1.., requires = "snapshot_dir")]
+    publish: Vec<PathBuf>,
     #[arg(long)]
     snapshot_dir: Option<PathBuf>,
     /// Copy `--publish` once per planned reload before the load starts
     /// (into `loadtest-staging` beside `--snapshot-dir`) and rename a copy
     /// in at each reload, as a real publisher does: the service then takes
     /// the file by rename, not by copy. Needs disk for every copy.
-    #[arg(long, requires = "publish")]
+    #[arg(long)]
     stage_copies: bool,
     /// Also write the report as JSON here.
     #[arg(long)]
@@ -115,13 +117,17 @@ async fn main() -> anyhow::Result<()> {
         bodies.len(),
         workload::describe(&bodies)
     );
-    let publisher = match (&args.publish, &args.snapshot_dir) {
-        (Some(src), Some(dir)) => {
+    anyhow::ensure!(
+        !args.stage_copies || !args.publish.is_empty(),
+        "--stage-copies: needs --publish"
+    );
+    let publisher = match (args.publish.is_empty(), &args.snapshot_dir) {
+        (false, Some(dir)) => {
             let reloads = args
                 .reload_every
                 .map_or(0, |every| (args.warmup + args.duration) / every);
             Some(Arc::new(publish::Publisher::new(
-                src,
+                &args.publish,
                 dir,
                 args.stage_copies,
                 reloads,

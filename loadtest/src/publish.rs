@@ -10,34 +10,40 @@
 //! one into the inbox at each reload: what `credgate admin publish` or a
 //! replica's downloader does (write elsewhere, fsync, rename in), so the
 //! service takes it by rename too.
+//!
+//! The service swaps only to a snapshot built after the live one (an
+//! identical file is taken in, not swapped to): several `--publish` files
+//! from separate builds are published in turn.
 
 use anyhow::Context;
 use std::path::{Path, PathBuf};
 
 pub enum Publisher {
-    HardLink { source: PathBuf, inbox: PathBuf },
+    HardLink { sources: Vec<PathBuf>, inbox: PathBuf },
     Staged { copies: Vec<PathBuf>, inbox: PathBuf },
 }
 
 impl Publisher {
-    /// A publisher of `source` into `inbox`; with `stage`, `reloads` copies
-    /// are written (and fsynced) now, next to the inbox so that the rename
-    /// stays on one filesystem.
+    /// A publisher of `sources` (in turn) into `inbox`; with `stage`,
+    /// `reloads` copies are written (and fsynced) now, next to the inbox so
+    /// that the rename stays on one filesystem.
     pub fn new(
-        source: &Path,
+        sources: &[PathBuf],
         inbox: &Path,
         stage: bool,
         reloads: u64,
     ) -> anyhow::Result<Publisher> {
+        anyhow::ensure!(!sources.is_empty(), "--publish: no snapshot given");
         if !stage {
             return Ok(Publisher::HardLink {
-                source: source.to_path_buf(),
+                sources: sources.to_vec(),
                 inbox: inbox.to_path_buf(),
             });
         }
         let staging = staging_dir(inbox)?;
         let mut copies = Vec::new();
         for n in 1..=reloads {
+            let source = &sources[(n as usize - 1) % sources.len()];
             let to = staging
                 .join(format!("loadtest-{}-{n}.snapshot", std::process::id()));
             eprintln!(
@@ -55,7 +61,8 @@ impl Publisher {
     pub fn publish(&self, n: u64) -> anyhow::Result<()> {
         let name = format!("loadtest-{}-{n}.snapshot", std::process::id());
         match self {
-            Publisher::HardLink { source, inbox } => {
+            Publisher::HardLink { sources, inbox } => {
+                let source = &sources[(n as usize - 1) % sources.len()];
                 std::fs::hard_link(source, inbox.join(&name))
                     .with_context(|| format!("linking {name}"))
             }
