@@ -242,12 +242,15 @@ pub async fn import_file(
         }
         progress(batch.rows);
     }
-    writer.flush().await?;
+    // The channel closed: the reader has finished or failed. Its error
+    // comes first (a failed read ends the import; flushing what is pending
+    // would only risk a store error in its place).
     let mut report = match preparing.await {
         Ok(Ok(report)) => report,
         Ok(Err(e)) => return Err(e),
         Err(e) => return Err(ImportError::Reader(e.to_string())),
     };
+    writer.flush().await?;
     report.dry_run = opts.dry_run;
     report.rejected = report.invalid_rows > 0 && !opts.skip_invalid;
     if report.rejected || opts.dry_run {

@@ -112,9 +112,9 @@ pub fn entries_with_last_digest() -> String {
 /// The heads of the inserts of `insert_many`, with their column counts
 /// ([`insert_each`] adds the placeholders).
 /// The entries' columns, the internal id first: a bulk insert assigns
-/// the ids itself (the next after the largest, as SQLite would), so it
-/// needs no `RETURNING` and can make the audit records, which name the
-/// id, before it writes.
+/// the ids itself (the next after the largest, read in the write
+/// transaction, as SQLite would), so it needs no `RETURNING` round trip
+/// to learn the ids its audit records and history rows name.
 pub const ENTRIES_ID_HEAD: (&str, usize) = (
     "INSERT INTO entries (id, entry_id, department, stage, version, list, \
      subject_kind, name, code, category, severity, authority, \

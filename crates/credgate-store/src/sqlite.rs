@@ -1414,8 +1414,6 @@ async fn update_in_tx(
     Ok(next)
 }
 
-/// Inserts up to BATCH entries with four multi-row statements (entries,
-/// parties, audit, history) and pushes their ids.
 /// Writes one chunk of new entries (at most [`BATCH`]) with their
 /// parties, audit records and history rows, assigning them the ids from
 /// `next_id` on; each table's rows in one round trip. The entries go as

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# How long a published snapshot takes to go live, without load: starts
+# `credgate serve --role screening` on LIVE, then for each NEWER snapshot
+# (separate builds, each built after the one before: the service swaps only
+# to a newer build) copies it beside the inbox, renames it in (as
+# `credgate admin publish` does) and times `POST /admin/v1/snapshots/reload`
+# until its answer; the answer must name the file as `activated`.
+# usage: scripts/go-live.sh CREDGATE LIVE NEWER [NEWER ...]
+set -euo pipefail
+bin=$1; live=$2; shift 2
+d=$(mktemp -d /tmp/go-live-XXXXXX)
+trap 'kill "${pid:-}" 2>/dev/null && wait "$pid" 2>/dev/null; rm -rf "$d"' EXIT
+mkdir -p "$d/snapshots" "$d/staging"
+ln -f "$live" "$d/snapshots/"
+hash() { "$bin" hash-key "$1" | sed -n 's/sha256 = "\(.*\)"/\1/p'; }
+cat > "$d/bench.toml" <<EOT
+listen = "127.0.0.1:18392"
+data_dir = "$d"
+snapshot_dir = "$d/snapshots"
+demo_entries = 0
+[[keys]]
+name = "bench-admin"
+sha256 = "$(hash bench-admin-key-0001)"
+roles = ["admin"]
+EOT
+RUST_LOG=warn "$bin" serve --config "$d/bench.toml" --role screening > "$d/server.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 240); do
+    curl -sf -o /dev/null http://127.0.0.1:18392/readyz && break
+    sleep 0.5
+done
+n=0
+for snap in "$@"; do
+    n=$((n + 1))
+    cp "$snap" "$d/staging/go-live-$n.snapshot"
+    sync
+    mv "$d/staging/go-live-$n.snapshot" "$d/snapshots/"
+    curl -s -o "$d/reload-$n.json" -w "reload $n: HTTP %{http_code} in %{time_total} s; " \
+        -X POST -H 'X-API-Key: bench-admin-key-0001' \
+        http://127.0.0.1:18392/admin/v1/snapshots/reload
+    grep -o '"activated":[^,]*' "$d/reload-$n.json"
+    sleep 3
+done
