@@ -5,6 +5,8 @@
 //!
 //! The file is made in a temporary directory and removed afterwards.
 
+mod common;
+
 use std::time::Instant;
 
 use chrono::Utc;
@@ -38,10 +40,10 @@ async fn main() {
     let parties: usize = entries.iter().map(|e| e.data.related.len()).sum();
 
     let t = Instant::now();
-    let cpu = cpu_seconds();
+    let cpu = common::cpu_seconds();
     store.insert_many(&audit, &entries).await.expect("import");
     let secs = t.elapsed().as_secs_f64();
-    let cpu = cpu_seconds() - cpu;
+    let cpu = common::cpu_seconds() - cpu;
     println!(
         "insert_many: {n} entries ({parties} related parties) in {secs:.2} s \
          = {:.0} entries/s; {cpu:.2} s of CPU (all threads) = {:.0} \
@@ -77,46 +79,5 @@ async fn main() {
         "size: {db} bytes (+{wal} WAL) = {:.0} bytes/entry",
         (db + wal) as f64 / n as f64
     );
-    breakdown(&dir.path().join(SQLITE_FILE), n).await;
-}
-
-/// User + system CPU time of this process, all threads (Linux
-/// /proc/self/stat, in clock ticks of 1/100 s): on a shared machine the
-/// wall time also counts waiting for a core.
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the command name (which may hold spaces), from 3 on.
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let tick = |i: usize| f.get(i).and_then(|s| s.parse::<f64>().ok());
-    // utime and stime are fields 14 and 15: 11 and 12 after the name.
-    (tick(11).unwrap_or(0.0) + tick(12).unwrap_or(0.0)) / 100.0
-}
-
-/// Bytes per entry of each table and index (SQLite's dbstat table, when
-/// the bundled library has it).
-async fn breakdown(path: &std::path::Path, n: usize) {
-    use sqlx::{ConnectOptions, Row};
-    let Ok(mut c) = sqlx::sqlite::SqliteConnectOptions::new()
-        .filename(path)
-        .connect()
-        .await
-    else {
-        return;
-    };
-    let q = "SELECT name, sum(pgsize) AS bytes FROM dbstat GROUP BY name \
-             ORDER BY bytes DESC";
-    match sqlx::query(q).fetch_all(&mut c).await {
-        Ok(rows) => {
-            for r in rows {
-                let name: String = r.get("name");
-                let bytes: i64 = r.get("bytes");
-                println!(
-                    "  {name:32} {:6.0} bytes/entry",
-                    bytes as f64 / n as f64
-                );
-            }
-        }
-        Err(e) => println!("  (no per-table sizes: {e})"),
-    }
+    common::breakdown(&dir.path().join(SQLITE_FILE)).await;
 }

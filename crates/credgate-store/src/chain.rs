@@ -69,7 +69,10 @@ impl<'a> StoredDetailsRef<'a> {
 }
 
 /// The `details` object of an entry's canonical JSON (what its digests
-/// hash; fixed, whatever the columns), borrowed from the entry.
+/// hash; fixed, whatever the columns), borrowed from the entry: the texts
+/// kept in their own columns, then the `details` column's fields. The
+/// digests are pinned (`tests/import.rs`,
+/// `the_audit_chain_of_an_import_is_pinned_for_a_fixed_input_and_clock`).
 #[derive(Serialize)]
 pub struct DetailsRef<'a> {
     secondary_ids: &'a [String],
@@ -77,11 +80,8 @@ pub struct DetailsRef<'a> {
     basis: &'a str,
     removal_reason: Option<&'a str>,
     removal_authority: Option<&'a str>,
-    notice: Option<&'a Notice>,
-    statement: Option<&'a Statement>,
-    scenarios: &'a [String],
-    ban: Option<&'a Ban>,
-    extra: &'a BTreeMap<String, String>,
+    #[serde(flatten)]
+    stored: StoredDetailsRef<'a>,
 }
 
 impl<'a> DetailsRef<'a> {
@@ -92,11 +92,7 @@ impl<'a> DetailsRef<'a> {
             basis: &d.basis,
             removal_reason: d.removal_reason.as_deref(),
             removal_authority: d.removal_authority.as_deref(),
-            notice: d.facts.notice.as_ref(),
-            statement: d.facts.statement.as_ref(),
-            scenarios: &d.facts.scenarios,
-            ban: d.facts.ban.as_ref(),
-            extra: &d.facts.extra,
+            stored: StoredDetailsRef::of(d),
         }
     }
 }

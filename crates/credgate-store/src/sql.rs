@@ -203,25 +203,8 @@ pub fn insert_rows(
 /// (BENCHMARKS.md, "Import and publish"), nearly all of it the entries'
 /// random-keyed index pages.
 pub fn insert_each(head: (&str, usize), rows: usize) -> String {
-    let (head, columns) = head;
-    let mut one = String::with_capacity(head.len() + columns * 3 + 12);
-    one.push_str(head);
-    one.push_str(" VALUES (");
-    for c in 0..columns {
-        if c > 0 {
-            one.push_str(", ");
-        }
-        one.push('?');
-    }
-    one.push_str(");");
-    let mut s = String::with_capacity(rows * (one.len() + 1));
-    for r in 0..rows {
-        if r > 0 {
-            s.push(' ');
-        }
-        s.push_str(&one);
-    }
-    s
+    let one = insert_rows(head, 1, ";", Placeholders::Anonymous);
+    vec![one; rows].join(" ")
 }
 
 pub const INSERT_PARTY: &str = "INSERT INTO related_parties (entry, \
