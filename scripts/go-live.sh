@@ -8,27 +8,9 @@
 # usage: scripts/go-live.sh CREDGATE LIVE NEWER [NEWER ...]
 set -euo pipefail
 bin=$1; live=$2; shift 2
-d=$(mktemp -d /tmp/go-live-XXXXXX)
-trap 'kill "${pid:-}" 2>/dev/null && wait "$pid" 2>/dev/null; rm -rf "$d"' EXIT
-mkdir -p "$d/snapshots" "$d/staging"
-ln -f "$live" "$d/snapshots/"
-hash() { "$bin" hash-key "$1" | sed -n 's/sha256 = "\(.*\)"/\1/p'; }
-cat > "$d/bench.toml" <<EOT
-listen = "127.0.0.1:18392"
-data_dir = "$d"
-snapshot_dir = "$d/snapshots"
-demo_entries = 0
-[[keys]]
-name = "bench-admin"
-sha256 = "$(hash bench-admin-key-0001)"
-roles = ["admin"]
-EOT
-RUST_LOG=warn "$bin" serve --config "$d/bench.toml" --role screening > "$d/server.log" 2>&1 &
-pid=$!
-for _ in $(seq 1 240); do
-    curl -sf -o /dev/null http://127.0.0.1:18392/readyz && break
-    sleep 0.5
-done
+. "$(dirname "$0")/bench-server.sh"
+bench_server "$bin" "$live" 18392 --role screening
+mkdir -p "$d/staging"
 n=0
 for snap in "$@"; do
     n=$((n + 1))

@@ -24,33 +24,8 @@ case "${PUBLISH:-stage}" in
     *) echo "PUBLISH: stage or link, not ${PUBLISH}" >&2; exit 2 ;;
 esac
 lt="$(dirname "$0")/../target/release/loadtest"
-d=$(mktemp -d /tmp/reload-srv-XXXXXX)
-trap 'kill "${pid:-}" 2>/dev/null && wait "$pid" 2>/dev/null; rm -rf "$d"' EXIT
-mkdir -p "$d/snapshots"
-ln -f "$snap" "$d/snapshots/"
-hash() { "$bin" hash-key "$1" | sed -n 's/sha256 = "\(.*\)"/\1/p'; }
-cat > "$d/bench.toml" <<EOT
-listen = "127.0.0.1:18391"
-data_dir = "$d"
-snapshot_dir = "$d/snapshots"
-demo_entries = 0
-[[keys]]
-name = "bench-portal"
-sha256 = "$(hash bench-screen-key-0001)"
-roles = ["screen"]
-rate_per_second = 1000000
-burst = 1000000
-[[keys]]
-name = "bench-admin"
-sha256 = "$(hash bench-admin-key-0001)"
-roles = ["admin"]
-EOT
-RUST_LOG=warn "$bin" serve --config "$d/bench.toml" > "$d/server.log" 2>&1 &
-pid=$!
-for _ in $(seq 1 240); do
-    curl -sf -o /dev/null http://127.0.0.1:18391/readyz && break
-    sleep 0.5
-done
+. "$(dirname "$0")/bench-server.sh"
+bench_server "$bin" "$snap" 18391
 run() {
     "$lt" --url http://127.0.0.1:18391 --key bench-screen-key-0001 \
         --queries "$queries" --connections 16 --duration "$dur" "$@"

@@ -44,8 +44,7 @@ impl Publisher {
         let mut copies = Vec::new();
         for n in 1..=reloads {
             let source = &sources[(n as usize - 1) % sources.len()];
-            let to = staging
-                .join(format!("loadtest-{}-{n}.snapshot", std::process::id()));
+            let to = staging.join(file_name(n));
             eprintln!(
                 "staging copy {n} of {reloads} of {} in {}",
                 source.display(),
@@ -59,7 +58,7 @@ impl Publisher {
 
     /// Puts the `n`-th (from 1) publication into the inbox.
     pub fn publish(&self, n: u64) -> anyhow::Result<()> {
-        let name = format!("loadtest-{}-{n}.snapshot", std::process::id());
+        let name = file_name(n);
         match self {
             Publisher::HardLink { sources, inbox } => {
                 let source = &sources[(n as usize - 1) % sources.len()];
@@ -87,6 +86,11 @@ impl Publisher {
             }
         }
     }
+}
+
+/// The name of the `n`-th publication, staged and in the inbox.
+fn file_name(n: u64) -> String {
+    format!("loadtest-{}-{n}.snapshot", std::process::id())
 }
 
 /// `<inbox>/../loadtest-staging`: beside the inbox, not in it (the service

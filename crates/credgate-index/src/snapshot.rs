@@ -500,8 +500,8 @@ impl Snapshot {
     }
 
     /// Builds what the first screening would otherwise build (the
-    /// in-force set): a service calls it off the request path, before
-    /// the snapshot goes live, so that no request pays for it.
+    /// in-force set); `Screener::new` calls it, so that no request pays
+    /// for it.
     pub fn warm(&self) {
         self.in_force_set();
     }

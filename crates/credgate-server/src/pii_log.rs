@@ -15,9 +15,8 @@ use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 use std::sync::Mutex;
 
-/// The `prev` of the first line.
-pub const GENESIS: &str =
-    "0000000000000000000000000000000000000000000000000000000000000000";
+/// The `prev` of the first line: the admin audit chain's.
+pub use credgate_store::GENESIS;
 
 /// `,"hash":"` + 64 hex digits + `"}`.
 const HASH_SUFFIX_LEN: usize = 9 + 64 + 2;
@@ -97,7 +96,7 @@ fn hash_of(body_without_brace: &str) -> String {
     let mut h = Sha256::new();
     h.update(body_without_brace.as_bytes());
     h.update(b"}");
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(h.finalize())
 }
 
 /// The `seq` and `hash` of a chained line.
@@ -183,6 +182,9 @@ pub fn verify(path: &Path) -> std::io::Result<Result<Verified, Broken>> {
             .checked_sub(HASH_SUFFIX_LEN)
             .filter(|&at| line.is_char_boundary(at))
             .filter(|&at| line[at..].starts_with(",\"hash\":\""))
+            // Checked before slicing the hash out: a line ending in a
+            // multi-byte character would otherwise cut it in two.
+            .filter(|_| line.ends_with("\"}"))
             .map(|at| &line[..at])
         else {
             return broken(
@@ -267,6 +269,36 @@ mod tests {
         assert_eq!(verify(&path).unwrap(), Ok(Verified { lines: 6 }));
         let last = std::fs::read_to_string(&path).unwrap();
         assert!(last.lines().last().unwrap().starts_with("{\"seq\":6,"));
+    }
+
+    #[test]
+    fn crafted_lines_are_named_not_panicked_on() {
+        // A hash field whose last "digit" is a 3-byte character, so that
+        // the line's length still fits the suffix; bytes that are not
+        // UTF-8; a line with no hash field at all.
+        let crafted: [&[u8]; 3] = [
+            format!("{{\"seq\":1,\"hash\":\"{}中", "0".repeat(63))
+                .into_bytes()
+                .leak(),
+            b"{\"seq\":1,\"k\":\"\xff\xfe\"}",
+            b"{\"seq\":1}",
+        ];
+        for line in crafted {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("pii.log");
+            three(&path);
+            let mut text = std::fs::read(&path).unwrap();
+            text.extend_from_slice(line);
+            text.push(b'\n');
+            std::fs::write(&path, text).unwrap();
+            let b = broken(&path);
+            assert_eq!(b.line, 4, "{b}");
+            assert!(
+                b.reason.contains("not chained")
+                    || b.reason.contains("not UTF-8"),
+                "{b}"
+            );
+        }
     }
 
     #[test]

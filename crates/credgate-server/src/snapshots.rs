@@ -287,9 +287,7 @@ pub fn load(path: &Path, catalogue: Arc<Catalogue>) -> Result<Live, String> {
 fn load_here(path: &Path, catalogue: Arc<Catalogue>) -> Result<Live, String> {
     let snap = Snapshot::open(path).map_err(|e| e.to_string())?;
     snap.verify().map_err(|e| e.to_string())?;
-    // The smoke queries below include exited entries, so they would not
-    // build the in-force set: the first request after the swap would.
-    snap.warm();
+    // `Screener::new` builds the in-force set here, off the request path.
     let screener = Screener::new(Arc::new(snap), catalogue);
     let snap = &screener.snapshot;
     let n = snap.len();
