@@ -37,11 +37,14 @@ pub fn normalize(text: &str) -> String {
     let mut pending_space = false;
     // Most names are already NFKC (CJK ideographs, ASCII): the quick check
     // answers that without running the normaliser.
-    let nfkc: Box<dyn Iterator<Item = char>> =
-        match unicode_normalization::is_nfkc_quick(text.chars()) {
-            unicode_normalization::IsNormalized::Yes => Box::new(text.chars()),
-            _ => Box::new(text.nfkc()),
-        };
+    let nfkc: Box<dyn Iterator<Item = char>> = if text.chars().all(plain)
+        || unicode_normalization::is_nfkc_quick(text.chars())
+            == unicode_normalization::IsNormalized::Yes
+    {
+        Box::new(text.chars())
+    } else {
+        Box::new(text.nfkc())
+    };
     for c in nfkc {
         let c = map_leftover(c);
         // Combining marks carry nothing in a Chinese name, and canonical
@@ -60,9 +63,15 @@ pub fn normalize(text: &str) -> String {
         }
         mapped.push(c);
     }
-    let simplified =
+    let mut simplified =
         if mapped.is_ascii() { mapped } else { fast2s::convert(&mapped) };
-    if simplified.bytes().any(|b| b.is_ascii_uppercase())
+    if simplified.chars().all(plain) {
+        // Lower-casing ASCII is all that is left to do: a plain
+        // character has no case but ASCII's, is no combining mark and is
+        // NFKC already, so `settle` would return the text unchanged.
+        simplified.make_ascii_lowercase();
+        simplified
+    } else if simplified.bytes().any(|b| b.is_ascii_uppercase())
         || !simplified.is_ascii()
     {
         // Lower case can add a combining mark (İ → i + U+0307) or compose
@@ -75,8 +84,19 @@ pub fn normalize(text: &str) -> String {
     }
 }
 
+/// ASCII or a CJK unified ideograph of the basic block (U+4E00–U+9FFF):
+/// what almost every name is made of. Such a character is NFKC already,
+/// is no combining mark, has no case (ASCII aside) and is a key
+/// character when alphanumeric, so the normaliser's table look-ups can
+/// be skipped for it (a name query's fixed cost; the slow path stays for
+/// anything else, and `tests::plain_text_takes_the_same_path_as_any`
+/// checks that both agree).
+pub(crate) fn plain(c: char) -> bool {
+    c.is_ascii() || ('\u{4E00}'..='\u{9FFF}').contains(&c)
+}
+
 /// Maps the punctuation NFKC leaves alone to one form per kind.
-fn map_leftover(c: char) -> char {
+pub(crate) fn map_leftover(c: char) -> char {
     match c {
         '【' | '〔' | '〖' | '「' | '『' | '〈' | '《' | '[' | '{' => {
             '('
@@ -99,6 +119,10 @@ fn map_leftover(c: char) -> char {
 /// two kasratan first; found by the `names` fuzz target). Letters with
 /// their accents composed by NFKC (é) are single characters and stay.
 pub(crate) fn is_key_char(c: char) -> bool {
+    if ('\u{4E00}'..='\u{9FFF}').contains(&c) {
+        // Ideographs are letters of combining class 0.
+        return true;
+    }
     c.is_alphanumeric()
         && (c.is_ascii()
             || unicode_normalization::char::canonical_combining_class(c) == 0)
@@ -175,6 +199,9 @@ fn settle(mut text: String) -> String {
 }
 
 pub(crate) fn finish_key(key: String) -> String {
+    if key.chars().all(plain) {
+        return key;
+    }
     match unicode_normalization::is_nfkc_quick(key.chars()) {
         unicode_normalization::IsNormalized::Yes => key,
         _ => key.nfkc().collect(),

@@ -374,17 +374,22 @@ fn look_alike_signal(
         return None;
     }
     let strokes = x.strokes.abs_diff(y.strokes);
-    let cj = code_distance(x.cangjie, y.cangjie);
-    if x.four_corner != u16::MAX
-        && x.four_corner == y.four_corner
-        && (cj <= 1 || (cj <= 2 && strokes <= 1))
-    {
-        return Some(LookAlikeSignal::FourCorner);
-    }
+    let same_corners =
+        x.four_corner != u16::MAX && x.four_corner == y.four_corner;
     // Strokes within one: 石/万 (MR/MS, 5 and 3 strokes) are one Cangjie
     // letter apart yet not alike.
-    if cj == 1 && x.cangjie.len().min(y.cangjie.len()) >= 2 && strokes <= 1 {
-        return Some(LookAlikeSignal::Cangjie);
+    let cangjie_may_count =
+        strokes <= 1 && x.cangjie.len().min(y.cangjie.len()) >= 2;
+    // The codes' distance (a small alignment) only when a signal can use
+    // it: most pairs scored are unrelated and fail both cheap tests.
+    if same_corners || cangjie_may_count {
+        let cj = code_distance(x.cangjie, y.cangjie);
+        if same_corners && (cj <= 1 || (cj <= 2 && strokes <= 1)) {
+            return Some(LookAlikeSignal::FourCorner);
+        }
+        if cj == 1 && cangjie_may_count {
+            return Some(LookAlikeSignal::Cangjie);
+        }
     }
     // The same last three Cangjie letters: the same right-hand or lower
     // component (锐/说/阅) with another radical in front.

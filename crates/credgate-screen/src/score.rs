@@ -195,7 +195,7 @@ impl QueryParts<'_> {
     /// The score of an organisation-name candidate that is not an exact
     /// match.
     pub fn fuzzy(&self, e: &Parts<'_>) -> f32 {
-        self.score_with(e, core_similarity(&self.parts, e))
+        self.factors(e).score(core_similarity(&self.parts, e))
     }
 
     /// [`QueryParts::fuzzy`] when it reaches `min`, else `None`; the
@@ -203,22 +203,41 @@ impl QueryParts<'_> {
     /// when the other factors leave room. The score with a core
     /// similarity of 1 bounds the real one: the factors are multiplied
     /// in the same order and rounding is monotone, so a bound below
-    /// `min` proves the score below it.
+    /// `min` proves the score below it. The factors are compared once
+    /// and kept for the real score.
     pub fn fuzzy_reaching(&self, e: &Parts<'_>, min: f32) -> Option<f32> {
-        if self.score_with(e, 1.0) < min {
+        let factors = self.factors(e);
+        if factors.score(1.0) < min {
             return None;
         }
-        Some(self.fuzzy(e)).filter(|&s| s >= min)
+        Some(factors.score(core_similarity(&self.parts, e)))
+            .filter(|&s| s >= min)
     }
 
-    fn score_with(&self, e: &Parts<'_>, core: f32) -> f32 {
+    fn factors(&self, e: &Parts<'_>) -> Factors {
         let q = &self.parts;
-        let s = NAME_EXACT_ORG
-            * core
-            * region_factor(q.region, e.region)
-            * industry_factor(self, e)
-            * form_factor(q.legal_form, e.legal_form)
-            * branch_factor(q.branch, e.branch);
+        Factors([
+            region_factor(q.region, e.region),
+            industry_factor(self, e),
+            form_factor(q.legal_form, e.legal_form),
+            branch_factor(q.branch, e.branch),
+        ])
+    }
+}
+
+/// The factors of a fuzzy score other than the core's similarity:
+/// region, industry, legal form, branch.
+#[derive(Debug, Clone, Copy)]
+struct Factors([f32; 4]);
+
+impl Factors {
+    /// The score with a core similarity of `core`. The product is taken
+    /// left to right in one fixed order (exact score, core, then the
+    /// factors), so the bound with `core` = 1 and the real score round
+    /// alike.
+    fn score(self, core: f32) -> f32 {
+        let [region, industry, form, branch] = self.0;
+        let s = NAME_EXACT_ORG * core * region * industry * form * branch;
         s.min(FUZZY_MAX)
     }
 }
@@ -274,7 +293,7 @@ mod tests {
                 for min in [0.0, 0.3, 0.45, 0.5, 0.6, 0.8, s, 0.89] {
                     let got = q.fuzzy_reaching(&e, min);
                     assert_eq!(got, (s >= min).then_some(s), "{min}");
-                    skipped += usize::from(q.score_with(&e, 1.0) < min);
+                    skipped += usize::from(q.factors(&e).score(1.0) < min);
                 }
             }
         }
