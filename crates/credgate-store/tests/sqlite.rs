@@ -64,6 +64,7 @@ suite!(
     filters_select_entries,
     in_force_entries_are_published_and_disputed_ones,
     a_published_entry_without_a_decision_stops_the_stream,
+    a_corrupt_in_force_row_is_named_not_guessed,
     the_in_force_stream_carries_every_field,
     history_and_events_are_recorded,
     foreign_keys_are_enforced,

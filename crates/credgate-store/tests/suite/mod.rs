@@ -446,6 +446,72 @@ pub async fn a_published_entry_without_a_decision_stops_the_stream(
     assert!(err.to_string().contains("E000001"), "{err}");
 }
 
+/// Rows edited behind the store's back (a bad enumeration, a date that
+/// is no date, JSON that is no list, a related party of no known role)
+/// stop the in-force stream with an error naming the table, the row and
+/// the column: publishing must never build a snapshot from a guess.
+pub async fn a_corrupt_in_force_row_is_named_not_guessed(h: &impl Harness) {
+    let entry = "WHERE entry_id = '{id}'";
+    let party =
+        "WHERE entry = (SELECT id FROM entries WHERE entry_id = '{id}')";
+    let cases: [(&str, &str, &str, &str); 5] = [
+        ("UPDATE entries SET list = 'grey'", entry, "entries", "list"),
+        (
+            "UPDATE entries SET severity = 'extreme'",
+            entry,
+            "entries",
+            "severity",
+        ),
+        (
+            "UPDATE entries SET category = 'no_such'",
+            entry,
+            "entries",
+            "category",
+        ),
+        (
+            "UPDATE entries SET listed_on = '2026-13-45'",
+            entry,
+            "entries",
+            "(in force)",
+        ),
+        (
+            "UPDATE related_parties SET role = 'boss'",
+            party,
+            "related_parties",
+            "role",
+        ),
+    ];
+    let store = setup(h).await;
+    for (n, (set, filter, table, column)) in (1..).zip(cases) {
+        let id = format!("E{n:06}");
+        insert(&store, n, Stage::Published).await;
+        let fine: Vec<credgate_model::Entry> =
+            store.in_force_entries().try_collect().await.unwrap();
+        assert_eq!(fine.len(), 1, "{set}: the row reads before the edit");
+        let sql = format!("{set} {}", filter.replace("{id}", &id));
+        h.tamper(&sql).await;
+        let err = store
+            .in_force_entries()
+            .try_collect::<Vec<_>>()
+            .await
+            .expect_err(&sql);
+        match &err {
+            StoreError::Corrupt { table: t, column: c, row, .. } => {
+                assert_eq!((*t, *c), (table, column), "{sql}: {err}");
+                assert!(!row.is_empty(), "{sql}: {err}");
+            }
+            other => panic!("{sql}: not named as corrupt: {other}"),
+        }
+        assert!(err.to_string().contains(column), "{sql}: {err}");
+        // Out of the way of the next case (the stream stops at the first
+        // corrupt row).
+        h.tamper(&format!(
+            "UPDATE entries SET stage = 'exited' WHERE entry_id = '{id}'"
+        ))
+        .await;
+    }
+}
+
 pub async fn history_and_events_are_recorded(h: &impl Harness) {
     let store = setup(h).await;
     insert(&store, 1, Stage::Published).await;
