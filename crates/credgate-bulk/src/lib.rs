@@ -486,6 +486,17 @@ pub struct Summary {
     pub shared: Vec<SharedGroup>,
 }
 
+impl Summary {
+    /// Counts a batch of results: its rows, and each by its decision.
+    fn count(&mut self, results: &[RowResult]) {
+        for r in results {
+            let d = if r.decision.is_empty() { "error" } else { &r.decision };
+            *self.decisions.entry(d.to_string()).or_default() += 1;
+        }
+        self.rows += results.len() as u64;
+    }
+}
+
 /// Opens `path`, checks it against `limits` and finds its columns: an
 /// input over a limit or without a name or code column is refused here,
 /// before any output is written.
@@ -570,28 +581,21 @@ pub fn run(
                     })
                     .collect::<Vec<RowResult>>()
             });
-            let io = (|| {
-                if let Some(results) = done.take() {
-                    for r in &results {
-                        let d = if r.decision.is_empty() {
-                            "error"
-                        } else {
-                            &r.decision
-                        };
-                        *summary
-                            .decisions
-                            .entry(d.to_string())
-                            .or_default() += 1;
-                    }
-                    summary.rows += results.len() as u64;
+            // The previous batch out, then the next one in; a sink that
+            // fails (the client went away) stops before reading more.
+            let io = done
+                .take()
+                .map_or(Ok(()), |results| {
+                    summary.count(&results);
                     sink(&results)?;
                     progress(summary.rows);
-                }
-                if !last {
-                    batch = read();
-                }
-                Ok::<(), BulkError>(())
-            })();
+                    Ok(())
+                })
+                .map(|()| {
+                    if !last {
+                        batch = read();
+                    }
+                });
             let results =
                 pool.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
             (results, io)
