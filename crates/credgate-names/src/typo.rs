@@ -135,18 +135,56 @@ impl Relation {
     }
 }
 
-/// One character of the table.
-#[derive(Debug, Clone, Default)]
+/// One character of the table, all inline: scoring a candidate looks up
+/// a few pairs of characters, and a character's readings on the heap and
+/// its Cangjie code in the table's text were two more cache misses each.
+#[derive(Debug, Clone, Copy, Default)]
 struct Hanzi {
     /// Toneless readings, as syllable indexes.
-    readings: Vec<u16>,
+    readings: Inline<u16, 4>,
     /// The same readings after the fuzzy-pinyin folds.
-    folded: Vec<u16>,
+    folded: Inline<u16, 4>,
     /// Four-corner code (four digits), 0 when unknown… which no
     /// character has: 0000 is 亠's code, so unknown is u16::MAX.
     four_corner: u16,
-    cangjie: &'static str,
+    /// Cangjie code, ASCII letters; empty when unknown.
+    cangjie: Inline<u8, 6>,
     strokes: u8,
+}
+
+/// Up to `N` values inline, read as a slice. The table's characters have
+/// at most four readings and Cangjie codes of at most five letters
+/// (`every_table_character_is_found_by_its_index` compares every stored
+/// value with the table's text, so a longer one would fail it, not be
+/// cut silently).
+#[derive(Debug, Clone, Copy)]
+struct Inline<T, const N: usize> {
+    items: [T; N],
+    len: u8,
+}
+
+impl<T: Copy + Default, const N: usize> Default for Inline<T, N> {
+    fn default() -> Self {
+        Inline { items: [T::default(); N], len: 0 }
+    }
+}
+
+impl<T: Copy + Default, const N: usize> FromIterator<T> for Inline<T, N> {
+    fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
+        let mut out = Self::default();
+        for (slot, v) in out.items.iter_mut().zip(iter) {
+            *slot = v;
+            out.len += 1;
+        }
+        out
+    }
+}
+
+impl<T, const N: usize> std::ops::Deref for Inline<T, N> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        &self.items[..usize::from(self.len)]
+    }
 }
 
 /// The characters of the table by code point. Every fuzzy candidate
@@ -282,7 +320,11 @@ fn load() -> Table {
                     .map(|r| intern(r.to_string()))
                     .collect(),
                 four_corner: four.parse().unwrap_or(u16::MAX),
-                cangjie: if cangjie == "-" { "" } else { cangjie },
+                cangjie: if cangjie == "-" {
+                    Inline::default()
+                } else {
+                    cangjie.bytes().collect()
+                },
                 strokes: strokes.parse().unwrap_or(0),
             },
         );
@@ -329,8 +371,7 @@ pub fn readings(c: char) -> Vec<&'static str> {
 }
 
 /// Optimal string alignment distance of two short codes.
-fn code_distance(a: &str, b: &str) -> usize {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
+fn code_distance(a: &[u8], b: &[u8]) -> usize {
     let mut d = [[0usize; 8]; 8];
     if a.len() > 6 || b.len() > 6 {
         return usize::MAX;
@@ -383,7 +424,7 @@ fn look_alike_signal(
     // The codes' distance (a small alignment) only when a signal can use
     // it: most pairs scored are unrelated and fail both cheap tests.
     if same_corners || cangjie_may_count {
-        let cj = code_distance(x.cangjie, y.cangjie);
+        let cj = code_distance(&x.cangjie, &y.cangjie);
         if same_corners && (cj <= 1 || (cj <= 2 && strokes <= 1)) {
             return Some(LookAlikeSignal::FourCorner);
         }
@@ -395,9 +436,9 @@ fn look_alike_signal(
     // component (锐/说/阅) with another radical in front.
     let common = x
         .cangjie
-        .bytes()
+        .iter()
         .rev()
-        .zip(y.cangjie.bytes().rev())
+        .zip(y.cangjie.iter().rev())
         .take_while(|(p, q)| p == q)
         .count();
     // With four-corner codes at most one corner apart (锐/说 8871/3871):
@@ -549,14 +590,30 @@ fn align(q: &[char], e: &[char], mut step: impl FnMut(Step)) {
 }
 
 /// Weighted optimal string alignment of two short strings, with its
-/// trace back.
+/// trace back. The tables live on the stack and are zeroed on every
+/// call: two of 25 × 25 cells were 5 KB of `memset` per scored pair,
+/// while most middles are a few characters, so those get 9 × 9.
 fn align_dp(
     q: &[char],
     e: &[char],
     offset: usize,
     step: &mut impl FnMut(Step),
 ) {
-    const W: usize = MAX_MIDDLE + 1;
+    const SMALL: usize = 8;
+    if q.len() <= SMALL && e.len() <= SMALL {
+        align_dp_within::<{ SMALL + 1 }>(q, e, offset, step)
+    } else {
+        align_dp_within::<{ MAX_MIDDLE + 1 }>(q, e, offset, step)
+    }
+}
+
+/// [`align_dp`] with tables of `W` × `W` cells (`W` > both lengths).
+fn align_dp_within<const W: usize>(
+    q: &[char],
+    e: &[char],
+    offset: usize,
+    step: &mut impl FnMut(Step),
+) {
     let (m, n) = (e.len(), q.len());
     let mut d = [[0f32; W]; W];
     let mut sub = [[0f32; W]; W];
@@ -850,6 +907,9 @@ mod tests {
             let got: Vec<&str> =
                 h.readings.iter().map(|&i| syllable(i)).collect();
             assert_eq!(got, want, "{c}");
+            let _four_corner = f.next().unwrap();
+            let cangjie = f.next().unwrap().replace('-', "");
+            assert_eq!(&*h.cangjie, cangjie.as_bytes(), "{c}");
             sparse += usize::from(u32::from(c) >= 0x10000);
         }
         assert!(sparse > 0, "the table has supplementary characters");
@@ -1011,6 +1071,38 @@ mod tests {
         assert_eq!(ed[0].kind, EditKind::SimilarPinyin);
         assert_eq!(ed[0].detail, "similar pinyin zang/zhang");
         assert!(edits(&chars("恒瑞"), &chars("恒瑞")).is_empty());
+    }
+
+    #[test]
+    fn the_small_alignment_table_agrees_with_the_large_one() {
+        // Every pair of strings of up to 8 characters over an alphabet
+        // with homophones (瑞睿), look-alikes (己已) and repeats, drawn
+        // deterministically: the same steps from 9 × 9 and 25 × 25.
+        let alphabet: Vec<char> = "恒瑞睿己已达科".chars().collect();
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..3000 {
+            let mut word = || -> Vec<char> {
+                let n = (next() % 9) as usize;
+                (0..n)
+                    .map(|_| {
+                        alphabet[(next() % alphabet.len() as u64) as usize]
+                    })
+                    .collect()
+            };
+            let (q, e) = (word(), word());
+            let (mut small, mut large) = (Vec::new(), Vec::new());
+            align_dp_within::<9>(&q, &e, 0, &mut |s| small.push(s));
+            align_dp_within::<{ MAX_MIDDLE + 1 }>(&q, &e, 0, &mut |s| {
+                large.push(s)
+            });
+            assert_eq!(small, large, "{q:?} / {e:?}");
+        }
     }
 
     #[test]
