@@ -143,10 +143,17 @@ fn last_line(file: &mut File) -> std::io::Result<(u64, Option<Vec<u8>>)> {
     Ok((complete.unwrap_or(0), None))
 }
 
-/// A log that verified: how many lines it holds.
+/// A log that verified: how many chained lines it holds, and how many
+/// lines before them were written before the log was chained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Verified {
     pub lines: u64,
+    /// Lines at the start of the file without a hash: a log written by a
+    /// version that did not chain it, continued by one that does
+    /// ([`ChainedLog::open`] starts a chain after them). Nothing protects
+    /// them, and the report says so; once the chain has started, an
+    /// unchained line is a break.
+    pub before_chaining: u64,
 }
 
 /// The first line that breaks the chain, and how.
@@ -158,16 +165,23 @@ pub struct Broken {
 }
 
 /// Reads the log at `path` and checks every line's hash, sequence number
-/// and link to the line before.
+/// and link to the line before. Lines before the first chained one that
+/// are JSON objects without a hash are counted as written before
+/// chaining (`Verified::before_chaining`); the first chained line must
+/// then start the chain (sequence number 1, `prev` the genesis), so that
+/// turning chained lines into unchained ones breaks it.
 pub fn verify(path: &Path) -> std::io::Result<Result<Verified, Broken>> {
     let mut r = BufReader::new(File::open(path)?);
     let mut head = GENESIS.to_string();
     let mut buf = Vec::new();
-    let mut n = 0u64;
+    // Physical line number; the chain's sequence numbers count from the
+    // first chained line.
+    let (mut n, mut before_chaining) = (0u64, 0u64);
     loop {
         buf.clear();
         if r.read_until(b'\n', &mut buf)? == 0 {
-            return Ok(Ok(Verified { lines: n }));
+            let lines = n - before_chaining;
+            return Ok(Ok(Verified { lines, before_chaining }));
         }
         n += 1;
         let broken = |reason: String| Ok(Err(Broken { line: n, reason }));
@@ -187,6 +201,18 @@ pub fn verify(path: &Path) -> std::io::Result<Result<Verified, Broken>> {
             .filter(|_| line.ends_with("\"}"))
             .map(|at| &line[..at])
         else {
+            let unhashed_object = || {
+                serde_json::from_str::<serde_json::Value>(line)
+                    .ok()
+                    .and_then(|v| {
+                        v.as_object().map(|o| !o.contains_key("hash"))
+                    })
+                    .unwrap_or(false)
+            };
+            if n - 1 == before_chaining && unhashed_object() {
+                before_chaining += 1;
+                continue;
+            }
             return broken(
                 "not chained: no \"hash\" as the last field (a line \
                  written by hand, or before the log was chained)"
@@ -201,18 +227,25 @@ pub fn verify(path: &Path) -> std::io::Result<Result<Verified, Broken>> {
         let Some(seq) = fields.get("seq").and_then(|v| v.as_u64()) else {
             return broken("no sequence number (seq)".into());
         };
-        if seq != n {
+        let expected = n - before_chaining;
+        if seq != expected {
             return broken(format!(
-                "sequence number {seq}, expected {n} (a line removed, \
-                 inserted or moved)"
+                "sequence number {seq}, expected {expected} (a line \
+                 removed, inserted or moved)"
             ));
         }
         if fields.get("prev").and_then(|v| v.as_str()) != Some(head.as_str()) {
-            return broken(format!(
-                "prev does not name the hash of line {} (a line before it \
-                 changed, removed or inserted)",
-                n - 1
-            ));
+            return broken(if expected == 1 {
+                "prev is not the genesis hash, as the first chained line's \
+                 must be"
+                    .into()
+            } else {
+                format!(
+                    "prev does not name the hash of line {} (a line before \
+                     it changed, removed or inserted)",
+                    n - 1
+                )
+            });
         }
         let want = hash_of(body);
         if hash != want {
@@ -264,9 +297,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("pii.log");
         three(&path);
-        assert_eq!(verify(&path).unwrap(), Ok(Verified { lines: 3 }));
+        assert_eq!(
+            verify(&path).unwrap(),
+            Ok(Verified { lines: 3, before_chaining: 0 })
+        );
         three(&path);
-        assert_eq!(verify(&path).unwrap(), Ok(Verified { lines: 6 }));
+        assert_eq!(
+            verify(&path).unwrap(),
+            Ok(Verified { lines: 6, before_chaining: 0 })
+        );
         let last = std::fs::read_to_string(&path).unwrap();
         assert!(last.lines().last().unwrap().starts_with("{\"seq\":6,"));
     }
@@ -299,6 +338,51 @@ mod tests {
                 "{b}"
             );
         }
+    }
+
+    /// A log from before chaining, continued by this version: the old
+    /// lines are counted, not a break; but once the chain has started,
+    /// unchaining its first lines (to make edits unverifiable) breaks it.
+    #[test]
+    fn lines_from_before_chaining_are_counted_and_cannot_be_faked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pii.log");
+        std::fs::write(
+            &path,
+            "{\"key\":\"k\",\"subjects\":[]}\n{\"key\":\"k2\",\"subjects\":[]}\n",
+        )
+        .unwrap();
+        three(&path);
+        assert_eq!(
+            verify(&path).unwrap(),
+            Ok(Verified { lines: 3, before_chaining: 2 })
+        );
+        let original = std::fs::read_to_string(&path).unwrap();
+        // The first chained line stripped of its chain fields: the next
+        // line is then the first chained one, and it does not start a
+        // chain.
+        edit(&path, |l| {
+            l[2] = r#"{"key":"investigators","subjects":[]}"#.into()
+        });
+        let b = broken(&path);
+        assert_eq!(b.line, 4, "{b}");
+        assert!(b.reason.contains("sequence number 2, expected 1"), "{b}");
+        // An unchained line after the chain started is a break.
+        std::fs::write(&path, &original).unwrap();
+        edit(&path, |l| l.insert(3, r#"{"key":"x"}"#.into()));
+        let b = broken(&path);
+        assert_eq!(b.line, 4, "{b}");
+        assert!(b.reason.contains("not chained"), "{b}");
+        // A first chained line that does not start from the genesis.
+        std::fs::write(&path, &original).unwrap();
+        edit(&path, |l| {
+            l.remove(2);
+        });
+        let b = broken(&path);
+        assert_eq!(b.line, 3, "{b}");
+        // Text that is no JSON object before the chain is no old line.
+        std::fs::write(&path, format!("not json\n{original}")).unwrap();
+        assert!(broken(&path).reason.contains("not chained"));
     }
 
     #[test]
@@ -339,7 +423,10 @@ mod tests {
         edit(&path, |l| {
             l.pop();
         });
-        assert_eq!(verify(&path).unwrap(), Ok(Verified { lines: 2 }));
+        assert_eq!(
+            verify(&path).unwrap(),
+            Ok(Verified { lines: 2, before_chaining: 0 })
+        );
     }
 
     #[test]
@@ -369,7 +456,10 @@ mod tests {
         assert_eq!(broken(&path).line, 4);
         let log = ChainedLog::open(&path).unwrap();
         log.append(&fields(json!({"key": "k"}))).unwrap();
-        assert_eq!(verify(&path).unwrap(), Ok(Verified { lines: 4 }));
+        assert_eq!(
+            verify(&path).unwrap(),
+            Ok(Verified { lines: 4, before_chaining: 0 })
+        );
     }
 
     #[test]
@@ -385,6 +475,9 @@ mod tests {
         drop(log);
         let log = ChainedLog::open(&path).unwrap();
         log.append(&fields(json!({}))).unwrap();
-        assert_eq!(verify(&path).unwrap(), Ok(Verified { lines: 3 }));
+        assert_eq!(
+            verify(&path).unwrap(),
+            Ok(Verified { lines: 3, before_chaining: 0 })
+        );
     }
 }

@@ -135,6 +135,14 @@ pub fn audit(command: AuditCommand) -> anyhow::Result<ExitCode> {
         let report = credgate_server::pii_log::verify(&path)
             .with_context(|| format!("reading {}", path.display()))?;
         match report {
+            Ok(v) if v.before_chaining > 0 => println!(
+                "ok: {} lines of the PII audit log chained ({}); the {} \
+                 lines before them were written before the log was \
+                 chained and cannot be verified",
+                v.lines,
+                path.display(),
+                v.before_chaining
+            ),
             Ok(v) => println!(
                 "ok: {} lines of the PII audit log chained ({})",
                 v.lines,
