@@ -855,7 +855,21 @@ fn decode_with<'a>(
     })
 }
 
-impl RecordView<'_> {
+impl<'a> RecordView<'a> {
+    /// The name base key (`keys::NameKeys::base`): region, brand,
+    /// industry and legal form, without the branch; a person's key (a
+    /// person's brand is its key, the other parts empty). What the name
+    /// index is keyed by, so a lookup confirms its candidates with it.
+    pub fn base_key(&self) -> NameKey<'a> {
+        NameKey::Parts([
+            self.region,
+            self.brand,
+            self.industry,
+            self.legal_form,
+            "",
+        ])
+    }
+
     /// Whether measures apply on `day`: active or disputed, and not past
     /// its publication period (it leaves publication automatically then).
     pub fn in_force_on(&self, day: NaiveDate) -> bool {
