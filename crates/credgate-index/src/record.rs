@@ -136,10 +136,16 @@ impl<'a> NameKey<'a> {
         self.len() == 0
     }
 
-    /// Whether the key is `s`, without building it.
+    /// Whether the key is `s`, without building it. Every name candidate
+    /// is compared once or twice (its key, its base key), most of them
+    /// unequal: lengths first, and no comparison of an empty piece (a
+    /// person's base key is one piece of five), each a `memcmp` call.
     pub fn is(&self, s: &str) -> bool {
+        if self.len() != s.len() {
+            return false;
+        }
         let mut rest = s;
-        for p in self.pieces() {
+        for p in self.pieces().iter().filter(|p| !p.is_empty()) {
             match rest.strip_prefix(p) {
                 Some(r) => rest = r,
                 None => return false,
