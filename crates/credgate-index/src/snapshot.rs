@@ -456,13 +456,12 @@ impl Snapshot {
     }
 
     /// Entries whose name base key hashes as `key`'s does, in ascending
-    /// order: every entry of [`Snapshot::by_name_base`], and rarely
-    /// one whose key only shares the hash's stored bits (16 past the
-    /// bucket's: 39 bits at 10M entries, so a key meets a foreign one
-    /// about once in 60,000 lookups). Reads
-    /// no record: for callers that read the records anyway and confirm
-    /// or score each candidate (the matcher, which keeps to its cap only
-    /// confirmed ones).
+    /// order: every entry of [`Snapshot::by_name_base`], and rarely one
+    /// whose key only shares the hash's stored bits (16 past the
+    /// bucket's: 39 at 10M entries, so at most one lookup in ~55,000
+    /// meets a foreign key). Reads no record: for callers that read the
+    /// records anyway and confirm or score each candidate (the matcher,
+    /// which keeps to its cap only confirmed ones).
     pub fn name_base_candidates(&self, key: &str) -> Vec<u32> {
         let mut out = self
             .hash_index(Section::NameIndex)
