@@ -28,7 +28,7 @@ fn benches(c: &mut Criterion) {
             black_box(snap.by_code(&queries[i].0))
         })
     });
-    g.bench_function("exact name lookup (normalised key, FST)", |b| {
+    g.bench_function("exact name lookup (normalised key, hash index)", |b| {
         b.iter(|| {
             i = (i + 1) % bases.len();
             black_box(snap.by_name_base(&bases[i]))

@@ -5,12 +5,12 @@
 //! Pipeline: the input is read sequentially in batches; each batch is
 //! validated and keyed in parallel (rayon); one writer appends records in
 //! input order and gathers index keys as compact `[u32; 3]` triples. Then
-//! the name FST and the hash indexes are sorted and built in parallel and
-//! written after the records. Entry records are never all in memory.
+//! the hash indexes (names among them) are sorted and the secondary-id FST
+//! built in parallel, and written after the records. Entry records are never all in memory.
 
 use crate::format::Section;
 use crate::hashindex::{self, pair};
-use crate::keys::{code_hash, name_keys};
+use crate::keys::{code_hash, name_hash, name_keys};
 use crate::record;
 use crate::record::codes;
 use crate::sharded;
@@ -30,7 +30,7 @@ use xxhash_rust::xxh3::Xxh3;
 const BATCH: usize = 16_384;
 /// Bad rows kept in the report; all are counted.
 const KEEP_BAD_ROWS: usize = 1_000;
-/// Bit that marks an FST value as an offset into the postings.
+/// Bit that marks a secondary-FST value as an offset into the postings.
 const POSTING_FLAG: u64 = 1 << 63;
 
 /// Options of a build.
@@ -105,7 +105,8 @@ struct Prepared {
     code: u64,
     related: Vec<u64>,
     secondary: Vec<String>,
-    base: String,
+    /// Hash of the name base key (`name_index`); none for an empty key.
+    base: Option<u64>,
     noregion: Option<u64>,
     fuzzy: Vec<u64>,
     slots: BitmapSlots,
@@ -139,8 +140,6 @@ struct Gathered {
     related: Vec<[u32; 3]>,
     noregion: Vec<[u32; 3]>,
     fuzzy: Vec<[u32; 3]>,
-    /// Name base keys: bytes in `name_arena`, (offset, len, ordinal).
-    name_arena: Vec<u8>,
     names: Vec<[u32; 3]>,
     secondary: Vec<(String, u32)>,
     bitmaps: Bitmaps,
@@ -363,7 +362,7 @@ fn prepare(entry: Entry) -> Prepared {
             .filter_map(|p| p.id_number.as_deref().map(code_hash))
             .collect(),
         secondary: entry.secondary_ids,
-        base: keys.base,
+        base: (!keys.base.is_empty()).then(|| name_hash(&keys.base)),
         noregion: keys.noregion,
         fuzzy: keys.fuzzy,
         slots,
@@ -586,7 +585,6 @@ where
         mut related,
         mut noregion,
         mut fuzzy,
-        name_arena,
         mut names,
         mut secondary,
         bitmaps,
@@ -598,43 +596,47 @@ where
     let counts: BTreeMap<&String, u64> =
         bitmaps.iter().map(|(name, bm)| (name, bm.len())).collect();
     let secs = |t: Instant| t.elapsed().as_secs_f64();
-    let (
-        ((name_fst, secondary_fst, postings), t_fst),
-        ((digest, t_digest), t_hash),
-    ) = rayon::join(
-        || {
-            let t = Instant::now();
-            (build_fsts(&name_arena, &mut names, &mut secondary), secs(t))
-        },
-        || {
-            rayon::join(
-                || {
-                    let t = Instant::now();
-                    let digest = match (source.digest, streamed_digest) {
-                        (SourceDigest::File(input), _) => source_digest(input),
-                        (SourceDigest::Streamed, d) => {
-                            Ok(d.expect("a streamed build folds its digest"))
+    let (((secondary_fst, postings), t_fst), ((digest, t_digest), t_hash)) =
+        rayon::join(
+            || {
+                let t = Instant::now();
+                (build_secondary_fst(&mut secondary), secs(t))
+            },
+            || {
+                rayon::join(
+                    || {
+                        let t = Instant::now();
+                        let digest = match (source.digest, streamed_digest) {
+                            (SourceDigest::File(input), _) => {
+                                source_digest(input)
+                            }
+                            (SourceDigest::Streamed, d) => Ok(
+                                d.expect("a streamed build folds its digest")
+                            ),
+                        };
+                        (digest, secs(t))
+                    },
+                    || {
+                        // Hash index sections are written straight from
+                        // the sorted triples; sorting is the costly part.
+                        let t = Instant::now();
+                        for v in [
+                            &mut codes,
+                            &mut related,
+                            &mut names,
+                            &mut noregion,
+                            &mut fuzzy,
+                        ] {
+                            v.par_sort_unstable();
                         }
-                    };
-                    (digest, secs(t))
-                },
-                || {
-                    // Hash index sections are written straight from
-                    // the sorted triples; sorting is the costly part.
-                    let t = Instant::now();
-                    for v in
-                        [&mut codes, &mut related, &mut noregion, &mut fuzzy]
-                    {
-                        v.par_sort_unstable();
-                    }
-                    secs(t)
-                },
-            )
-        },
-    );
+                        secs(t)
+                    },
+                )
+            },
+        );
     let digest = digest?;
     timings.push(("sort and build indexes", secs(t)));
-    timings.push(("  of which: sort names, build FSTs", t_fst));
+    timings.push(("  of which: build the secondary-id FST", t_fst));
     timings.push(("  of which: sort hash-index keys", t_hash));
     timings.push(("  of which: digest of the input", t_digest));
 
@@ -645,7 +647,7 @@ where
     write_hash_index(&mut w, Section::CodeIndex, &codes)?;
     write_hash_index(&mut w, Section::RelatedIndex, &related)?;
     w.section(Section::SecondaryFst, &secondary_fst)?;
-    w.section(Section::NameFst, &name_fst)?;
+    write_hash_index(&mut w, Section::NameIndex, &names)?;
     w.section(Section::Postings, bytemuck::cast_slice(&postings))?;
     write_hash_index(&mut w, Section::NoRegionIndex, &noregion)?;
     write_hash_index(&mut w, Section::FuzzyIndex, &fuzzy)?;
@@ -826,9 +828,8 @@ fn gather(g: &mut Gathered, p: Prepared, ord: u32) {
     for s in p.secondary {
         g.secondary.push((s, ord));
     }
-    if !p.base.is_empty() {
-        g.names.push([g.name_arena.len() as u32, p.base.len() as u32, ord]);
-        g.name_arena.extend_from_slice(p.base.as_bytes());
+    if let Some(h) = p.base {
+        g.names.push(pair(h, ord));
     }
     if let Some(h) = p.noregion {
         g.noregion.push(pair(h, ord));
@@ -839,29 +840,20 @@ fn gather(g: &mut Gathered, p: Prepared, ord: u32) {
     g.bitmaps.add(p.slots, ord);
 }
 
-/// Sorts the name keys and builds the name and secondary FSTs with their
-/// shared postings.
-fn build_fsts(
-    arena: &[u8],
-    names: &mut [[u32; 3]],
+/// Sorts the secondary identifiers and builds their FST with its
+/// postings. (Names moved to a hash index in format version 4; secondary
+/// identifiers are few, 3 B an entry at 10M with their postings, and
+/// stay an FST.)
+fn build_secondary_fst(
     secondary: &mut [(String, u32)],
-) -> (Vec<u8>, Vec<u8>, Vec<u32>) {
-    let key = |t: &[u32; 3]| &arena[t[0] as usize..(t[0] + t[1]) as usize];
-    names
-        .par_sort_unstable_by(|a, b| key(a).cmp(key(b)).then(a[2].cmp(&b[2])));
+) -> (Vec<u8>, Vec<u32>) {
     secondary.par_sort_unstable();
     let mut postings: Vec<u32> = Vec::new();
-    let name_pairs =
-        group_values(names.iter().map(|t| (key(t), t[2])), &mut postings);
-    let secondary_pairs = group_values(
+    let pairs = group_values(
         secondary.iter().map(|(s, o)| (s.as_bytes(), *o)),
         &mut postings,
     );
-    let (name_fst, secondary_fst) = rayon::join(
-        || sharded::build(&name_pairs),
-        || sharded::build(&secondary_pairs),
-    );
-    (name_fst, secondary_fst, postings)
+    (sharded::build(&pairs), postings)
 }
 
 /// Turns sorted (key, ordinal) pairs into one value per key: a key with

@@ -95,6 +95,21 @@ fn bucket(p: [u32; 3], dir_bits: u32) -> usize {
     (p[0] >> (32 - dir_bits)) as usize
 }
 
+/// The first `i` in `0..n` for which `below(i)` is false, `below` being
+/// true then false over the range.
+fn partition_point(n: usize, below: impl Fn(usize) -> bool) -> usize {
+    let (mut lo, mut hi) = (0, n);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if below(mid) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
+}
+
 /// A hash index read in place.
 #[derive(Debug, Clone, Copy)]
 pub struct HashIndex<'a> {
@@ -139,12 +154,6 @@ impl<'a> HashIndex<'a> {
         self.n == 0
     }
 
-    fn slot(&self, i: usize) -> (u16, u32) {
-        let at = i * SLOT;
-        let tag = u16::from_le_bytes([self.slots[at], self.slots[at + 1]]);
-        (tag, crate::format::u32_at(self.slots, at + 2))
-    }
-
     /// Calls `f` with every ordinal stored under `hash`.
     pub fn for_each(&self, hash: u64, mut f: impl FnMut(u32)) {
         let b = (hash >> (64 - self.dir_bits)) as usize;
@@ -152,14 +161,22 @@ impl<'a> HashIndex<'a> {
         let hi =
             (crate::format::u32_at(self.dir, b * 4 + 4) as usize).min(self.n);
         let want = tag(hash, self.dir_bits);
-        // Buckets are small: a linear scan beats a binary search.
-        for i in lo..hi {
-            let (t, ord) = self.slot(i);
-            if t == want {
-                f(ord);
-            } else if t > want {
+        let Some(bucket) = self.slots.get(lo * SLOT..hi * SLOT) else {
+            return;
+        };
+        let tag_of = |s: &[u8]| u16::from_le_bytes([s[0], s[1]]);
+        // A bucket's slots sort by tag. Most buckets hold two or three,
+        // but a name shared by thousands of entries (a common person
+        // name at 10M) fills one: the first slot of the tag is found by
+        // bisection, and the run read without a bounds check a slot.
+        let first = partition_point(bucket.len() / SLOT, |i| {
+            tag_of(&bucket[i * SLOT..]) < want
+        });
+        for s in bucket[first * SLOT..].chunks_exact(SLOT) {
+            if tag_of(s) != want {
                 break;
             }
+            f(u32::from_le_bytes([s[2], s[3], s[4], s[5]]));
         }
     }
 

@@ -21,7 +21,8 @@ const MIN_CORE_FOR_DELETIONS: usize = 2;
 pub struct NameKeys {
     pub parts: StoredParts,
     /// Exact key without the branch: region + 字号 + industry + legal form
-    /// (or the person key). Looked up in the name FST.
+    /// (or the person key). Looked up, hashed ([`name_hash`]), in the
+    /// name hash index.
     pub base: String,
     /// 字号 + industry + legal form: finds the same name in any region, or
     /// listed without one. Organisations only.
@@ -132,6 +133,11 @@ fn org_keys(p: OrgName) -> NameKeys {
 /// The hash of an identifier in the code and related indexes.
 pub fn code_hash(code: &str) -> u64 {
     hash(code.as_bytes())
+}
+
+/// The hash of a name base key ([`NameKeys::base`]) in the name index.
+pub fn name_hash(base: &str) -> u64 {
+    hash(base.as_bytes())
 }
 
 #[cfg(test)]

@@ -136,10 +136,16 @@ impl<'a> NameKey<'a> {
         self.len() == 0
     }
 
-    /// Whether the key is `s`, without building it.
+    /// Whether the key is `s`, without building it. Every name candidate
+    /// is compared once or twice (its key, its base key), most of them
+    /// unequal: lengths first, and no comparison of an empty piece (a
+    /// person's base key is one piece of five), each a `memcmp` call.
     pub fn is(&self, s: &str) -> bool {
+        if self.len() != s.len() {
+            return false;
+        }
         let mut rest = s;
-        for p in self.pieces() {
+        for p in self.pieces().iter().filter(|p| !p.is_empty()) {
             match rest.strip_prefix(p) {
                 Some(r) => rest = r,
                 None => return false,
@@ -855,7 +861,21 @@ fn decode_with<'a>(
     })
 }
 
-impl RecordView<'_> {
+impl<'a> RecordView<'a> {
+    /// The name base key (`keys::NameKeys::base`): region, brand,
+    /// industry and legal form, without the branch; a person's key (a
+    /// person's brand is its key, the other parts empty). What the name
+    /// index is keyed by, so a lookup confirms its candidates with it.
+    pub fn base_key(&self) -> NameKey<'a> {
+        NameKey::Parts([
+            self.region,
+            self.brand,
+            self.industry,
+            self.legal_form,
+            "",
+        ])
+    }
+
     /// Whether measures apply on `day`: active or disputed, and not past
     /// its publication period (it leaves publication automatically then).
     pub fn in_force_on(&self, day: NaiveDate) -> bool {

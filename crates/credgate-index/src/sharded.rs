@@ -1,7 +1,9 @@
 //! An FST split by key range into a few shards, built in parallel.
 //!
 //! Building an FST is sequential (~0.35M keys/s: ~29 s for the 10M names
-//! of a 10M-entry list, the largest single stage of a build). Split into
+//! of a 10M-entry list, the largest single stage of a build when names
+//! were an FST, before format version 4; secondary identifiers are one
+//! still). Split into
 //! key ranges, the shards build on all cores; a lookup first picks the
 //! shard by its first key (a binary search over a handful), then looks
 //! up one FST, so lookups cost the same.

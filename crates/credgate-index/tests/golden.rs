@@ -145,6 +145,25 @@ fn golden_lookups_give_known_answers() {
     assert_eq!(snap.related_to("320505198003150224"), [0], "G01's principal");
     assert_eq!(snap.by_secondary("320106000012345"), [0]);
     assert!(snap.by_code("913201061000001124").is_empty(), "revoked G17");
+    let base =
+        |name: &str, kind| credgate_index::keys::name_keys(name, kind).base;
+    assert_eq!(
+        snap.by_name_base(&base(
+            "南京恒瑞建设工程有限责任公司",
+            SubjectKind::Organisation
+        )),
+        [0, 13],
+        "G01 and G14, legal form canonicalised"
+    );
+    assert_eq!(snap.by_name_base(&base("张伟", SubjectKind::Person)), [1]);
+    assert!(
+        snap.by_name_base(&base(
+            "南京鼓楼错列商贸有限公司",
+            SubjectKind::Organisation
+        ))
+        .is_empty(),
+        "revoked G17"
+    );
     let count = |name: &str| snap.bitmap(name).map_or(0, |b| b.len());
     for (name, n) in [
         ("list:black", 8),
@@ -180,16 +199,32 @@ fn another_format_version_is_refused_with_rebuild_advice() {
     assert!(e.to_string().contains("`credgate build`"), "{e}");
 }
 
-/// The last golden file of format version 2 is refused, naming both
-/// versions and the fix.
+/// The last golden file of an older format version is refused, naming
+/// both versions and the fix.
+fn refused_naming_both_versions(old: u32) {
+    let e =
+        Snapshot::open(&data(&format!("golden-v{old}.snapshot"))).unwrap_err();
+    assert!(
+        matches!(e, FormatError::Version { found, .. } if found == old),
+        "{e}"
+    );
+    let msg = e.to_string();
+    for want in [
+        format!("format version {old}"),
+        format!("only version {VERSION}"),
+        "rebuild".into(),
+    ] {
+        assert!(msg.contains(&want), "{want:?} not in {msg}");
+    }
+}
+
 #[test]
 fn a_version_2_snapshot_is_refused_naming_both_versions() {
-    let e = Snapshot::open(&data("golden-v2.snapshot")).unwrap_err();
-    assert!(matches!(e, FormatError::Version { found: 2, .. }), "{e}");
-    let msg = e.to_string();
-    for want in
-        ["format version 2", &format!("only version {VERSION}"), "rebuild"]
-    {
-        assert!(msg.contains(want), "{want:?} not in {msg}");
-    }
+    refused_naming_both_versions(2);
+}
+
+/// Version 3 kept the exact names in an FST (a hash index since 4).
+#[test]
+fn a_version_3_snapshot_is_refused_naming_both_versions() {
+    refused_naming_both_versions(3);
 }

@@ -4,9 +4,9 @@
 use credgate_entries::{EntryWriter, Format, Policy};
 use credgate_gen::{GenOptions, Generator};
 use credgate_index::format::{self, HEADER_LEN, Section};
-use credgate_index::keys::name_keys;
+use credgate_index::keys::{name_hash, name_keys};
 use credgate_index::{BuildError, BuildOptions, FormatError, Snapshot, build};
-use credgate_model::{Entry, EntryStatus};
+use credgate_model::{Entry, EntryStatus, SubjectKind};
 use std::path::{Path, PathBuf};
 
 fn entries(n: usize) -> Vec<Entry> {
@@ -351,8 +351,9 @@ fn duplicate_entry_ids_are_bad_rows() {
 /// Found by the `snapshot` fuzz target: a malformed FST whose checksums
 /// are right (xxh3 is no signature: anyone crafting a file rewrites them)
 /// passed `verify`, and a lookup then panicked inside the fst crate.
-/// Every byte of both FST sections is changed in turn, the checksums
-/// repaired, and the file either refused or answered without a panic.
+/// Every byte of the FST section (names were one too before format
+/// version 4) is changed in turn, the checksums repaired, and the file
+/// either refused or answered without a panic.
 #[test]
 fn malformed_fst_with_valid_checksums_is_refused_by_verify() {
     use credgate_index::format::{Header, TABLE_END};
@@ -369,7 +370,7 @@ fn malformed_fst_with_valid_checksums_is_refused_by_verify() {
     let pristine = std::fs::read(&path).unwrap();
     let header = Header::decode(&pristine, &path).unwrap();
     let mut refused = 0;
-    for s in [Section::NameFst, Section::SecondaryFst] {
+    for s in [Section::SecondaryFst] {
         let range = header.sections[s.index()];
         for at in range.offset..range.offset + range.len {
             for value in [0xFF, pristine[at as usize] ^ 0x80] {
@@ -418,5 +419,85 @@ fn entry_count_beyond_u32_is_refused_at_open() {
         std::fs::write(&path, &bytes).unwrap();
         let err = Snapshot::open(&path).unwrap_err().to_string();
         assert!(err.contains("record offsets do not match"), "{err}");
+    }
+}
+
+/// Two names of `kind` made by `make` whose base keys differ but whose
+/// hashes agree in their top 20 bits: all that a hash index of at most
+/// 32 slots keeps (4 directory bits and a 16-bit tag), so the name index
+/// of a small snapshot cannot tell them apart.
+fn colliding_names(
+    kind: SubjectKind,
+    make: impl Fn(usize) -> String,
+) -> (String, String) {
+    let mut seen = std::collections::HashMap::new();
+    for i in 0..20_000 {
+        let name = make(i);
+        let base = name_keys(&name, kind).base;
+        let top = name_hash(&base) >> 44;
+        if let Some((first, first_base)) =
+            seen.insert(top, (name.clone(), base.clone()))
+            && first_base != base
+        {
+            return (first, name);
+        }
+    }
+    panic!("no collision in 20,000 names");
+}
+
+/// The name index is keyed by a hash: a name whose key shares the
+/// hash's stored bits with another's is a candidate of its lookup, and
+/// `by_name_base` confirms against the record, so the answer is exact.
+#[test]
+fn a_name_hash_collision_costs_a_candidate_not_a_wrong_answer() {
+    const CHARS: &str =
+        "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红";
+    let chars: Vec<char> = CHARS.chars().collect();
+    let pick = |i: usize| chars[i % chars.len()];
+    let (p1, p2) = colliding_names(SubjectKind::Person, |i| {
+        let n = chars.len();
+        format!("张{}{}{}", pick(i), pick(i / n), pick(i / n / n))
+    });
+    let (o1, o2) = colliding_names(SubjectKind::Organisation, |i| {
+        let n = chars.len();
+        format!(
+            "南京{}{}{}科技有限公司",
+            pick(i),
+            pick(i / n),
+            pick(i / n / n)
+        )
+    });
+    // At most 32 entries: the index keeps the 20 bits found equal.
+    let mut all = entries(30);
+    let mut rename = |kind: SubjectKind, names: [&str; 2]| {
+        let mut slots = all.iter_mut().filter(|e| {
+            e.subject_kind == kind && e.status != EntryStatus::Revoked
+        });
+        for n in names {
+            slots.next().expect("an entry of the kind").name = n.to_string();
+        }
+    };
+    rename(SubjectKind::Person, [&p1, &p2]);
+    rename(SubjectKind::Organisation, [&o1, &o2]);
+    let dir = tempfile::tempdir().unwrap();
+    let snap = Snapshot::open(&build_snapshot(dir.path(), &all)).unwrap();
+    snap.verify().unwrap();
+    let ord = |name: &str| {
+        (0..snap.len())
+            .find(|&o| snap.record(o).unwrap().name == name)
+            .unwrap()
+    };
+    for (kind, a, b) in [
+        (SubjectKind::Person, &p1, &p2),
+        (SubjectKind::Organisation, &o1, &o2),
+    ] {
+        let (ka, kb) = (name_keys(a, kind).base, name_keys(b, kind).base);
+        let mut both = vec![ord(a), ord(b)];
+        both.sort();
+        // The collision is real: the index cannot tell the keys apart.
+        assert_eq!(snap.name_base_candidates(&ka), both, "{a} / {b}");
+        assert_eq!(snap.name_base_candidates(&kb), both, "{a} / {b}");
+        assert_eq!(snap.by_name_base(&ka), [ord(a)], "{a}");
+        assert_eq!(snap.by_name_base(&kb), [ord(b)], "{b}");
     }
 }

@@ -548,8 +548,9 @@ fn first_admitted(
         .collect()
 }
 
-/// Name candidates: the exact base key (FST), the same name without its
-/// region, and the one-deletion neighbourhood; each scored.
+/// Name candidates: the exact base key (the name hash index), the same
+/// name without its region, and the one-deletion neighbourhood; each
+/// scored.
 ///
 /// At most `max_candidates` records are read. Specific keys go first: the
 /// exact key, then the fuzzy keys by increasing bucket size (deleting a
@@ -558,6 +559,12 @@ fn first_admitted(
 /// latency). Exact person-name candidates are read black list first, so
 /// that when a common name has more entries than the cap, the ones that
 /// weigh most on the decision are the ones kept.
+///
+/// The name index is a hash index: its candidates are those whose base
+/// key hashes like the query's, rarely one of another key. Only exact
+/// ones count towards the cap, each confirmed against its record
+/// (`RecordView::base_key`) before it takes a place, so a hash collision
+/// costs a wasted read, never a place of a real candidate nor a hit.
 fn names(
     snap: &Snapshot,
     kind: SubjectKind,
@@ -567,9 +574,9 @@ fn names(
     hits: &mut Vec<Hit>,
 ) {
     let cap = opts.max_candidates;
-    let mut candidates: Vec<u32> = snap.by_name_base(&keys.base);
-    candidates.retain(|&o| filter.admits_ordinal(o));
-    if candidates.len() > cap {
+    let mut base: Vec<u32> = snap.name_base_candidates(&keys.base);
+    base.retain(|&o| filter.admits_ordinal(o));
+    if base.len() > cap {
         // ListKind::ALL is black, focus, red.
         let lists: Vec<Option<&RoaringBitmap>> = ListKind::ALL
             .iter()
@@ -581,30 +588,13 @@ fn names(
                 .position(|b| b.is_some_and(|b| b.contains(o)))
                 .unwrap_or(lists.len())
         };
-        candidates.sort_by_cached_key(|&o| (rank(o), o));
-        candidates.truncate(cap);
+        base.sort_by_cached_key(|&o| (rank(o), o));
     }
-    if kind == SubjectKind::Organisation {
-        if let Some(h) = keys.noregion {
-            candidates.extend(snap.by_noregion(h, cap));
-        }
-        let mut fuzzy: Vec<(usize, u64)> =
-            keys.fuzzy.iter().map(|&h| (snap.fuzzy_count(h), h)).collect();
-        fuzzy.sort_unstable();
-        for (_, h) in fuzzy {
-            if candidates.len() >= cap * 2 {
-                break;
-            }
-            snap.for_each_fuzzy(h, |o| candidates.push(o));
-        }
-        candidates = first_admitted(&candidates, cap, filter);
-    }
-    snap.prefetch_records(&candidates);
+    let is_base = |r: &RecordView<'_>| r.base_key() == keys.base.as_str();
     let query_parts = score::QueryParts::from(score::Parts::from(&keys.parts));
-    for ord in candidates {
-        let Ok(r) = snap.record(ord) else { continue };
-        if !filter.admits_record(&r) || r.subject_kind != kind {
-            continue;
+    let mut score_one = |ord: u32, r: &RecordView<'_>| {
+        if !filter.admits_record(r) || r.subject_kind != kind {
+            return;
         }
         let exact = r.name_key == keys.parts.key;
         let (match_kind, score) = match (exact, kind) {
@@ -614,18 +604,18 @@ fn names(
             (true, SubjectKind::Organisation) => {
                 (MatchKind::NameExact, score::NAME_EXACT_ORG)
             }
-            (false, SubjectKind::Person) => continue,
+            (false, SubjectKind::Person) => return,
             (false, SubjectKind::Organisation) => {
                 let Some(s) = query_parts
-                    .fuzzy_reaching(&score::Parts::from(&r), opts.min_score)
+                    .fuzzy_reaching(&score::Parts::from(r), opts.min_score)
                 else {
-                    continue;
+                    return;
                 };
                 (MatchKind::NameFuzzy, s)
             }
         };
         if score < opts.min_score {
-            continue;
+            return;
         }
         hits.push(Hit {
             ordinal: ord,
@@ -641,6 +631,50 @@ fn names(
             // Named for the hits kept only (`explain_fuzzy`).
             edits: Vec::new(),
         });
+    };
+    snap.prefetch_records(&base[..base.len().min(cap)]);
+    if kind == SubjectKind::Person {
+        // Persons have exact candidates only: each record is read once,
+        // confirmed and scored together (a common name fills the cap,
+        // and reading its records twice would cost its tail latency).
+        let mut kept = 0;
+        for ord in base {
+            if kept == cap {
+                break;
+            }
+            let Ok(r) = snap.record(ord) else { continue };
+            if is_base(&r) {
+                kept += 1;
+                score_one(ord, &r);
+            }
+        }
+        return;
+    }
+    // An organisation's exact candidates are few (one, mostly), and the
+    // fuzzy ones share the cap with them: confirmed first, so that none
+    // of another key takes a place.
+    let mut candidates: Vec<u32> = base
+        .into_iter()
+        .filter(|&o| snap.record(o).is_ok_and(|r| is_base(&r)))
+        .take(cap)
+        .collect();
+    if let Some(h) = keys.noregion {
+        candidates.extend(snap.by_noregion(h, cap));
+    }
+    let mut fuzzy: Vec<(usize, u64)> =
+        keys.fuzzy.iter().map(|&h| (snap.fuzzy_count(h), h)).collect();
+    fuzzy.sort_unstable();
+    for (_, h) in fuzzy {
+        if candidates.len() >= cap * 2 {
+            break;
+        }
+        snap.for_each_fuzzy(h, |o| candidates.push(o));
+    }
+    let candidates = first_admitted(&candidates, cap, filter);
+    snap.prefetch_records(&candidates);
+    for ord in candidates {
+        let Ok(r) = snap.record(ord) else { continue };
+        score_one(ord, &r);
     }
 }
 

@@ -461,3 +461,90 @@ fn bad_queries_are_errors() {
     let long = "恒".repeat(300);
     assert!(s.screen(&q("", &long), None, today()).is_err());
 }
+
+/// Two names of `kind` made by `make` whose base keys differ but whose
+/// hashes agree in their top 20 bits: all that the name index of a
+/// snapshot of at most 32 entries keeps (4 directory bits, a 16-bit tag).
+fn colliding_names(
+    kind: SubjectKind,
+    make: impl Fn(usize) -> String,
+) -> (String, String) {
+    use credgate_index::keys::{name_hash, name_keys};
+    let mut seen = std::collections::HashMap::new();
+    for i in 0..20_000 {
+        let name = make(i);
+        let base = name_keys(&name, kind).base;
+        if let Some((first, first_base)) =
+            seen.insert(name_hash(&base) >> 44, (name.clone(), base.clone()))
+            && first_base != base
+        {
+            return (first, name);
+        }
+    }
+    panic!("no collision in 20,000 names");
+}
+
+/// The name index is a hash index: an entry whose base key only shares
+/// the query key's hash is a candidate too. With one candidate allowed
+/// and the foreign entry on the black list (read first), the exact entry
+/// must still be the one read: a collision costs a read, never the hit.
+#[test]
+fn a_name_hash_collision_does_not_take_the_place_of_the_exact_entry() {
+    const CHARS: &str =
+        "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红";
+    let chars: Vec<char> = CHARS.chars().collect();
+    let n = chars.len();
+    let three = |i: usize| -> String {
+        [i, i / n, i / n / n].iter().map(|j| chars[j % n]).collect()
+    };
+    let (p1, p2) =
+        colliding_names(SubjectKind::Person, |i| format!("张{}", three(i)));
+    let (o1, o2) = colliding_names(SubjectKind::Organisation, |i| {
+        format!("南京{}科技有限公司", three(i))
+    });
+    let entries = vec![
+        entry("PA", ListKind::Focus, "commitment_breach", &p1, person_id(31)),
+        entry("PB", ListKind::Black, "court_defaulter", &p2, person_id(32)),
+        entry("OA", ListKind::Focus, "abnormal_operation", &o1, uscc(31)),
+        entry("OB", ListKind::Black, "court_defaulter", &o2, uscc(32)),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("e.jsonl");
+    let mut w = EntryWriter::new(
+        std::fs::File::create(&input).unwrap(),
+        Format::Jsonl,
+    )
+    .unwrap();
+    for e in &entries {
+        w.write(e).unwrap();
+    }
+    w.into_inner().unwrap();
+    let out = dir.path().join("s.snapshot");
+    build(&input, &out, &BuildOptions::default(), &|_| {}).unwrap();
+    let snap = Arc::new(Snapshot::open(&out).unwrap());
+    let mut s = Screener::new(snap.clone(), Arc::new(Catalogue::builtin()));
+    s.options.max_candidates = 1;
+    for (kind, name, want) in [
+        (SubjectKind::Person, &p1, "PA"),
+        (SubjectKind::Organisation, &o1, "OA"),
+    ] {
+        let base = credgate_index::keys::name_keys(name, kind).base;
+        assert_eq!(snap.name_base_candidates(&base).len(), 2, "{name}");
+        let query = Query {
+            name: Some(name.clone()),
+            subject_type: Some(kind),
+            ..Default::default()
+        };
+        let got: Vec<(String, MatchKind)> = s
+            .screen(&query, None, today())
+            .unwrap()
+            .hits
+            .iter()
+            .map(|h| {
+                let r = snap.record(h.ordinal).unwrap();
+                (r.entry_id.to_string(), h.kind)
+            })
+            .collect();
+        assert_eq!(got, [(want.to_string(), NameExact)], "{name}");
+    }
+}
