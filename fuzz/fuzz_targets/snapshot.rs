@@ -43,14 +43,14 @@ fn repair(b: &mut [u8]) {
         let sum = section_checksum(
             b[off as usize..end as usize]
                 .chunks(CHECK_CHUNK)
-                .map(xxhash_rust::xxh3::xxh3_64),
+                .map(twox_hash::XxHash3_64::oneshot),
         );
         put(b, at + 24, sum);
     }
-    let mut h = xxhash_rust::xxh3::Xxh3::new();
-    h.update(&b[..HEADER_LEN - 8]);
-    h.update(&b[HEADER_LEN..TABLE_END]);
-    put(b, HEADER_LEN - 8, h.digest());
+    let mut h = twox_hash::XxHash3_64::new();
+    std::hash::Hasher::write(&mut h, &b[..HEADER_LEN - 8]);
+    std::hash::Hasher::write(&mut h, &b[HEADER_LEN..TABLE_END]);
+    put(b, HEADER_LEN - 8, std::hash::Hasher::finish(&h));
 }
 
 fn screen(snap: Snapshot) {

@@ -10,7 +10,7 @@
 
 use clap::Parser;
 use credgate_gen::queries;
-use credgate_index::Snapshot;
+use credgate_index::{Residence, Snapshot};
 use credgate_screen::{Catalogue, Query, Screener};
 use hdrhistogram::Histogram;
 use std::collections::BTreeMap;
@@ -39,6 +39,17 @@ struct Args {
     /// name), to find what sets the tail.
     #[arg(long, default_value_t = 0)]
     slowest: usize,
+    /// Where the snapshot's bytes live: `mapped` (the service's default)
+    /// or `memory` (read whole into huge-page memory:
+    /// `snapshot_residence = "memory"`).
+    #[arg(long, value_enum, default_value_t = ResidenceArg::Mapped)]
+    residence: ResidenceArg,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum ResidenceArg {
+    Mapped,
+    Memory,
 }
 
 fn histogram() -> Histogram<u64> {
@@ -49,7 +60,11 @@ fn histogram() -> Histogram<u64> {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let snap = Arc::new(Snapshot::open(&args.snapshot)?);
+    let residence = match args.residence {
+        ResidenceArg::Memory => Residence::Memory,
+        ResidenceArg::Mapped => Residence::Mapped,
+    };
+    let snap = Arc::new(Snapshot::open_in(&args.snapshot, residence)?);
     // As the server does before serving: afterwards records are read
     // without re-validating their strings.
     snap.verify()?;

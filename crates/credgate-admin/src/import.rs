@@ -51,7 +51,7 @@ use credgate_store::{
 };
 use futures_util::TryStreamExt;
 use serde::Serialize;
-use xxhash_rust::xxh3::xxh3_128;
+use twox_hash::XxHash3_128;
 
 use crate::{failpoint, mapping};
 
@@ -474,7 +474,7 @@ fn h(parts: &[&str]) -> u128 {
         buf.extend_from_slice(&(p.len() as u32).to_le_bytes());
         buf.extend_from_slice(p.as_bytes());
     }
-    xxh3_128(&buf)
+    XxHash3_128::oneshot(&buf)
 }
 
 fn natural_key(authority: &str, document_number: &str, code: &str) -> u128 {
@@ -510,7 +510,7 @@ fn content(d: &EntryData) -> u128 {
             &d.related,
         )
     );
-    xxh3_128(text.as_bytes())
+    XxHash3_128::oneshot(text.as_bytes())
 }
 
 impl Job {

@@ -133,7 +133,7 @@ fn label(fields: &[String], cols: &Columns) -> String {
 }
 
 fn hash(key: &str) -> u128 {
-    xxhash_rust::xxh3::xxh3_128(key.as_bytes())
+    twox_hash::XxHash3_128::oneshot(key.as_bytes())
 }
 
 /// Bidders that share a legal representative: key → (row, label), only

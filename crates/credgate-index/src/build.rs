@@ -24,7 +24,7 @@ use roaring::RoaringBitmap;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-use xxhash_rust::xxh3::Xxh3;
+use twox_hash::XxHash3_128;
 
 /// Rows validated per parallel batch.
 const BATCH: usize = 16_384;
@@ -509,7 +509,7 @@ where
         rows: &mut rows,
         revoked: &mut revoked,
         digest: match source.digest {
-            SourceDigest::Streamed => Some(Xxh3::new()),
+            SourceDigest::Streamed => Some(XxHash3_128::new()),
             SourceDigest::File(_) => None,
         },
         line,
@@ -555,7 +555,7 @@ where
         std::mem::swap(&mut next, &mut spare);
         progress(Progress::Rows(*sink.rows));
     }
-    let streamed_digest = sink.digest.map(|h| h.digest128());
+    let streamed_digest = sink.digest.map(|h| h.finish_128());
     w.end();
     timings.push((
         "read, validate, key and encode rows while writing records (2 threads)",
@@ -717,7 +717,7 @@ struct Sink<'a, T> {
     revoked: &'a mut u64,
     /// The streamed entries' digest so far (in input order: only the
     /// single writer can fold it).
-    digest: Option<Xxh3>,
+    digest: Option<XxHash3_128>,
     line: fn(&T) -> u64,
     /// The record being assembled, reused.
     scratch: Vec<u8>,
@@ -736,7 +736,7 @@ impl<T> Sink<'_, T> {
             *self.rows += 1;
             // Every streamed entry counts, refused ones too.
             if let (Some(h), Some(d)) = (&mut self.digest, digest) {
-                h.update(&d.to_le_bytes());
+                h.write(&d.to_le_bytes());
             }
             let mut p = match item {
                 Ok(p) => p,
@@ -997,21 +997,21 @@ pub fn entry_digest(e: &Entry) -> u128 {
         put(o, Some(p.id_type.code()));
         put(o, p.id_number.as_deref());
     }
-    xxhash_rust::xxh3::xxh3_128(&out)
+    XxHash3_128::oneshot(&out)
 }
 
 /// xxh3-128 of the source file, to tell which input a snapshot came from.
 fn source_digest(path: &Path) -> std::io::Result<u128> {
     use std::io::Read;
     let mut file = std::fs::File::open(path)?;
-    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    let mut h = XxHash3_128::new();
     let mut buf = vec![0u8; 1 << 20];
     loop {
         let n = file.read(&mut buf)?;
         if n == 0 {
-            return Ok(h.digest128());
+            return Ok(h.finish_128());
         }
-        h.update(&buf[..n]);
+        h.write(&buf[..n]);
     }
 }
 

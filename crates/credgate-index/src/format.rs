@@ -43,11 +43,12 @@ pub const CHECK_CHUNK: usize = 1 << 20;
 
 /// A section's checksum from the digests of its chunks, in order.
 pub fn section_checksum(chunks: impl IntoIterator<Item = u64>) -> u64 {
-    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    use std::hash::Hasher as _;
+    let mut h = twox_hash::XxHash3_64::new();
     for c in chunks {
-        h.update(&c.to_le_bytes());
+        h.write(&c.to_le_bytes());
     }
-    h.digest()
+    h.finish()
 }
 
 pub const HEADER_LEN: usize = 256;
@@ -294,10 +295,11 @@ impl Header {
 }
 
 fn header_checksum(table: &[u8]) -> u64 {
-    let mut h = xxhash_rust::xxh3::Xxh3::new();
-    h.update(&table[..OFF_CHECKSUM]);
-    h.update(&table[HEADER_LEN..TABLE_END]);
-    h.digest()
+    use std::hash::Hasher as _;
+    let mut h = twox_hash::XxHash3_64::new();
+    h.write(&table[..OFF_CHECKSUM]);
+    h.write(&table[HEADER_LEN..TABLE_END]);
+    h.finish()
 }
 
 pub(crate) fn u32_at(b: &[u8], at: usize) -> u32 {

@@ -26,7 +26,7 @@
 use rayon::slice::ParallelSliceMut;
 
 pub fn hash(key: &[u8]) -> u64 {
-    xxhash_rust::xxh3::xxh3_64(key)
+    twox_hash::XxHash3_64::oneshot(key)
 }
 
 /// Builds the section bytes from (hash, ordinal) pairs.

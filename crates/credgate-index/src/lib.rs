@@ -25,4 +25,4 @@ pub use build::{
     entry_digest,
 };
 pub use format::FormatError;
-pub use snapshot::{Snapshot, VerifyReport};
+pub use snapshot::{Residence, Snapshot, VerifyReport};

@@ -11,6 +11,7 @@ use crate::format::{
     section_checksum,
 };
 use std::fs::File;
+use std::hash::Hasher as _;
 use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 use tempfile::NamedTempFile;
@@ -35,7 +36,7 @@ impl std::fmt::Debug for SnapshotWriter {
 /// A section's checksum as its bytes go by (`format::CHECK_CHUNK`).
 #[derive(Default)]
 struct Chunked {
-    chunk: xxhash_rust::xxh3::Xxh3,
+    chunk: twox_hash::XxHash3_64,
     in_chunk: usize,
     digests: Vec<u64>,
 }
@@ -44,12 +45,12 @@ impl Chunked {
     fn update(&mut self, mut bytes: &[u8]) {
         while !bytes.is_empty() {
             let take = (CHECK_CHUNK - self.in_chunk).min(bytes.len());
-            self.chunk.update(&bytes[..take]);
+            self.chunk.write(&bytes[..take]);
             self.in_chunk += take;
             bytes = &bytes[take..];
             if self.in_chunk == CHECK_CHUNK {
-                self.digests.push(self.chunk.digest());
-                self.chunk.reset();
+                self.digests.push(self.chunk.finish());
+                self.chunk = twox_hash::XxHash3_64::new();
                 self.in_chunk = 0;
             }
         }
@@ -57,7 +58,7 @@ impl Chunked {
 
     fn finish(mut self) -> u64 {
         if self.in_chunk > 0 {
-            self.digests.push(self.chunk.digest());
+            self.digests.push(self.chunk.finish());
         }
         section_checksum(self.digests)
     }

@@ -5,7 +5,9 @@ use credgate_entries::{EntryWriter, Format, Policy};
 use credgate_gen::{GenOptions, Generator};
 use credgate_index::format::{self, HEADER_LEN, Section};
 use credgate_index::keys::{name_hash, name_keys};
-use credgate_index::{BuildError, BuildOptions, FormatError, Snapshot, build};
+use credgate_index::{
+    BuildError, BuildOptions, FormatError, Residence, Snapshot, build,
+};
 use credgate_model::{Entry, EntryStatus, SubjectKind};
 use std::path::{Path, PathBuf};
 
@@ -39,7 +41,15 @@ fn every_entry_is_found_by_code_and_name() {
     let dir = tempfile::tempdir().unwrap();
     let all = entries(3_000);
     let path = build_snapshot(dir.path(), &all);
-    let snap = Snapshot::open(&path).unwrap();
+    for residence in [Residence::Mapped, Residence::Memory] {
+        every_entry_is_found_in(
+            &Snapshot::open_in(&path, residence).unwrap(),
+            &all,
+        );
+    }
+}
+
+fn every_entry_is_found_in(snap: &Snapshot, all: &[Entry]) {
     snap.verify().unwrap();
     let kept: Vec<&Entry> =
         all.iter().filter(|e| e.status != EntryStatus::Revoked).collect();
@@ -135,10 +145,14 @@ fn damaged(f: impl FnOnce(&mut Vec<u8>)) -> FormatError {
     let mut bytes = std::fs::read(&path).unwrap();
     f(&mut bytes);
     std::fs::write(&path, &bytes).unwrap();
-    match Snapshot::open(&path) {
+    let refused = |residence| match Snapshot::open_in(&path, residence) {
         Err(e) => e,
         Ok(s) => s.verify().expect_err("damage must be detected"),
-    }
+    };
+    // Read into memory or mapped, the same damage gets the same error.
+    let mapped = refused(Residence::Mapped);
+    assert_eq!(refused(Residence::Memory).to_string(), mapped.to_string());
+    mapped
 }
 
 #[test]
@@ -149,6 +163,10 @@ fn truncated_file_is_refused() {
     assert!(msg.contains("rebuild it with `credgate build`"), "{msg}");
     let e = damaged(|b| b.truncate(100));
     assert!(e.to_string().contains("shorter than a header"), "{e}");
+    // An empty file (read into memory as one zero byte, since an
+    // anonymous map cannot be empty).
+    let e = damaged(|b| b.clear());
+    assert!(e.to_string().contains("not a credgate snapshot"), "{e}");
 }
 
 #[test]
@@ -198,7 +216,7 @@ fn crafted(
     header.sections[s.index()].checksum = format::section_checksum(
         bytes[range]
             .chunks(format::CHECK_CHUNK)
-            .map(xxhash_rust::xxh3::xxh3_64),
+            .map(twox_hash::XxHash3_64::oneshot),
     );
     let table = header.encode();
     bytes[..table.len()].copy_from_slice(&table);
@@ -380,7 +398,7 @@ fn malformed_fst_with_valid_checksums_is_refused_by_verify() {
                 let r =
                     range.offset as usize..(range.offset + range.len) as usize;
                 h.sections[s.index()].checksum =
-                    xxhash_rust::xxh3::xxh3_64(&bytes[r]);
+                    twox_hash::XxHash3_64::oneshot(&bytes[r]);
                 bytes[..TABLE_END].copy_from_slice(&h.encode());
                 std::fs::write(&path, &bytes).unwrap();
                 let Ok(snap) = Snapshot::open(&path) else {

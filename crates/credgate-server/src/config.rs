@@ -103,6 +103,24 @@ pub enum LogFormat {
     Json,
 }
 
+/// `snapshot_residence` (`credgate_index::Residence`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SnapshotResidence {
+    #[default]
+    Mapped,
+    Memory,
+}
+
+impl From<SnapshotResidence> for credgate_index::Residence {
+    fn from(r: SnapshotResidence) -> Self {
+        match r {
+            SnapshotResidence::Memory => credgate_index::Residence::Memory,
+            SnapshotResidence::Mapped => credgate_index::Residence::Mapped,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
@@ -125,6 +143,14 @@ pub struct Config {
     pub watch_interval_secs: u64,
     /// Snapshots kept for rollback besides the live one.
     pub keep_snapshots: usize,
+    /// Where the live snapshot's bytes are: `mapped` (default: from the
+    /// page cache as touched) or `memory` (read whole into private memory
+    /// with transparent huge pages: resident memory of the file's size,
+    /// twice that during a swap; at 10M entries screening ~8% more
+    /// requests a second and name queries ~12% faster, but a swap under
+    /// full load costs far more, as reading 2.4 GB competes with the
+    /// requests: BENCHMARKS.md). For services that swap rarely.
+    pub snapshot_residence: SnapshotResidence,
     /// Measures catalogue (TOML); the built-in one when absent.
     pub measures: Option<PathBuf>,
     /// Items per `POST /v1/screen/batch` at most.
@@ -268,6 +294,7 @@ impl Default for Config {
             load_timeout_secs: 600,
             watch_interval_secs: 2,
             keep_snapshots: 3,
+            snapshot_residence: SnapshotResidence::Mapped,
             measures: None,
             batch_max_items: 10_000,
             body_limit_bytes: 16 << 20,
@@ -499,6 +526,24 @@ mod tests {
         assert_eq!(c.keys[3].roles, [Role::Auditor]);
         assert_eq!(c.checks.retention_days, 1_095);
         assert_eq!(c.batch_max_items, 10_000);
+        assert_eq!(c.snapshot_residence, SnapshotResidence::Mapped);
+    }
+
+    #[test]
+    fn snapshot_residence_is_memory_or_mapped() {
+        let parse = |t: &str| toml::from_str::<Config>(t);
+        assert_eq!(
+            parse("snapshot_residence = \"memory\"")
+                .unwrap()
+                .snapshot_residence,
+            SnapshotResidence::Memory
+        );
+        assert_eq!(
+            parse("").unwrap().snapshot_residence,
+            SnapshotResidence::Mapped
+        );
+        let err = parse("snapshot_residence = \"disk\"").unwrap_err();
+        assert!(err.to_string().contains("memory"), "{err}");
     }
 
     #[test]

@@ -414,11 +414,14 @@ impl Server {
         if config.keys.is_empty() && !stored_keys {
             return Err(StartError::NoKeys);
         }
-        let store = Arc::new(Store::new(
-            config.store_dirs(),
-            config.keep_snapshots,
-            catalogue.clone(),
-        ));
+        let store = Arc::new(
+            Store::new(
+                config.store_dirs(),
+                config.keep_snapshots,
+                catalogue.clone(),
+            )
+            .with_residence(config.snapshot_residence.into()),
+        );
         // Publications a stop left pending are resolved before the
         // snapshots are loaded (their files are then whole or gone).
         // One write turn for the admin service and the publisher (one

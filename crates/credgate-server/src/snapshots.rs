@@ -31,8 +31,8 @@
 //! leave a newer snapshot there for good, never activated.
 
 use arc_swap::ArcSwapOption;
-use credgate_index::Snapshot;
 use credgate_index::format::Header;
+use credgate_index::{Residence, Snapshot};
 use credgate_screen::{Catalogue, MatchKind, Query, Screener};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -198,6 +198,8 @@ pub struct Dirs {
 pub struct Store {
     dirs: Dirs,
     keep: usize,
+    /// Where a loaded snapshot's bytes live (`snapshot_residence`).
+    residence: Residence,
     catalogue: Arc<Catalogue>,
     live: ArcSwapOption<Live>,
     history: Mutex<History>,
@@ -273,7 +275,11 @@ pub fn lower_priority() {
 /// (`verify` checks chunks in parallel), off the request threads; reading
 /// every byte also brings the file into the page cache and the new map's
 /// page tables, so the first requests after the swap do not fault.
-pub fn load(path: &Path, catalogue: Arc<Catalogue>) -> Result<Live, String> {
+pub fn load(
+    path: &Path,
+    residence: Residence,
+    catalogue: Arc<Catalogue>,
+) -> Result<Live, String> {
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -281,11 +287,18 @@ pub fn load(path: &Path, catalogue: Arc<Catalogue>) -> Result<Live, String> {
         .start_handler(|_| lower_priority())
         .build()
         .map_err(|e| format!("starting the verification threads: {e}"))?;
-    pool.install(|| load_here(path, catalogue))
+    pool.install(|| load_here(path, residence, catalogue))
 }
 
-fn load_here(path: &Path, catalogue: Arc<Catalogue>) -> Result<Live, String> {
-    let snap = Snapshot::open(path).map_err(|e| e.to_string())?;
+fn load_here(
+    path: &Path,
+    residence: Residence,
+    catalogue: Arc<Catalogue>,
+) -> Result<Live, String> {
+    // Read into memory, the file's pieces are read on this low-priority
+    // pool too.
+    let snap =
+        Snapshot::open_in(path, residence).map_err(|e| e.to_string())?;
     snap.verify().map_err(|e| e.to_string())?;
     // `Screener::new` builds the in-force set here, off the request path.
     let screener = Screener::new(Arc::new(snap), catalogue);
@@ -419,12 +432,19 @@ impl Store {
         Store {
             dirs,
             keep: keep.max(1),
+            residence: Residence::Mapped,
             catalogue,
             live: ArcSwapOption::empty(),
             history: Mutex::default(),
             ops: Mutex::new(()),
             version_tx: tokio::sync::watch::Sender::new(None),
         }
+    }
+
+    /// Loads snapshots into `residence` (mapped until told otherwise).
+    pub fn with_residence(mut self, residence: Residence) -> Store {
+        self.residence = residence;
+        self
     }
 
     /// The inbox publishers write to.
@@ -803,7 +823,7 @@ impl Store {
     }
 
     fn load_accepted(&self, path: &Path) -> Result<Live, String> {
-        load(path, self.catalogue.clone())
+        load(path, self.residence, self.catalogue.clone())
     }
 
     /// Makes `live` the live snapshot if `ticket` still allows it, records

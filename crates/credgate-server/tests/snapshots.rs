@@ -92,6 +92,27 @@ async fn snapshots_swap_refuse_bad_files_and_roll_back() {
     h.stop().await;
 }
 
+/// Snapshots mapped (the default, every other test here) or read into
+/// the service's memory (`snapshot_residence = "memory"`): the same swaps
+/// and answers.
+#[tokio::test]
+async fn a_service_holding_snapshots_in_memory_swaps_and_answers_alike() {
+    use credgate_server::config::SnapshotResidence;
+    let mut h = Harness::start_with(
+        |c| c.snapshot_residence = SnapshotResidence::Memory,
+        axum::Router::new(),
+    )
+    .await;
+    let second =
+        common::publish(&h, 8, 500, "second.snapshot", FIRST_BUILT_AT + DAY);
+    let (s, b) = reload(&h).await;
+    assert_eq!((s, b["activated"].as_str()), (200, Some("second.snapshot")));
+    let e = second.iter().find(|e| in_force(e)).unwrap();
+    let (id, version) = screen_code(&h, &e.code).await;
+    assert_eq!((id, version), (json!(e.entry_id), json!("second.snapshot")));
+    h.stop().await;
+}
+
 #[tokio::test]
 async fn the_watcher_picks_up_a_published_snapshot() {
     let mut h = Harness::start_with(

@@ -297,6 +297,25 @@ fn bulk_cli_flags_shared_legal_representatives() {
     assert!(rows[2].contains("按身份证号：第2行 甲公司"), "{}", rows[2]);
     assert!(!rows[3].contains("第"), "{}", rows[3]);
     assert!(!dir.path().join("out.partial").exists());
+    // The snapshot read into memory (and verified) instead of mapped: the
+    // same report, byte for byte.
+    let in_memory = dir.path().join("out-memory.csv");
+    let o = credgate(&[
+        "bulk",
+        "--snapshot",
+        snap.to_str().unwrap(),
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        in_memory.to_str().unwrap(),
+        "--residence",
+        "memory",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        std::fs::read(&in_memory).unwrap(),
+        std::fs::read(&output).unwrap()
+    );
 }
 
 #[test]
