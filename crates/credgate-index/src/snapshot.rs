@@ -127,6 +127,32 @@ pub enum Residence {
     Memory,
 }
 
+/// Whether `len` bytes fit in the memory the kernel says is available
+/// (`MemAvailable`; no limit where that cannot be read). A copy already
+/// resident (the live snapshot during a swap) is not available memory, so
+/// it is counted.
+fn fits_in_memory(len: u64) -> std::io::Result<()> {
+    let available =
+        std::fs::read_to_string("/proc/meminfo").ok().and_then(|m| {
+            m.lines()
+                .find_map(|l| l.strip_prefix("MemAvailable:"))
+                .and_then(|v| v.trim().strip_suffix("kB"))
+                .and_then(|kb| kb.trim().parse::<u64>().ok())
+                .map(|kb| kb * 1024)
+        });
+    match available {
+        Some(avail) if len > avail => Err(std::io::Error::new(
+            std::io::ErrorKind::OutOfMemory,
+            format!(
+                "holding this snapshot in memory needs {len} bytes and \
+                 {avail} are available; open it mapped instead \
+                 (snapshot_residence = \"mapped\", --residence mapped)"
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Bytes per read of [`read_into_memory`]: large enough for the disk,
 /// small enough to spread over the pool's threads.
 const READ_PIECE: usize = 16 << 20;
@@ -174,9 +200,18 @@ impl Snapshot {
         residence: Residence,
     ) -> Result<Snapshot, FormatError> {
         let io = |source| FormatError::Io { path: path.to_path_buf(), source };
-        let file = std::fs::File::open(path).map_err(io)?;
+        let mut file = std::fs::File::open(path).map_err(io)?;
         let map = match residence {
-            Residence::Memory => read_into_memory(&file).map_err(io)?,
+            Residence::Memory => {
+                // The header first: a file that is no snapshot, or that
+                // claims another length than its own, is refused before
+                // any memory is taken for it; and one too large for the
+                // memory left (a sparse file with a forged header) is
+                // refused instead of exhausting it.
+                let header = Header::read_from(&mut file, path)?;
+                fits_in_memory(header.file_len).map_err(io)?;
+                read_into_memory(&file).map_err(io)?
+            }
             // SAFETY: credgate never modifies a snapshot file after it is
             // renamed into place (new snapshots get new files), so the
             // mapped bytes do not change under us. A file truncated by

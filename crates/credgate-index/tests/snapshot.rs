@@ -440,6 +440,35 @@ fn entry_count_beyond_u32_is_refused_at_open() {
     }
 }
 
+/// A forged header claiming a terabyte, on a sparse file that long: read
+/// into memory, it is refused before any memory is taken (mapped, the
+/// bytes past the real snapshot are zeros that verification refuses).
+#[test]
+fn a_snapshot_too_large_for_memory_is_refused_before_reading_it() {
+    use credgate_index::format::{Header, TABLE_END};
+    let dir = tempfile::tempdir().unwrap();
+    let path = build_snapshot(dir.path(), &entries(20));
+    let mut bytes = std::fs::read(&path).unwrap();
+    let mut header = Header::decode(&bytes, &path).unwrap();
+    let huge = 1u64 << 40;
+    header.file_len = huge;
+    bytes[..TABLE_END].copy_from_slice(&header.encode());
+    let f = std::fs::File::create(&path).unwrap();
+    std::io::Write::write_all(&mut &f, &bytes).unwrap();
+    if f.set_len(huge).is_err() {
+        return; // a filesystem without sparse files of this size
+    }
+    drop(f);
+    let err = Snapshot::open_in(&path, Residence::Memory).unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains(&format!("needs {huge} bytes")), "{msg}");
+    assert!(msg.contains("mapped"), "{msg}");
+    // A file that is no snapshot is refused from its first bytes.
+    std::fs::write(&path, b"not a snapshot at all").unwrap();
+    let err = Snapshot::open_in(&path, Residence::Memory).unwrap_err();
+    assert!(err.to_string().contains("not a credgate snapshot"), "{err}");
+}
+
 /// Two names of `kind` made by `make` whose base keys differ but whose
 /// hashes agree in their top 20 bits: all that a hash index of at most
 /// 32 slots keeps (4 directory bits and a 16-bit tag), so the name index

@@ -172,10 +172,14 @@ impl<T: Copy + Default, const N: usize> Default for Inline<T, N> {
 impl<T: Copy + Default, const N: usize> FromIterator<T> for Inline<T, N> {
     fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
         let mut out = Self::default();
-        for (slot, v) in out.items.iter_mut().zip(iter) {
+        let mut iter = iter.into_iter();
+        for (slot, v) in out.items.iter_mut().zip(&mut iter) {
             *slot = v;
             out.len += 1;
         }
+        // The table's own test compares every stored value with its text;
+        // this says where a longer one would be cut.
+        debug_assert!(iter.next().is_none(), "more than {N} values");
         out
     }
 }

@@ -552,7 +552,8 @@ fn first_admitted(
 /// name without its region, and the one-deletion neighbourhood; each
 /// scored.
 ///
-/// At most `max_candidates` records are read. Specific keys go first: the
+/// At most `max_candidates` records are scored, and at most twice that
+/// read for the exact key whatever shares its hash. Specific keys go first: the
 /// exact key, then the fuzzy keys by increasing bucket size (deleting a
 /// character of a two-character 字号 leaves a key shared by hundreds of
 /// names in a region at 10M entries, and those buckets set the tail
@@ -564,7 +565,11 @@ fn first_admitted(
 /// key hashes like the query's, rarely one of another key. Only exact
 /// ones count towards the cap, each confirmed against its record
 /// (`RecordView::base_key`) before it takes a place, so a hash collision
-/// costs a wasted read, never a place of a real candidate nor a hit.
+/// costs a wasted read, never a place of a real candidate nor a hit. The
+/// hash is no secret: a name crafted to hash like a common one (张伟,
+/// thousands of entries at 10M) would make a query read all of them, so
+/// the reads of exact candidates stop at `2 × max_candidates`, confirmed
+/// or not (a natural collision is one lookup in ~55,000 at 10M).
 fn names(
     snap: &Snapshot,
     kind: SubjectKind,
@@ -638,7 +643,7 @@ fn names(
         // confirmed and scored together (a common name fills the cap,
         // and reading its records twice would cost its tail latency).
         let mut kept = 0;
-        for ord in base {
+        for ord in base.into_iter().take(2 * cap) {
             if kept == cap {
                 break;
             }
@@ -655,6 +660,7 @@ fn names(
     // of another key takes a place.
     let mut candidates: Vec<u32> = base
         .into_iter()
+        .take(2 * cap)
         .filter(|&o| snap.record(o).is_ok_and(|r| is_base(&r)))
         .take(cap)
         .collect();

@@ -145,8 +145,10 @@ pub struct Config {
     pub keep_snapshots: usize,
     /// Where the live snapshot's bytes are: `mapped` (default: from the
     /// page cache as touched) or `memory` (read whole into private memory
-    /// with transparent huge pages: resident memory of the file's size,
-    /// twice that during a swap; at 10M entries screening ~8% more
+    /// with transparent huge pages: resident memory of the file's size
+    /// for each snapshot in use — the live one, one being verified for a
+    /// swap, any a running bulk job still holds; a load that does not fit
+    /// in the memory available is refused; at 10M entries screening ~8% more
     /// requests a second and name queries ~12% faster, but a swap under
     /// full load costs far more, as reading 2.4 GB competes with the
     /// requests: BENCHMARKS.md). For services that swap rarely.

@@ -63,10 +63,24 @@ impl ChainedLog {
         let (seq, head) = match last.as_deref().map(chained_fields) {
             Some(Some((seq, hash))) => (seq, hash),
             // An empty log, or one written before it was chained: a new
-            // chain starts (verify names the unchained lines).
+            // chain starts.
             _ => (0, GENESIS.to_string()),
         };
-        Ok(ChainedLog { state: Mutex::new(State { file, seq, head }) })
+        let anchor = match last.as_deref().map(chained_fields) {
+            Some(None) => unchained_prefix(&mut file)?,
+            _ => None,
+        };
+        let log = ChainedLog { state: Mutex::new(State { file, seq, head }) };
+        if let Some((lines, digest)) = anchor {
+            // The chain's first line records the lines written before it,
+            // so that none can be added, removed or changed later.
+            let mut fields = serde_json::Map::new();
+            fields.insert("event".into(), "chain_started".into());
+            fields.insert("before_chaining".into(), lines.into());
+            fields.insert("before_chaining_sha256".into(), digest.into());
+            log.append(&fields)?;
+        }
+        Ok(log)
     }
 
     /// Appends `fields` (a JSON object's members) as the next line.
@@ -89,6 +103,42 @@ impl ChainedLog {
         s.head = hash;
         Ok(())
     }
+}
+
+/// The count and SHA-256 (hex) of a log's lines when none of them is
+/// chained (a log written before chaining), `None` when one is: a chain
+/// with unchained lines after it is not continued as if they were old.
+fn unchained_prefix(
+    file: &mut File,
+) -> std::io::Result<Option<(u64, String)>> {
+    file.seek(SeekFrom::Start(0))?;
+    let mut r = BufReader::new(&*file);
+    let (mut lines, mut h, mut buf) = (0u64, Sha256::new(), Vec::new());
+    while r.read_until(b'\n', &mut buf)? > 0 {
+        if chained_body(&buf).is_some() {
+            return Ok(None);
+        }
+        h.update(&buf);
+        lines += 1;
+        buf.clear();
+    }
+    Ok(Some((lines, hex::encode(h.finalize()))))
+}
+
+/// The body of a chained line (up to `,"hash"`) and its hash, or `None`
+/// for a line without them. `line` may end in its line end.
+fn chained_body(line: &[u8]) -> Option<(&str, &str)> {
+    let line =
+        std::str::from_utf8(line.strip_suffix(b"\n").unwrap_or(line)).ok()?;
+    let at = line
+        .len()
+        .checked_sub(HASH_SUFFIX_LEN)
+        .filter(|&at| line.is_char_boundary(at))
+        .filter(|&at| line[at..].starts_with(",\"hash\":\""))
+        // Checked before slicing the hash out: a line ending in a
+        // multi-byte character would otherwise cut it in two.
+        .filter(|_| line.ends_with("\"}"))?;
+    Some((&line[..at], &line[at + 9..line.len() - 2]))
 }
 
 /// SHA-256, hex, of a line's body with its closing brace.
@@ -150,9 +200,9 @@ pub struct Verified {
     pub lines: u64,
     /// Lines at the start of the file without a hash: a log written by a
     /// version that did not chain it, continued by one that does
-    /// ([`ChainedLog::open`] starts a chain after them). Nothing protects
-    /// them, and the report says so; once the chain has started, an
-    /// unchained line is a break.
+    /// ([`ChainedLog::open`] starts a chain after them whose first line
+    /// records their count and SHA-256, which `verify` checks). Once the
+    /// chain has started, an unchained line is a break.
     pub before_chaining: u64,
 }
 
@@ -165,11 +215,12 @@ pub struct Broken {
 }
 
 /// Reads the log at `path` and checks every line's hash, sequence number
-/// and link to the line before. Lines before the first chained one that
-/// are JSON objects without a hash are counted as written before
-/// chaining (`Verified::before_chaining`); the first chained line must
-/// then start the chain (sequence number 1, `prev` the genesis), so that
-/// turning chained lines into unchained ones breaks it.
+/// and link to the line before. Lines before the first chained one are
+/// counted as written before chaining (`Verified::before_chaining`); the
+/// first chained line must start the chain (sequence number 1, `prev`
+/// the genesis) and record exactly those lines (count and SHA-256; none
+/// recorded for a log chained from its start), so that adding, changing
+/// or unchaining lines anywhere breaks it.
 pub fn verify(path: &Path) -> std::io::Result<Result<Verified, Broken>> {
     let mut r = BufReader::new(File::open(path)?);
     let mut head = GENESIS.to_string();
@@ -177,10 +228,20 @@ pub fn verify(path: &Path) -> std::io::Result<Result<Verified, Broken>> {
     // Physical line number; the chain's sequence numbers count from the
     // first chained line.
     let (mut n, mut before_chaining) = (0u64, 0u64);
+    let mut prefix = Sha256::new();
     loop {
         buf.clear();
         if r.read_until(b'\n', &mut buf)? == 0 {
             let lines = n - before_chaining;
+            if lines == 0 && before_chaining > 0 {
+                return Ok(Err(Broken {
+                    line: 1,
+                    reason: "no chained line: a log written before it was \
+                             chained that no chaining version has opened, \
+                             or one whose chain was removed"
+                        .into(),
+                }));
+            }
             return Ok(Ok(Verified { lines, before_chaining }));
         }
         n += 1;
@@ -191,25 +252,11 @@ pub fn verify(path: &Path) -> std::io::Result<Result<Verified, Broken>> {
         let Ok(line) = std::str::from_utf8(&buf) else {
             return broken("not UTF-8".into());
         };
-        let Some(body) = line
-            .len()
-            .checked_sub(HASH_SUFFIX_LEN)
-            .filter(|&at| line.is_char_boundary(at))
-            .filter(|&at| line[at..].starts_with(",\"hash\":\""))
-            // Checked before slicing the hash out: a line ending in a
-            // multi-byte character would otherwise cut it in two.
-            .filter(|_| line.ends_with("\"}"))
-            .map(|at| &line[..at])
-        else {
-            let unhashed_object = || {
-                serde_json::from_str::<serde_json::Value>(line)
-                    .ok()
-                    .and_then(|v| {
-                        v.as_object().map(|o| !o.contains_key("hash"))
-                    })
-                    .unwrap_or(false)
-            };
-            if n - 1 == before_chaining && unhashed_object() {
+        let Some((body, hash)) = chained_body(line.as_bytes()) else {
+            if n - 1 == before_chaining {
+                // Before the chain: checked against its first line.
+                prefix.update(line.as_bytes());
+                prefix.update(b"\n");
                 before_chaining += 1;
                 continue;
             }
@@ -219,7 +266,6 @@ pub fn verify(path: &Path) -> std::io::Result<Result<Verified, Broken>> {
                     .into(),
             );
         };
-        let hash = &line[body.len() + 9..line.len() - 2];
         let Ok(fields) = serde_json::from_str::<serde_json::Value>(line)
         else {
             return broken("not a JSON object".into());
@@ -233,6 +279,29 @@ pub fn verify(path: &Path) -> std::io::Result<Result<Verified, Broken>> {
                 "sequence number {seq}, expected {expected} (a line \
                  removed, inserted or moved)"
             ));
+        }
+        if expected == 1 {
+            // The first chained line records the lines before it (none
+            // for a log chained from its start).
+            let recorded = (
+                fields.get("before_chaining").and_then(|v| v.as_u64()),
+                fields.get("before_chaining_sha256").and_then(|v| v.as_str()),
+            );
+            let found = std::mem::take(&mut prefix).finalize();
+            let ok = match recorded {
+                (None, None) => before_chaining == 0,
+                (Some(k), Some(d)) => {
+                    k == before_chaining && d == hex::encode(found)
+                }
+                _ => false,
+            };
+            if !ok {
+                return broken(format!(
+                    "the {before_chaining} lines before the chain are not \
+                     the ones its first line records (lines added, removed \
+                     or changed before it)"
+                ));
+            }
         }
         if fields.get("prev").and_then(|v| v.as_str()) != Some(head.as_str()) {
             return broken(if expected == 1 {
@@ -340,49 +409,70 @@ mod tests {
         }
     }
 
-    /// A log from before chaining, continued by this version: the old
-    /// lines are counted, not a break; but once the chain has started,
-    /// unchaining its first lines (to make edits unverifiable) breaks it.
+    /// A log from before chaining, continued by this version: the chain's
+    /// first line records the old lines (count and SHA-256), so they are
+    /// counted, not a break, yet none can be added, removed or changed
+    /// afterwards; and lines put in front of a log chained from its start
+    /// break it too.
     #[test]
-    fn lines_from_before_chaining_are_counted_and_cannot_be_faked() {
+    fn lines_from_before_chaining_are_recorded_and_cannot_be_faked() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("pii.log");
-        std::fs::write(
-            &path,
-            "{\"key\":\"k\",\"subjects\":[]}\n{\"key\":\"k2\",\"subjects\":[]}\n",
-        )
-        .unwrap();
+        let old = "{\"key\":\"k\",\"subjects\":[]}\nan old line, not JSON\n";
+        std::fs::write(&path, old).unwrap();
+        three(&path);
+        // The anchor (seq 1) and three lines.
+        assert_eq!(
+            verify(&path).unwrap(),
+            Ok(Verified { lines: 4, before_chaining: 2 })
+        );
+        let original = std::fs::read_to_string(&path).unwrap();
+        assert!(original.lines().nth(2).unwrap().contains("chain_started"));
+        // Reopened, the chain continues: no second anchor.
         three(&path);
         assert_eq!(
             verify(&path).unwrap(),
-            Ok(Verified { lines: 3, before_chaining: 2 })
+            Ok(Verified { lines: 7, before_chaining: 2 })
         );
-        let original = std::fs::read_to_string(&path).unwrap();
-        // The first chained line stripped of its chain fields: the next
-        // line is then the first chained one, and it does not start a
-        // chain.
-        edit(&path, |l| {
-            l[2] = r#"{"key":"investigators","subjects":[]}"#.into()
-        });
-        let b = broken(&path);
-        assert_eq!(b.line, 4, "{b}");
-        assert!(b.reason.contains("sequence number 2, expected 1"), "{b}");
-        // An unchained line after the chain started is a break.
+        let recorded = |b: &Broken| b.reason.contains("first line records");
+        // An old line added, removed or changed.
+        for change in [
+            |l: &mut Vec<String>| l.insert(0, r#"{"key":"x"}"#.into()),
+            |l: &mut Vec<String>| {
+                l.remove(1);
+            },
+            |l: &mut Vec<String>| l[0] = l[0].replace("\"k\"", "\"k2\""),
+        ] {
+            std::fs::write(&path, &original).unwrap();
+            edit(&path, change);
+            let b = broken(&path);
+            assert!(recorded(&b), "{b}");
+        }
+        // The chain stripped: nothing to verify against.
+        std::fs::write(&path, old).unwrap();
+        assert!(broken(&path).reason.contains("no chained line"));
+        // The anchor unchained: the next line does not start a chain.
         std::fs::write(&path, &original).unwrap();
-        edit(&path, |l| l.insert(3, r#"{"key":"x"}"#.into()));
+        edit(&path, |l| l[2] = r#"{"event":"chain_started"}"#.into());
         let b = broken(&path);
         assert_eq!(b.line, 4, "{b}");
+        // An unchained line after the chain started.
+        std::fs::write(&path, &original).unwrap();
+        edit(&path, |l| l.insert(4, r#"{"key":"x"}"#.into()));
+        let b = broken(&path);
+        assert_eq!(b.line, 5, "{b}");
         assert!(b.reason.contains("not chained"), "{b}");
-        // A first chained line that does not start from the genesis.
-        std::fs::write(&path, &original).unwrap();
-        edit(&path, |l| {
-            l.remove(2);
-        });
-        let b = broken(&path);
-        assert_eq!(b.line, 3, "{b}");
-        // Text that is no JSON object before the chain is no old line.
-        std::fs::write(&path, format!("not json\n{original}")).unwrap();
-        assert!(broken(&path).reason.contains("not chained"));
+        // A line put in front of a log chained from its start.
+        let fresh = dir.path().join("fresh.log");
+        three(&fresh);
+        assert_eq!(
+            verify(&fresh).unwrap(),
+            Ok(Verified { lines: 3, before_chaining: 0 })
+        );
+        edit(&fresh, |l| l.insert(0, r#"{"key":"k-auditor"}"#.into()));
+        let b = broken(&fresh);
+        assert_eq!(b.line, 2, "{b}");
+        assert!(recorded(&b), "{b}");
     }
 
     #[test]

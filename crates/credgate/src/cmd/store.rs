@@ -138,7 +138,7 @@ pub fn audit(command: AuditCommand) -> anyhow::Result<ExitCode> {
             Ok(v) if v.before_chaining > 0 => println!(
                 "ok: {} lines of the PII audit log chained ({}); the {} \
                  lines before them were written before the log was \
-                 chained and cannot be verified",
+                 chained, and are as its first line records them",
                 v.lines,
                 path.display(),
                 v.before_chaining
