@@ -4,6 +4,8 @@
 # after the server has stopped) whose inbox "$d/snapshots" holds SNAPSHOT,
 # with two keys: bench-screen-key-0001 (screen, no rate limit) and
 # bench-admin-key-0001 (admin); waits until /readyz answers. Sets d and pid.
+# BENCH_TOML: more top-level settings for the config, e.g.
+#   BENCH_TOML='snapshot_residence = "memory"'.
 bench_server() {
     local bin=$1 snap=$2 port=$3
     shift 3
@@ -19,6 +21,7 @@ listen = "127.0.0.1:$port"
 data_dir = "$d"
 snapshot_dir = "$d/snapshots"
 demo_entries = 0
+${BENCH_TOML:-}
 [[keys]]
 name = "bench-portal"
 sha256 = "$screen"
