@@ -140,6 +140,32 @@ pub fn name_hash(base: &str) -> u64 {
     hash(base.as_bytes())
 }
 
+/// The first two of the names `make(0)`, `make(1)`, … (at most `tries`)
+/// whose base keys differ but whose [`name_hash`]es agree in their top
+/// `bits` bits. For tests of what the name index's callers do when keys
+/// meet: an index of at most 32 slots keeps 20 bits (4 of the directory,
+/// a 16-bit tag), so such names cannot be told apart by it.
+pub fn names_sharing_hash_bits(
+    kind: SubjectKind,
+    bits: u32,
+    tries: usize,
+    make: impl Fn(usize) -> String,
+) -> Option<(String, String)> {
+    let mut seen = std::collections::HashMap::new();
+    for i in 0..tries {
+        let name = make(i);
+        let base = name_keys(&name, kind).base;
+        let top = name_hash(&base) >> (64 - bits.clamp(1, 64));
+        if let Some((first, first_base)) =
+            seen.insert(top, (name.clone(), base.clone()))
+            && first_base != base
+        {
+            return Some((first, name));
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

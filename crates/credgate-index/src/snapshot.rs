@@ -119,7 +119,7 @@ pub enum Residence {
     /// kernel allows them (`madvise`). Costs the file's size in resident
     /// memory and a read of the whole file at open (in parallel, on the
     /// current rayon pool); in exchange a random access at 10M entries
-    /// rarely misses the TLB (name queries ~12% faster, BENCHMARKS.md),
+    /// rarely misses the TLB (mean screening latency ~17% lower at 10M, BENCHMARKS.md),
     /// dropping the snapshot unmaps a few thousand huge pages instead of
     /// 600k small ones, and the bytes cannot change or vanish under the
     /// reader whatever happens to the file. The read competes with

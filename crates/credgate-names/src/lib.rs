@@ -32,20 +32,41 @@ use unicode_normalization::UnicodeNormalization;
 /// whitespace runs collapsed to one space and trimmed. Punctuation is
 /// kept; [`match_key`] drops it.
 pub fn normalize(text: &str) -> String {
-    use unicode_normalization::char::is_combining_mark;
-    let mut mapped = String::with_capacity(text.len());
-    let mut pending_space = false;
-    // Most names are already NFKC (CJK ideographs, ASCII): the quick check
-    // answers that without running the normaliser.
-    let nfkc: Box<dyn Iterator<Item = char>> = if text.chars().all(plain)
-        || unicode_normalization::is_nfkc_quick(text.chars())
-            == unicode_normalization::IsNormalized::Yes
-    {
-        Box::new(text.chars())
+    // A name of plain characters (nearly all) skips the normaliser's table
+    // look-ups: it is NFKC, and lower-casing ASCII is the only case left
+    // to settle. `tests::plain_text_takes_the_same_path_as_any` checks it
+    // against the general path.
+    if !text.chars().all(plain) {
+        return normalize_general(text);
+    }
+    let mut simplified = simplify(collapse(text.chars(), text.len()));
+    if simplified.chars().all(plain) {
+        simplified.make_ascii_lowercase();
+        simplified
     } else {
-        Box::new(text.nfkc())
-    };
-    for c in nfkc {
+        settle_case(simplified)
+    }
+}
+
+/// [`normalize`] for any text.
+pub(crate) fn normalize_general(text: &str) -> String {
+    // Most names are already NFKC: the quick check answers that without
+    // running the normaliser.
+    let nfkc: Box<dyn Iterator<Item = char>> =
+        match unicode_normalization::is_nfkc_quick(text.chars()) {
+            unicode_normalization::IsNormalized::Yes => Box::new(text.chars()),
+            _ => Box::new(text.nfkc()),
+        };
+    settle_case(simplify(collapse(nfkc, text.len())))
+}
+
+/// Punctuation mapped, combining marks dropped, whitespace runs collapsed
+/// to one space and trimmed; `capacity` bytes reserved.
+fn collapse(chars: impl Iterator<Item = char>, capacity: usize) -> String {
+    use unicode_normalization::char::is_combining_mark;
+    let mut mapped = String::with_capacity(capacity);
+    let mut pending_space = false;
+    for c in chars {
         let c = map_leftover(c);
         // Combining marks carry nothing in a Chinese name, and canonical
         // reordering around them made normalising twice differ from once
@@ -63,15 +84,17 @@ pub fn normalize(text: &str) -> String {
         }
         mapped.push(c);
     }
-    let mut simplified =
-        if mapped.is_ascii() { mapped } else { fast2s::convert(&mapped) };
-    if simplified.chars().all(plain) {
-        // Lower-casing ASCII is all that is left to do: a plain
-        // character has no case but ASCII's, is no combining mark and is
-        // NFKC already, so `settle` would return the text unchanged.
-        simplified.make_ascii_lowercase();
-        simplified
-    } else if simplified.bytes().any(|b| b.is_ascii_uppercase())
+    mapped
+}
+
+/// Traditional → simplified (ASCII has nothing to convert).
+fn simplify(mapped: String) -> String {
+    if mapped.is_ascii() { mapped } else { fast2s::convert(&mapped) }
+}
+
+/// Lower case, settled.
+fn settle_case(simplified: String) -> String {
+    if simplified.bytes().any(|b| b.is_ascii_uppercase())
         || !simplified.is_ascii()
     {
         // Lower case can add a combining mark (İ → i + U+0307) or compose
@@ -96,7 +119,7 @@ pub(crate) fn plain(c: char) -> bool {
 }
 
 /// Maps the punctuation NFKC leaves alone to one form per kind.
-pub(crate) fn map_leftover(c: char) -> char {
+fn map_leftover(c: char) -> char {
     match c {
         '【' | '〔' | '〖' | '「' | '『' | '〈' | '《' | '[' | '{' => {
             '('

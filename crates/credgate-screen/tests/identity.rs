@@ -4,9 +4,8 @@
 //! snapshot built from a small hand-made list.
 
 use chrono::NaiveDate;
-use credgate_entries::{EntryWriter, Format};
 use credgate_ident::{IdKind, generate, uscc::org_check_char, validate_as};
-use credgate_index::{BuildOptions, Snapshot, build};
+use credgate_index::{BuildOptions, Snapshot, build_entries};
 use credgate_model::{
     Category, Entry, EntryStatus, ListKind, Severity, SubjectKind,
 };
@@ -215,18 +214,14 @@ fn screener() -> &'static Screener {
     static S: OnceLock<(tempfile::TempDir, Screener)> = OnceLock::new();
     &S.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
-        let input = dir.path().join("e.jsonl");
-        let mut w = EntryWriter::new(
-            std::fs::File::create(&input).unwrap(),
-            Format::Jsonl,
+        let out = dir.path().join("s.snapshot");
+        build_entries(
+            fixture().into_iter().map(Ok::<_, std::io::Error>),
+            &out,
+            &BuildOptions::default(),
+            &|_| {},
         )
         .unwrap();
-        for e in fixture() {
-            w.write(&e).unwrap();
-        }
-        w.into_inner().unwrap();
-        let out = dir.path().join("s.snapshot");
-        build(&input, &out, &BuildOptions::default(), &|_| {}).unwrap();
         let snap = Arc::new(Snapshot::open(&out).unwrap());
         (dir, Screener::new(snap, Arc::new(Catalogue::builtin())))
     })

@@ -2,9 +2,8 @@
 //! hand-made list.
 
 use chrono::NaiveDate;
-use credgate_entries::{EntryWriter, Format};
 use credgate_ident::generate;
-use credgate_index::{BuildOptions, Snapshot, build};
+use credgate_index::{BuildOptions, Snapshot, build_entries};
 use credgate_model::{
     Category, Entry, EntryStatus, IdType, ListKind, PartyRole, RelatedParty,
     Severity, SubjectKind,
@@ -147,18 +146,14 @@ fn screener() -> &'static Screener {
     static S: OnceLock<(tempfile::TempDir, Screener)> = OnceLock::new();
     &S.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
-        let input = dir.path().join("e.jsonl");
-        let mut w = EntryWriter::new(
-            std::fs::File::create(&input).unwrap(),
-            Format::Jsonl,
+        let out = dir.path().join("s.snapshot");
+        build_entries(
+            fixture().into_iter().map(Ok::<_, std::io::Error>),
+            &out,
+            &BuildOptions::default(),
+            &|_| {},
         )
         .unwrap();
-        for e in fixture() {
-            w.write(&e).unwrap();
-        }
-        w.into_inner().unwrap();
-        let out = dir.path().join("s.snapshot");
-        build(&input, &out, &BuildOptions::default(), &|_| {}).unwrap();
         let snap = Arc::new(Snapshot::open(&out).unwrap());
         let s = Screener::new(snap, Arc::new(Catalogue::builtin()));
         (dir, s)
@@ -462,26 +457,14 @@ fn bad_queries_are_errors() {
     assert!(s.screen(&q("", &long), None, today()).is_err());
 }
 
-/// Two names of `kind` made by `make` whose base keys differ but whose
-/// hashes agree in their top 20 bits: all that the name index of a
-/// snapshot of at most 32 entries keeps (4 directory bits, a 16-bit tag).
+/// Two names of `kind` made by `make` that the name index of a snapshot
+/// of at most 32 entries cannot tell apart (their hashes' top 20 bits).
 fn colliding_names(
     kind: SubjectKind,
     make: impl Fn(usize) -> String,
 ) -> (String, String) {
-    use credgate_index::keys::{name_hash, name_keys};
-    let mut seen = std::collections::HashMap::new();
-    for i in 0..20_000 {
-        let name = make(i);
-        let base = name_keys(&name, kind).base;
-        if let Some((first, first_base)) =
-            seen.insert(name_hash(&base) >> 44, (name.clone(), base.clone()))
-            && first_base != base
-        {
-            return (first, name);
-        }
-    }
-    panic!("no collision in 20,000 names");
+    credgate_index::keys::names_sharing_hash_bits(kind, 20, 20_000, make)
+        .expect("a collision among 20,000 names")
 }
 
 /// The name index is a hash index: an entry whose base key only shares
@@ -509,18 +492,14 @@ fn a_name_hash_collision_does_not_take_the_place_of_the_exact_entry() {
         entry("OB", ListKind::Black, "court_defaulter", &o2, uscc(32)),
     ];
     let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("e.jsonl");
-    let mut w = EntryWriter::new(
-        std::fs::File::create(&input).unwrap(),
-        Format::Jsonl,
+    let out = dir.path().join("s.snapshot");
+    build_entries(
+        entries.into_iter().map(Ok::<_, std::io::Error>),
+        &out,
+        &BuildOptions::default(),
+        &|_| {},
     )
     .unwrap();
-    for e in &entries {
-        w.write(e).unwrap();
-    }
-    w.into_inner().unwrap();
-    let out = dir.path().join("s.snapshot");
-    build(&input, &out, &BuildOptions::default(), &|_| {}).unwrap();
     let snap = Arc::new(Snapshot::open(&out).unwrap());
     let mut s = Screener::new(snap.clone(), Arc::new(Catalogue::builtin()));
     s.options.max_candidates = 1;

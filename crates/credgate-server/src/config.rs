@@ -149,7 +149,7 @@ pub struct Config {
     /// for each snapshot in use — the live one, one being verified for a
     /// swap, any a running bulk job still holds; a load that does not fit
     /// in the memory available is refused; at 10M entries screening ~8% more
-    /// requests a second and name queries ~12% faster, but a swap under
+    /// requests a second and mean latency ~17% lower, but a swap under
     /// full load costs far more, as reading 2.4 GB competes with the
     /// requests: BENCHMARKS.md). For services that swap rarely.
     pub snapshot_residence: SnapshotResidence,

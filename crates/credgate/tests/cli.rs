@@ -7,6 +7,25 @@ fn credgate(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_credgate")).args(args).output().unwrap()
 }
 
+/// `credgate bulk --snapshot SNAP --input INPUT --output OUTPUT EXTRA…`.
+fn bulk(
+    snap: &Path,
+    input: &Path,
+    output: impl AsRef<std::ffi::OsStr>,
+    extra: &[&str],
+) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_credgate"))
+        .args(["bulk", "--snapshot"])
+        .arg(snap)
+        .arg("--input")
+        .arg(input)
+        .arg("--output")
+        .arg(output)
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
 fn stdout(o: &Output) -> String {
     String::from_utf8(o.stdout.clone()).unwrap()
 }
@@ -273,15 +292,7 @@ fn bulk_cli_flags_shared_legal_representatives() {
     )
     .unwrap();
     let output = dir.path().join("out.csv");
-    let o = credgate(&[
-        "bulk",
-        "--snapshot",
-        snap.to_str().unwrap(),
-        "--input",
-        input.to_str().unwrap(),
-        "--output",
-        output.to_str().unwrap(),
-    ]);
+    let o = bulk(&snap, &input, &output, &[]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let out = std::fs::read_to_string(&output).unwrap();
     // The officer's report: a BOM for Excel, Chinese headers.
@@ -300,17 +311,7 @@ fn bulk_cli_flags_shared_legal_representatives() {
     // The snapshot read into memory (and verified) instead of mapped: the
     // same report, byte for byte.
     let in_memory = dir.path().join("out-memory.csv");
-    let o = credgate(&[
-        "bulk",
-        "--snapshot",
-        snap.to_str().unwrap(),
-        "--input",
-        input.to_str().unwrap(),
-        "--output",
-        in_memory.to_str().unwrap(),
-        "--residence",
-        "memory",
-    ]);
+    let o = bulk(&snap, &input, &in_memory, &["--residence", "memory"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(
         std::fs::read(&in_memory).unwrap(),
@@ -356,15 +357,7 @@ fn bulk_cli_reads_ragged_quoted_bom_crlf_rows_and_neutralises_formulas() {
     )
     .unwrap();
     let output = dir.path().join("out.csv");
-    let o = credgate(&[
-        "bulk",
-        "--snapshot",
-        &path(&snap),
-        "--input",
-        &path(&input),
-        "--output",
-        &path(&output),
-    ]);
+    let o = bulk(&snap, &input, &output, &[]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let mut rd = csv::Reader::from_path(&output).unwrap();
     assert_eq!(&rd.headers().unwrap()[0], "name");
@@ -404,15 +397,7 @@ fn bulk_cli_refuses_to_overwrite_its_input() {
     for output in
         [p(&input), format!("{}/../sub/./bidders.csv", p(&sub)), p(&link)]
     {
-        let o = credgate(&[
-            "bulk",
-            "--snapshot",
-            &p(&snap),
-            "--input",
-            &p(&input),
-            "--output",
-            &output,
-        ]);
+        let o = bulk(&snap, &input, &output, &[]);
         assert_eq!(o.status.code(), Some(2), "{output}");
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(err.contains("is the input file"), "{output}: {err}");
@@ -432,20 +417,8 @@ fn bulk_cli_reports_the_columns_used_and_takes_overrides() {
     )
     .unwrap();
     let output = dir.path().join("out.csv");
-    let p = |p: &Path| p.to_str().unwrap().to_string();
     let run = |extra: &[&str]| {
-        let mut args = vec![
-            "bulk".to_string(),
-            "--snapshot".into(),
-            p(&snap),
-            "--input".into(),
-            p(&input),
-            "--output".into(),
-            p(&output),
-        ];
-        args.extend(extra.iter().map(|s| s.to_string()));
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let o = credgate(&args);
+        let o = bulk(&snap, &input, &output, extra);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         String::from_utf8_lossy(&o.stderr).into_owned()
     };
