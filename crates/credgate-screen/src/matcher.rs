@@ -370,7 +370,7 @@ pub fn find(
             None => None,
         });
         let (kind, keys) = query_keys(name, kind);
-        names(snap, kind, &keys, opts, &filter, &mut hits);
+        names(snap, kind, &keys, opts, &filter, code.as_ref(), &mut hits);
         name_keys = Some(keys);
     }
 
@@ -557,9 +557,10 @@ fn first_admitted(
 /// exact key, then the fuzzy keys by increasing bucket size (deleting a
 /// character of a two-character 字号 leaves a key shared by hundreds of
 /// names in a region at 10M entries, and those buckets set the tail
-/// latency). Exact person-name candidates are read black list first, so
-/// that when a common name has more entries than the cap, the ones that
-/// weigh most on the decision are the ones kept.
+/// latency). When a name has more exact candidates than the cap, the
+/// cap takes them black list first, so that the ones that weigh most on
+/// the decision are the ones kept. A person's are read in ordinal order
+/// and only until the hits `find` keeps are found ([`persons`]).
 ///
 /// The name index is a hash index: its candidates are those whose base
 /// key hashes like the query's, rarely one of another key. Only exact
@@ -576,6 +577,7 @@ fn names(
     keys: &NameKeys,
     opts: &MatchOptions,
     filter: &Filter<'_>,
+    code: Option<&Validated>,
     hits: &mut Vec<Hit>,
 ) {
     let cap = opts.max_candidates;
@@ -597,9 +599,9 @@ fn names(
     }
     let is_base = |r: &RecordView<'_>| r.base_key() == keys.base.as_str();
     let query_parts = score::QueryParts::from(score::Parts::from(&keys.parts));
-    let mut score_one = |ord: u32, r: &RecordView<'_>| {
+    let score_one = |ord: u32, r: &RecordView<'_>| -> Option<Hit> {
         if !filter.admits_record(r) || r.subject_kind != kind {
-            return;
+            return None;
         }
         let exact = r.name_key == keys.parts.key;
         let (match_kind, score) = match (exact, kind) {
@@ -609,20 +611,14 @@ fn names(
             (true, SubjectKind::Organisation) => {
                 (MatchKind::NameExact, score::NAME_EXACT_ORG)
             }
-            (false, SubjectKind::Person) => return,
-            (false, SubjectKind::Organisation) => {
-                let Some(s) = query_parts
-                    .fuzzy_reaching(&score::Parts::from(r), opts.min_score)
-                else {
-                    return;
-                };
-                (MatchKind::NameFuzzy, s)
-            }
+            (false, SubjectKind::Person) => return None,
+            (false, SubjectKind::Organisation) => (
+                MatchKind::NameFuzzy,
+                query_parts
+                    .fuzzy_reaching(&score::Parts::from(r), opts.min_score)?,
+            ),
         };
-        if score < opts.min_score {
-            return;
-        }
-        hits.push(Hit {
+        (score >= opts.min_score).then(|| Hit {
             ordinal: ord,
             kind: match_kind,
             score,
@@ -635,26 +631,13 @@ fn names(
             identity: None,
             // Named for the hits kept only (`explain_fuzzy`).
             edits: Vec::new(),
-        });
+        })
     };
-    snap.prefetch_records(&base[..base.len().min(cap)]);
     if kind == SubjectKind::Person {
-        // Persons have exact candidates only: each record is read once,
-        // confirmed and scored together (a common name fills the cap,
-        // and reading its records twice would cost its tail latency).
-        let mut kept = 0;
-        for ord in base.into_iter().take(2 * cap) {
-            if kept == cap {
-                break;
-            }
-            let Ok(r) = snap.record(ord) else { continue };
-            if is_base(&r) {
-                kept += 1;
-                score_one(ord, &r);
-            }
-        }
+        persons(snap, &base, opts, code, &is_base, &score_one, hits);
         return;
     }
+    snap.prefetch_records(&base[..base.len().min(cap)]);
     // An organisation's exact candidates are few (one, mostly), and the
     // fuzzy ones share the cap with them: confirmed first, so that none
     // of another key takes a place.
@@ -680,7 +663,101 @@ fn names(
     snap.prefetch_records(&candidates);
     for ord in candidates {
         let Ok(r) = snap.record(ord) else { continue };
-        score_one(ord, &r);
+        hits.extend(score_one(ord, &r));
+    }
+}
+
+/// Records a person's exact candidates are read ahead in, when reading
+/// stops early (`persons`).
+const PERSON_BLOCK: usize = 32;
+
+/// A person name's candidates: exact ones only, each read once,
+/// confirmed and scored together.
+///
+/// A common name (张伟: thousands of entries at 10M) fills the cap, and
+/// every hit it gives scores the same (`score::NAME_EXACT_PERSON`), so
+/// the hits `find` keeps past its cut are those of the smallest
+/// ordinals. The candidates are therefore read in ordinal order, and
+/// reading stops once `max_hits` more hits than `find` already holds are
+/// found in each class `find` keeps apart (another subject by the
+/// query's identifier, or not): the hits kept are those a full read
+/// keeps, for a tenth of the reads.
+///
+/// The candidates are the first `max_candidates` the index gives (black
+/// list first when there are more) that confirm against their record.
+/// When there are more than the cap and one read does not confirm (a
+/// hash collision), the next one in takes its place: that needs the
+/// reads in index order, so the candidates are read again that way,
+/// fully. A collision in the part not read when reading stopped early
+/// goes unseen: it can change which of the name's entries past the cap
+/// are shown, never whether the name is a hit.
+fn persons(
+    snap: &Snapshot,
+    base: &[u32],
+    opts: &MatchOptions,
+    code: Option<&Validated>,
+    is_base: &dyn Fn(&RecordView<'_>) -> bool,
+    score_one: &dyn Fn(u32, &RecordView<'_>) -> Option<Hit>,
+    hits: &mut Vec<Hit>,
+) {
+    let cap = opts.max_candidates;
+    let before = hits.len();
+    let mut window: Vec<u32> = base[..base.len().min(cap)].to_vec();
+    window.sort_unstable();
+    let need = opts.max_hits + before;
+    let (mut same, mut other) = (0, 0);
+    for block in window.chunks(PERSON_BLOCK) {
+        snap.prefetch_records(block);
+        for &ord in block {
+            let Ok(r) = snap.record(ord) else { continue };
+            if !is_base(&r) {
+                if base.len() > cap {
+                    hits.truncate(before);
+                    return persons_in_index_order(
+                        snap, base, cap, is_base, score_one, hits,
+                    );
+                }
+                continue;
+            }
+            let Some(hit) = score_one(ord, &r) else { continue };
+            let other_subject = code.is_some_and(|v| {
+                identity::judge(v, r.code, r.secondary_ids, true, false)
+                    .is_some_and(IdentityCheck::other_subject)
+            });
+            if other_subject {
+                other += 1;
+            } else {
+                same += 1;
+            }
+            hits.push(hit);
+            if same >= need && (code.is_none() || other >= need) {
+                return;
+            }
+        }
+    }
+}
+
+/// [`persons`] when a read did not confirm: the first `cap` candidates
+/// that confirm, in index order, of at most `2 × cap` read (see
+/// `names`).
+fn persons_in_index_order(
+    snap: &Snapshot,
+    base: &[u32],
+    cap: usize,
+    is_base: &dyn Fn(&RecordView<'_>) -> bool,
+    score_one: &dyn Fn(u32, &RecordView<'_>) -> Option<Hit>,
+    hits: &mut Vec<Hit>,
+) {
+    let mut kept = 0;
+    for &ord in base.iter().take(2 * cap) {
+        if kept == cap {
+            break;
+        }
+        let Ok(r) = snap.record(ord) else { continue };
+        if is_base(&r) {
+            kept += 1;
+            hits.extend(score_one(ord, &r));
+        }
     }
 }
 

@@ -527,3 +527,105 @@ fn a_name_hash_collision_does_not_take_the_place_of_the_exact_entry() {
         assert_eq!(got, [(want.to_string(), NameExact)], "{name}");
     }
 }
+
+/// A common person name's candidates are read in ordinal order and
+/// reading stops once the hits `find` keeps are found: for every cap,
+/// cut and query, the hits and similar hits must be exactly those of a
+/// full read cut the same way.
+#[test]
+fn a_common_person_name_keeps_the_hits_a_full_read_keeps() {
+    use ListKind::*;
+    let lists = [Black, Focus, Red];
+    let categories =
+        ["court_defaulter", "commitment_breach", "integrity_model"];
+    let mut entries = Vec::new();
+    for i in 0..300u32 {
+        let l = (i * 7 % 3) as usize;
+        let mut e = entry(
+            &format!("Z{i}"),
+            lists[l],
+            categories[l],
+            "张伟",
+            person_id(200 + i),
+        );
+        if i % 5 == 2 {
+            e.status = EntryStatus::Exited;
+            e.removed_on = Some(d(2025, 6, 1));
+        }
+        if i % 11 == 4 {
+            // Two entries of one person.
+            e.code = person_id(200 + i - 1);
+        }
+        entries.push(e);
+    }
+    entries.push(entry(
+        "O1",
+        Black,
+        "court_defaulter",
+        "南京恒瑞科技有限公司",
+        uscc(9),
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("s.snapshot");
+    build_entries(
+        entries.into_iter().map(Ok::<_, std::io::Error>),
+        &out,
+        &BuildOptions::default(),
+        &|_| {},
+    )
+    .unwrap();
+    let snap = Arc::new(Snapshot::open(&out).unwrap());
+    let mut s = Screener::new(snap, Arc::new(Catalogue::builtin()));
+    let ids =
+        |hits: &[credgate_screen::Hit]| -> Vec<(u32, MatchKind, String)> {
+            hits.iter()
+                .map(|h| {
+                    (
+                        h.ordinal,
+                        h.kind,
+                        format!("{:.3} {:?}", h.score, h.identity),
+                    )
+                })
+                .collect()
+        };
+    let queries = [
+        q("", "张伟"),
+        q(&person_id(203), "张伟"),
+        q(&person_id(999), "张伟"),
+        Query { include_exited: true, ..q("", "张伟") },
+        // A listed organisation's code with a person's name: the code
+        // hit first, then the name's hits, none another subject.
+        Query {
+            subject_type: Some(SubjectKind::Person),
+            ..q(&uscc(9), "张伟")
+        },
+    ];
+    let mut compared = 0;
+    for cap in [1, 16, 64, 256, 400] {
+        for max_hits in [1, 5, 20] {
+            for query in &queries {
+                s.options.max_candidates = cap;
+                s.options.max_hits = 100_000;
+                let full = s.screen(query, None, today()).unwrap();
+                s.options.max_hits = max_hits;
+                let cut = s.screen(query, None, today()).unwrap();
+                let want_hits = &full.hits[..full.hits.len().min(max_hits)];
+                let want_similar =
+                    &full.similar[..full.similar.len().min(max_hits)];
+                assert_eq!(
+                    ids(&cut.hits),
+                    ids(want_hits),
+                    "{cap} {max_hits} {query:?}"
+                );
+                assert_eq!(
+                    ids(&cut.similar),
+                    ids(want_similar),
+                    "{cap} {max_hits} {query:?}"
+                );
+                assert!(!cut.hits.is_empty() || !cut.similar.is_empty());
+                compared += 1;
+            }
+        }
+    }
+    assert_eq!(compared, 75);
+}
