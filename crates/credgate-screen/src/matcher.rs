@@ -595,7 +595,18 @@ fn names(
                 .position(|b| b.is_some_and(|b| b.contains(o)))
                 .unwrap_or(lists.len())
         };
-        base.sort_by_cached_key(|&o| (rank(o), o));
+        // Only the first 2 × cap of this order are ever read: selected
+        // in linear time, and only they sorted (a common name has
+        // 15,000 entries at 10M).
+        let mut keyed: Vec<(usize, u32)> =
+            base.iter().map(|&o| (rank(o), o)).collect();
+        let first = keyed.len().min(2 * cap);
+        if first < keyed.len() {
+            keyed.select_nth_unstable(first);
+        }
+        keyed.truncate(first);
+        keyed.sort_unstable();
+        base = keyed.into_iter().map(|(_, o)| o).collect();
     }
     let is_base = |r: &RecordView<'_>| r.base_key() == keys.base.as_str();
     let query_parts = score::QueryParts::from(score::Parts::from(&keys.parts));
