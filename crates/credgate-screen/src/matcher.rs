@@ -569,8 +569,9 @@ fn first_admitted(
 /// costs a wasted read, never a place of a real candidate nor a hit. The
 /// hash is no secret: a name crafted to hash like a common one (张伟,
 /// thousands of entries at 10M) would make a query read all of them, so
-/// the reads of exact candidates stop at `2 × max_candidates`, confirmed
-/// or not (a natural collision is one lookup in ~55,000 at 10M).
+/// the reads of exact candidates stop at `2 × max_candidates` distinct
+/// records, confirmed or not (on a collision, some of a person's are
+/// read twice: [`persons`]) (a natural collision is one lookup in ~55,000 at 10M).
 fn names(
     snap: &Snapshot,
     kind: SubjectKind,
@@ -692,16 +693,20 @@ const PERSON_BLOCK: usize = 32;
 /// reading stops once `max_hits` more hits than `find` already holds are
 /// found in each class `find` keeps apart (another subject by the
 /// query's identifier, or not): the hits kept are those a full read
-/// keeps, for a tenth of the reads.
+/// keeps. For a name alone that is `max_hits` reads instead of up to
+/// `max_candidates`. With a resident ID in the query, a name hit of the
+/// same class carries that ID and is also an identifier hit, so that
+/// class does not fill from names and the window is read whole.
 ///
 /// The candidates are the first `max_candidates` the index gives (black
 /// list first when there are more) that confirm against their record.
 /// When there are more than the cap and one read does not confirm (a
-/// hash collision), the next one in takes its place: that needs the
-/// reads in index order, so the candidates are read again that way,
-/// fully. A collision in the part not read when reading stopped early
-/// goes unseen: it can change which of the name's entries past the cap
-/// are shown, never whether the name is a hit.
+/// hash collision, or a record that does not decode), the next one in
+/// takes its place: that needs the reads in the cap's order, so the
+/// candidates are read again that way, fully (at most 2 × cap distinct
+/// records, the first ones twice). A collision in the part not read when
+/// reading stopped early goes unseen: it can change which of the name's
+/// entries past the cap are shown, never whether the name is a hit.
 fn persons(
     snap: &Snapshot,
     base: &[u32],
@@ -715,21 +720,21 @@ fn persons(
     let before = hits.len();
     let mut window: Vec<u32> = base[..base.len().min(cap)].to_vec();
     window.sort_unstable();
-    let need = opts.max_hits + before;
+    let need = opts.max_hits.saturating_add(before);
     let (mut same, mut other) = (0, 0);
     for block in window.chunks(PERSON_BLOCK) {
         snap.prefetch_records(block);
         for &ord in block {
-            let Ok(r) = snap.record(ord) else { continue };
-            if !is_base(&r) {
+            let read = snap.record(ord);
+            let Some(r) = read.ok().filter(|r| is_base(r)) else {
                 if base.len() > cap {
                     hits.truncate(before);
-                    return persons_in_index_order(
+                    return persons_in_rank_order(
                         snap, base, cap, is_base, score_one, hits,
                     );
                 }
                 continue;
-            }
+            };
             let Some(hit) = score_one(ord, &r) else { continue };
             let other_subject = code.is_some_and(|v| {
                 identity::judge(v, r.code, r.secondary_ids, true, false)
@@ -749,9 +754,9 @@ fn persons(
 }
 
 /// [`persons`] when a read did not confirm: the first `cap` candidates
-/// that confirm, in index order, of at most `2 × cap` read (see
-/// `names`).
-fn persons_in_index_order(
+/// that confirm, in the cap's order (list rank, then ordinal), of at
+/// most `2 × cap` read (see `names`).
+fn persons_in_rank_order(
     snap: &Snapshot,
     base: &[u32],
     cap: usize,
