@@ -142,23 +142,25 @@ fn fixture() -> Vec<Entry> {
     ]
 }
 
+/// A screener of a snapshot of `entries`, built in the directory
+/// returned with it.
+fn screener_of(entries: Vec<Entry>) -> (tempfile::TempDir, Screener) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("s.snapshot");
+    build_entries(
+        entries.into_iter().map(Ok::<_, std::io::Error>),
+        &out,
+        &BuildOptions::default(),
+        &|_| {},
+    )
+    .unwrap();
+    let snap = Arc::new(Snapshot::open(&out).unwrap());
+    (dir, Screener::new(snap, Arc::new(Catalogue::builtin())))
+}
+
 fn screener() -> &'static Screener {
     static S: OnceLock<(tempfile::TempDir, Screener)> = OnceLock::new();
-    &S.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let out = dir.path().join("s.snapshot");
-        build_entries(
-            fixture().into_iter().map(Ok::<_, std::io::Error>),
-            &out,
-            &BuildOptions::default(),
-            &|_| {},
-        )
-        .unwrap();
-        let snap = Arc::new(Snapshot::open(&out).unwrap());
-        let s = Screener::new(snap, Arc::new(Catalogue::builtin()));
-        (dir, s)
-    })
-    .1
+    &S.get_or_init(|| screener_of(fixture())).1
 }
 
 /// The day the fixture is screened on.
@@ -491,17 +493,8 @@ fn a_name_hash_collision_does_not_take_the_place_of_the_exact_entry() {
         entry("OA", ListKind::Focus, "abnormal_operation", &o1, uscc(31)),
         entry("OB", ListKind::Black, "court_defaulter", &o2, uscc(32)),
     ];
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("s.snapshot");
-    build_entries(
-        entries.into_iter().map(Ok::<_, std::io::Error>),
-        &out,
-        &BuildOptions::default(),
-        &|_| {},
-    )
-    .unwrap();
-    let snap = Arc::new(Snapshot::open(&out).unwrap());
-    let mut s = Screener::new(snap.clone(), Arc::new(Catalogue::builtin()));
+    let (_dir, mut s) = screener_of(entries);
+    let snap = s.snapshot.clone();
     s.options.max_candidates = 1;
     for (kind, name, want) in [
         (SubjectKind::Person, &p1, "PA"),
@@ -565,17 +558,7 @@ fn a_common_person_name_keeps_the_hits_a_full_read_keeps() {
         "南京恒瑞科技有限公司",
         uscc(9),
     ));
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("s.snapshot");
-    build_entries(
-        entries.into_iter().map(Ok::<_, std::io::Error>),
-        &out,
-        &BuildOptions::default(),
-        &|_| {},
-    )
-    .unwrap();
-    let snap = Arc::new(Snapshot::open(&out).unwrap());
-    let mut s = Screener::new(snap, Arc::new(Catalogue::builtin()));
+    let (_dir, mut s) = screener_of(entries);
     let ids =
         |hits: &[credgate_screen::Hit]| -> Vec<(u32, MatchKind, String)> {
             hits.iter()
