@@ -13,6 +13,7 @@ use crate::hashindex::{self, pair};
 use crate::keys::{code_hash, name_hash, name_keys};
 use crate::record;
 use crate::record::codes;
+use crate::scorerow;
 use crate::sharded;
 use crate::write::SnapshotWriter;
 use credgate_entries::{
@@ -110,6 +111,8 @@ struct Prepared {
     noregion: Option<u64>,
     fuzzy: Vec<u64>,
     slots: BitmapSlots,
+    /// The score row less its industry id (`scorerow::partial`).
+    score_row: u64,
 }
 
 /// A row prepared or refused, with the entry's content digest
@@ -142,6 +145,7 @@ struct Gathered {
     fuzzy: Vec<[u32; 3]>,
     names: Vec<[u32; 3]>,
     secondary: Vec<(String, u32)>,
+    score_rows: Vec<u64>,
     bitmaps: Bitmaps,
     strings: Strings,
     document_prefixes: Strings,
@@ -338,6 +342,11 @@ impl Strings {
 
 fn prepare(entry: Entry) -> Prepared {
     let keys = name_keys(&entry.name, entry.subject_kind);
+    let score_row = scorerow::partial(
+        entry.subject_kind,
+        &keys.parts.brand,
+        &keys.parts.key,
+    );
     let mut record = Vec::with_capacity(192);
     let split = record::encode(&entry, &keys.parts, &mut record);
     let strings = record::interned_strings(&entry, &keys.parts)
@@ -366,6 +375,7 @@ fn prepare(entry: Entry) -> Prepared {
         noregion: keys.noregion,
         fuzzy: keys.fuzzy,
         slots,
+        score_row,
         entry_id: entry.entry_id,
     }
 }
@@ -590,6 +600,7 @@ where
         bitmaps,
         strings,
         document_prefixes,
+        score_rows,
         ..
     } = g;
     let bitmaps = bitmaps.named();
@@ -683,6 +694,7 @@ where
     });
     w.section(Section::Meta, meta.to_string().as_bytes())?;
     w.section(Section::DocumentPrefixes, &document_prefixes.encode())?;
+    w.section(Section::ScoreRows, bytemuck::cast_slice(&score_rows))?;
     // The writer knows its sections: reading the file back to learn them
     // would map gigabytes into memory (it did: 6.2 GB peak at 10M).
     let written = w.sections();
@@ -794,6 +806,10 @@ impl<T> Sink<'_, T> {
             while out.len() % 4 != 0 {
                 out.push(0);
             }
+            g.score_rows.push(scorerow::complete(
+                p.score_row,
+                ids[scorerow::INDUSTRY_SLOT],
+            ));
             g.offsets.push((g.records_len / 4) as u32);
             g.records_len += out.len() as u64;
             self.w.write(&out)?;

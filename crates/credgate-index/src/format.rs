@@ -1,4 +1,4 @@
-//! The snapshot file layout, version 4.
+//! The snapshot file layout, version 5.
 //!
 //! ```text
 //! 0      header (256 bytes): magic, version, counts, digests, checksums
@@ -23,6 +23,11 @@
 //! in place of the name FST: a lookup walked ~40 FST nodes, a cache miss
 //! each, ~10% of a name query's CPU at 10M entries. Same section count;
 //! section 7 changed kind and name.
+//!
+//! Version 5 (issue 11): score rows (`scorerow.rs`), eight bytes an entry
+//! holding a short 字号 and the industry word's id, so that the matcher
+//! rules most fuzzy candidates out without reading their records. One
+//! more section (14).
 
 use std::path::PathBuf;
 
@@ -31,7 +36,7 @@ use std::path::PathBuf;
 pub const MAGIC: [u8; 8] = *b"CGSNAP\r\n";
 
 /// The format version this build writes and reads.
-pub const VERSION: u32 = 4;
+pub const VERSION: u32 = 5;
 
 /// Bytes of a checksum chunk: a section's checksum is the xxh3-64 of the
 /// little-endian xxh3-64 of each 1 MiB of it, in order (the last chunk
@@ -88,10 +93,12 @@ pub enum Section {
     /// laid out as `Strings`; an id space of their own, so that the many
     /// prefixes do not lengthen the ids of the common strings.
     DocumentPrefixes = 13,
+    /// u64 per entry: its score row (`scorerow.rs`; format version 5).
+    ScoreRows = 14,
 }
 
 impl Section {
-    pub const ALL: [Section; 13] = [
+    pub const ALL: [Section; 14] = [
         Section::Records,
         Section::RecordOffsets,
         Section::Strings,
@@ -105,6 +112,7 @@ impl Section {
         Section::Bitmaps,
         Section::Meta,
         Section::DocumentPrefixes,
+        Section::ScoreRows,
     ];
 
     pub fn name(self) -> &'static str {
@@ -122,6 +130,7 @@ impl Section {
             Section::Bitmaps => "bitmaps",
             Section::Meta => "meta",
             Section::DocumentPrefixes => "document_prefixes",
+            Section::ScoreRows => "score_rows",
         }
     }
 

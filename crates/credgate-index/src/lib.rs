@@ -16,6 +16,7 @@ pub mod format;
 pub mod hashindex;
 pub mod keys;
 pub mod record;
+pub mod scorerow;
 mod sharded;
 mod snapshot;
 mod write;

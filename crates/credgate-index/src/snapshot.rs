@@ -273,6 +273,14 @@ impl Snapshot {
                 "record offsets do not match the entry count".into(),
             ));
         }
+        // The same count, at eight bytes a row.
+        if offsets_len.map(|n| n * 2)
+            != Some(section(Section::ScoreRows).len())
+        {
+            return Err(corrupt(
+                "score rows do not match the entry count".into(),
+            ));
+        }
         let bitmaps = decode_bitmaps(section(Section::Bitmaps))
             .map_err(|e| corrupt(format!("bitmaps: {e}")))?;
         let meta = serde_json::from_slice(section(Section::Meta))
@@ -485,6 +493,31 @@ impl Snapshot {
             for line in (at..(at + SPAN).min(records.len())).step_by(64) {
                 acc ^= records[line];
             }
+        }
+        std::hint::black_box(acc);
+    }
+
+    /// The score row of entry `ord` (`scorerow.rs`), `None` when it has
+    /// none or there is no such entry.
+    pub fn score_row(&self, ord: u32) -> Option<crate::scorerow::ScoreRow> {
+        let rows = self.section(Section::ScoreRows);
+        let at = ord as usize * crate::scorerow::ROW_LEN;
+        rows.get(at..at + crate::scorerow::ROW_LEN).and_then(|_| {
+            crate::scorerow::unpack(crate::format::u64_at(rows, at))
+        })
+    }
+
+    /// Brings the score rows of `ords` into the cache together, as
+    /// [`Snapshot::prefetch_records`] does records: a row each, one
+    /// line.
+    pub fn prefetch_score_rows(&self, ords: &[u32]) {
+        let rows = self.section(Section::ScoreRows);
+        let mut acc = 0u8;
+        for &o in ords {
+            acc ^= rows
+                .get(o as usize * crate::scorerow::ROW_LEN)
+                .copied()
+                .unwrap_or(0);
         }
         std::hint::black_box(acc);
     }

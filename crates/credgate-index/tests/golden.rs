@@ -228,3 +228,9 @@ fn a_version_2_snapshot_is_refused_naming_both_versions() {
 fn a_version_3_snapshot_is_refused_naming_both_versions() {
     refused_naming_both_versions(3);
 }
+
+/// Version 4 had no score rows (a section of its own since 5).
+#[test]
+fn a_version_4_snapshot_is_refused_naming_both_versions() {
+    refused_naming_both_versions(4);
+}

@@ -79,6 +79,38 @@ fn every_entry_is_found_in(snap: &Snapshot, all: &[Entry]) {
     assert!(snap.by_name_base("不存在的名字").is_empty());
 }
 
+/// Every entry's score row says what its record says: the 字号, the
+/// industry word and the name key's bits; and an entry has a row
+/// exactly when its record could give one (an organisation with a 字号
+/// of one or two characters of the CJK block).
+#[test]
+fn score_rows_agree_with_their_records() {
+    use credgate_index::scorerow;
+    let dir = tempfile::tempdir().unwrap();
+    let path = build_snapshot(dir.path(), &entries(3_000));
+    let snap = Snapshot::open(&path).unwrap();
+    let mut with_row = 0;
+    for ord in 0..snap.len() {
+        let r = snap.record(ord).unwrap();
+        let key = r.name_key.to_string();
+        let eligible = scorerow::partial(r.subject_kind, r.brand, &key) != 0;
+        match snap.score_row(ord) {
+            Some(row) => {
+                with_row += 1;
+                let brand: String = row.brand().iter().collect();
+                assert_eq!(brand, r.brand, "{ord}");
+                assert_eq!(snap.string(row.industry), r.industry, "{ord}");
+                assert_eq!(row.key_bits, scorerow::key_bits(&key), "{ord}");
+                assert_eq!(r.subject_kind, SubjectKind::Organisation);
+            }
+            None => assert!(!eligible, "{ord}: {} has no row", r.name_key),
+        }
+    }
+    // The generator's 字号 are mostly of two characters.
+    assert!(with_row > 1_000, "{with_row}");
+    assert!(snap.score_row(snap.len()).is_none());
+}
+
 #[test]
 fn bitmaps_partition_the_entries() {
     let dir = tempfile::tempdir().unwrap();

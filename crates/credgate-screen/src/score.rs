@@ -5,6 +5,7 @@
 //! different branch scores clearly lower than a true variant.
 
 use credgate_index::record::{RecordView, StoredParts};
+use credgate_index::scorerow::ScoreRow;
 use credgate_names::typo;
 
 pub const CODE: f32 = 1.0;
@@ -212,6 +213,33 @@ impl QueryParts<'_> {
         }
         Some(factors.score(core_similarity(&self.parts, e)))
             .filter(|&s| s >= min)
+    }
+
+    /// Whether a candidate's score row proves its fuzzy score below
+    /// `min`, without its record: the row holds the 字号 and the industry
+    /// word (`industry`, read from the string table), which is all the
+    /// core similarity reads, and the score with every other factor at 1
+    /// bounds the real one, as in [`QueryParts::fuzzy_reaching`]. An
+    /// exact match does not score by similarity: the caller keeps a
+    /// candidate whose name key may be the query's.
+    pub fn row_rules_out(
+        &self,
+        row: &ScoreRow,
+        industry: &str,
+        min: f32,
+    ) -> bool {
+        let (mut qa, mut eb) = (['\0'; 64], ['\0'; 64]);
+        let Some(q) = core_chars(&self.parts, &mut qa) else {
+            return false;
+        };
+        let mut n = 0;
+        for c in row.brand().iter().copied().chain(industry.chars()) {
+            let Some(slot) = eb.get_mut(n) else { return false };
+            *slot = c;
+            n += 1;
+        }
+        let core = typo::similarity(q, &eb[..n], row.brand_len);
+        Factors([1.0; 4]).score(core) < min
     }
 
     fn factors(&self, e: &Parts<'_>) -> Factors {
