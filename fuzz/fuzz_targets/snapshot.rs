@@ -63,6 +63,9 @@ fn screen(snap: Snapshot) {
             }
             let _ = snap.string(r.authority).len();
         }
+        if let Some(row) = snap.score_row(ord) {
+            let _ = (row.brand().len(), snap.string(row.industry).len());
+        }
     }
     let names: Vec<String> = snap.bitmap_names().map(String::from).collect();
     for n in &names {

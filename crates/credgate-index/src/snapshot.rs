@@ -274,7 +274,7 @@ impl Snapshot {
             ));
         }
         // The same count, at eight bytes a row.
-        if offsets_len.map(|n| n * 2)
+        if offsets_len.and_then(|n| n.checked_mul(2))
             != Some(section(Section::ScoreRows).len())
         {
             return Err(corrupt(

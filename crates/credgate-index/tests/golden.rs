@@ -234,3 +234,31 @@ fn a_version_3_snapshot_is_refused_naming_both_versions() {
 fn a_version_4_snapshot_is_refused_naming_both_versions() {
     refused_naming_both_versions(4);
 }
+
+/// The score rows of the golden file read back as their records say,
+/// and one as its bits: a change of the row layout without a version
+/// bump would misread every v5 file in the field.
+#[test]
+fn golden_score_rows_read_back() {
+    use credgate_index::scorerow;
+    let snap = open();
+    let mut rows = 0;
+    for ord in 0..snap.len() {
+        let r = snap.record(ord).unwrap();
+        let key = r.name_key.to_string();
+        let Some(row) = snap.score_row(ord) else {
+            assert_eq!(scorerow::partial(r.subject_kind, r.brand, &key), 0);
+            continue;
+        };
+        rows += 1;
+        assert_eq!(row.brand().iter().collect::<String>(), r.brand, "{ord}");
+        assert_eq!(snap.string(row.industry), r.industry, "{ord}");
+        assert_eq!(row.key_bits, scorerow::key_bits(&key), "{ord}");
+    }
+    assert_eq!(rows, 3);
+    let zero = snap.score_row(0).expect("a row");
+    assert_eq!(zero.brand(), ['恒', '瑞']);
+    assert_eq!(snap.string(zero.industry), "建设工程");
+    assert_eq!(zero.key_bits, 50_881);
+    assert_eq!(zero.industry, 4);
+}

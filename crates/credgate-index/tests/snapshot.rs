@@ -255,6 +255,30 @@ fn crafted(
     bytes
 }
 
+/// A score rows section shorter than eight bytes an entry (its table
+/// entry and checksums repaired, as a crafted file would have them) is
+/// refused at open, naming the section.
+#[test]
+fn score_rows_of_another_count_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = build_snapshot(dir.path(), &entries(300));
+    let mut bytes = std::fs::read(&path).unwrap();
+    let mut header = format::Header::decode(&bytes, &path).unwrap();
+    let rows = &mut header.sections[Section::ScoreRows.index()];
+    rows.len -= 8;
+    let range = rows.offset as usize..(rows.offset + rows.len) as usize;
+    rows.checksum = format::section_checksum(
+        bytes[range]
+            .chunks(format::CHECK_CHUNK)
+            .map(twox_hash::XxHash3_64::oneshot),
+    );
+    let table = header.encode();
+    bytes[..table.len()].copy_from_slice(&table);
+    std::fs::write(&path, &bytes).unwrap();
+    let e = Snapshot::open(&path).unwrap_err().to_string();
+    assert!(e.contains("score rows do not match the entry count"), "{e}");
+}
+
 /// Records are not decoded one by one at `verify`: that a crafted record
 /// with repaired checksums cannot make the trusted decoder read invalid
 /// UTF-8 rests on the records section being checked as UTF-8 as a whole.

@@ -660,6 +660,9 @@ fn names(
         .filter(|&o| snap.record(o).is_ok_and(|r| is_base(&r)))
         .take(cap)
         .collect();
+    // Read and confirmed already: never left to a score row.
+    let mut confirmed = candidates.clone();
+    confirmed.sort_unstable();
     if let Some(h) = keys.noregion {
         candidates.extend(snap.by_noregion(h, cap));
     }
@@ -676,18 +679,22 @@ fn names(
     // Most fuzzy candidates are ruled out by their 字号 and industry
     // word alone: their score rows say so without their records (one
     // cache line each instead of about four). A candidate whose name key
-    // may be the query's is kept, as an exact match scores regardless.
+    // may be the query's is kept, as an exact match scores regardless,
+    // and so is one of the query's base key, whose record was read. (Both
+    // only matter where a name key's parts are split otherwise than the
+    // query's: the same characters score a similarity of 1.)
     snap.prefetch_score_rows(&candidates);
     let key_bits = scorerow::key_bits(&keys.parts.key);
     candidates.retain(|&o| {
-        !snap.score_row(o).is_some_and(|row| {
-            row.key_bits != key_bits
-                && query_parts.row_rules_out(
-                    &row,
-                    snap.string(row.industry),
-                    opts.min_score,
-                )
-        })
+        confirmed.binary_search(&o).is_ok()
+            || !snap.score_row(o).is_some_and(|row| {
+                row.key_bits != key_bits
+                    && query_parts.row_rules_out(
+                        &row,
+                        snap.string(row.industry),
+                        opts.min_score,
+                    )
+            })
     });
     snap.prefetch_records(&candidates);
     for ord in candidates {
