@@ -128,6 +128,24 @@ impl Publisher {
         Ok(resolved)
     }
 
+    /// At start, when no published snapshot could be served (a newer
+    /// credgate reads only its own format version, or the files were
+    /// removed): publishes the store again if it was published before,
+    /// so that an upgrade serves what was live. A store never published
+    /// stays so: publishing is a department's act, and an empty list
+    /// served by default would clear everyone.
+    pub async fn republish_if_lost(
+        &self,
+        store: &Store,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Publication>, PublishError> {
+        let newest = store.publications(1).await?.into_iter().next();
+        if !newest.is_some_and(|p| p.state == PublicationState::Done) {
+            return Ok(None);
+        }
+        self.publish(store, "startup", "system", now).await.map(Some)
+    }
+
     /// Publishes now (waiting for a publication in progress).
     pub async fn publish(
         &self,

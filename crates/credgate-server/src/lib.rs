@@ -443,9 +443,32 @@ impl Server {
             None => None,
         };
         let s = store.clone();
-        let version = tokio::task::spawn_blocking(move || s.start())
+        let mut version = tokio::task::spawn_blocking(move || s.start())
             .await
             .map_err(|e| StartError::Worker(e.to_string()))??;
+        if let (None, Some(a), Some(p)) = (&version, &admin_store, &publisher)
+        {
+            // A failure leaves the service unready, as before, and says
+            // why; it does not stop the start.
+            match p.republish_if_lost(a, clock.now()).await {
+                Ok(Some(made)) => {
+                    tracing::warn!(
+                        publication = made.id,
+                        file = made.file_name.as_deref().unwrap_or(""),
+                        "no published snapshot could be served (older \
+                         format version, or removed): published the store \
+                         again"
+                    );
+                    version = store.live().map(|l| l.version.clone());
+                }
+                Ok(None) => {}
+                Err(e) => tracing::error!(
+                    error = %e,
+                    "no published snapshot could be served, and publishing \
+                     the store again failed"
+                ),
+            }
+        }
         match &version {
             Some(v) => tracing::info!(version = %v, "serving snapshot"),
             None => tracing::warn!(

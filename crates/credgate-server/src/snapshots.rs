@@ -396,6 +396,20 @@ fn accepted_files(dir: &Path) -> Vec<(Order, String, PathBuf)> {
     v
 }
 
+/// Accepted snapshots whose header cannot be read (a file of another
+/// format version after an upgrade, a damaged one), with why: left in
+/// place, so that going back to the build that wrote them still works.
+fn unreadable_accepted(dir: &Path) -> Vec<(PathBuf, String)> {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    rd.filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| is_snapshot_name(p))
+        .filter_map(|p| read_header(&p).err().map(|e| (p, e)))
+        .collect()
+}
+
 /// Snapshot files waiting in an inbox: regular files only, never
 /// symlinks or FIFOs.
 fn inbox_files(dir: &Path) -> Vec<(PathBuf, Option<SystemTime>, u64)> {
@@ -520,6 +534,9 @@ impl Store {
     pub fn start(&self) -> Result<Option<String>, SwapError> {
         self.create_dirs()?;
         let ticket = Ticket::unbounded();
+        for (file, error) in unreadable_accepted(&self.dirs.accepted) {
+            tracing::warn!(file = %file.display(), %error, "accepted snapshot not served");
+        }
         {
             let _ops = self.lock_ops();
             let accepted = self.accepted();

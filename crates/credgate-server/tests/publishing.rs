@@ -277,3 +277,40 @@ async fn hostile_imports_are_refused_and_write_nothing() {
     assert_eq!(a.body["items"], json!([]), "{}", a.body);
     h.stop().await;
 }
+
+/// After an upgrade the accepted snapshots are of a format version this
+/// build does not read: the service says which file and why, publishes
+/// the store again and serves it, with the same answers. A store never
+/// published is not published at start (an empty list would clear
+/// everyone).
+#[tokio::test]
+async fn a_restart_that_cannot_serve_the_published_snapshot_publishes_again() {
+    let mut h = Admin::start("2026-03-02").await;
+    h.restart().await;
+    let a = h.post("/v1/screen", "scr", json!({"code": uscc(42)})).await;
+    assert_eq!(a.status, 503, "never published: still nothing to serve");
+
+    let code = uscc(42);
+    let id = h
+        .designated("sc_pub", "成都恒信建设工程有限公司", 42, "serious")
+        .await;
+    h.set_today("2026-03-04");
+    let a = h.act(&id, "publish", "sc_pub", 3, json!({})).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let first = h.publish().await["file_name"].as_str().unwrap().to_string();
+    assert_eq!(h.screen(&code).await["decision"], "block");
+
+    // The file as an older build wrote it: another format version.
+    let path = h.dir.path().join("accepted").join(&first);
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[8..12].copy_from_slice(&4u32.to_le_bytes());
+    std::fs::write(&path, bytes).unwrap();
+    h.restart().await;
+    let body = h.screen(&code).await;
+    assert_eq!(body["decision"], "block", "{body}");
+    let served = body["snapshot"]["version"].as_str().unwrap();
+    assert_ne!(served, first, "{body}");
+    // The old file stays where it was, for a way back.
+    assert!(path.exists());
+    h.stop().await;
+}

@@ -103,38 +103,43 @@ impl Admin {
             keys.insert(name, made.secret);
         }
         store.close().await;
-        let mut config = Config {
-            listen: "127.0.0.1:0".into(),
-            data_dir: dir.path().to_path_buf(),
-            demo_entries: 0,
-            watch_interval_secs: 3_600,
-            admin: credgate_server::config::AdminConfig {
-                sweep_interval_minutes: 0,
-                ..Default::default()
-            },
-            ..Config::default()
-        };
+        let mut config = config_in(dir.path());
         f(&mut config);
         let clock = Arc::new(TestClock::at_china(
             day(today),
             NaiveTime::from_hms_opt(10, 0, 0).unwrap(),
         ));
-        let server =
-            Server::start_with_clock(config, clock.clone()).await.unwrap();
-        let base = format!("http://{}", server.addr);
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(server.run(async {
-            let _ = rx.await;
-        }));
-        Admin {
+        let mut admin = Admin {
             dir,
-            base,
+            base: String::new(),
             client: reqwest::Client::new(),
             clock,
             keys,
-            shutdown: Some(tx),
-            task: Some(task),
-        }
+            shutdown: None,
+            task: None,
+        };
+        admin.serve(config).await;
+        admin
+    }
+
+    async fn serve(&mut self, config: Config) {
+        let server = Server::start_with_clock(config, self.clock.clone())
+            .await
+            .unwrap();
+        self.base = format!("http://{}", server.addr);
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        self.task = Some(tokio::spawn(server.run(async {
+            let _ = rx.await;
+        })));
+        self.shutdown = Some(tx);
+    }
+
+    /// Stops the server and starts another on the same data directory
+    /// (with the default test configuration), as a restart or an upgrade
+    /// does.
+    pub async fn restart(&mut self) {
+        self.halt().await;
+        self.serve(config_in(self.dir.path())).await;
     }
 
     pub fn set_today(&self, d: &str) {
@@ -224,12 +229,31 @@ impl Admin {
     }
 
     pub async fn stop(mut self) {
+        self.halt().await;
+    }
+
+    async fn halt(&mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
         if let Some(t) = self.task.take() {
             let _ = t.await;
         }
+    }
+}
+
+/// The test configuration of a server on `dir`.
+fn config_in(dir: &std::path::Path) -> Config {
+    Config {
+        listen: "127.0.0.1:0".into(),
+        data_dir: dir.to_path_buf(),
+        demo_entries: 0,
+        watch_interval_secs: 3_600,
+        admin: credgate_server::config::AdminConfig {
+            sweep_interval_minutes: 0,
+            ..Default::default()
+        },
+        ..Config::default()
     }
 }
 
