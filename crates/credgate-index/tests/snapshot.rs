@@ -111,6 +111,28 @@ fn score_rows_agree_with_their_records() {
     assert!(snap.score_row(snap.len()).is_none());
 }
 
+/// The dense list ranks say what the list bitmaps say, entry by entry,
+/// and nothing past the last entry.
+#[test]
+fn list_ranks_agree_with_the_list_bitmaps() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = build_snapshot(dir.path(), &entries(1_000));
+    let snap = Snapshot::open(&path).unwrap();
+    let lists: Vec<_> = credgate_model::ListKind::ALL
+        .iter()
+        .map(|l| snap.bitmap(&format!("list:{}", l.code())).unwrap())
+        .collect();
+    let mut seen = [0; 4];
+    for ord in 0..snap.len() {
+        let want = lists.iter().position(|b| b.contains(ord)).unwrap_or(3);
+        assert_eq!(snap.list_rank(ord) as usize, want, "{ord}");
+        seen[want] += 1;
+    }
+    assert!(seen[..3].iter().all(|&n| n > 0), "{seen:?}");
+    assert_eq!(snap.list_rank(snap.len()), 3);
+    assert_eq!(snap.list_rank(u32::MAX), 3);
+}
+
 #[test]
 fn bitmaps_partition_the_entries() {
     let dir = tempfile::tempdir().unwrap();

@@ -586,21 +586,12 @@ fn names(
     let mut base: Vec<u32> = snap.name_base_candidates(&keys.base);
     base.retain(|&o| filter.admits_ordinal(o));
     if base.len() > cap {
-        // ListKind::ALL is black, focus, red.
-        let lists: Vec<Option<&RoaringBitmap>> = ListKind::ALL
-            .iter()
-            .map(|l| snap.bitmap(&format!("list:{}", l.code())))
-            .collect();
-        let rank = |o: u32| {
-            lists
-                .iter()
-                .position(|b| b.is_some_and(|b| b.contains(o)))
-                .unwrap_or(lists.len())
-        };
+        // Black, focus, red (`ListKind::ALL`), then none.
+        let rank = |o: u32| snap.list_rank(o);
         // Only the first 2 × cap of this order are ever read: selected
         // in linear time, and only they sorted (a common name has
         // 15,000 entries at 10M).
-        let mut keyed: Vec<(usize, u32)> =
+        let mut keyed: Vec<(u8, u32)> =
             base.iter().map(|&o| (rank(o), o)).collect();
         let first = keyed.len().min(2 * cap);
         if first < keyed.len() {
