@@ -11,7 +11,7 @@
 
 use credgate_index::Snapshot;
 use credgate_index::format::{
-    CHECK_CHUNK, HEADER_LEN, SECTION_ENTRY_LEN, TABLE_END, section_checksum,
+    HEADER_LEN, SECTION_ENTRY_LEN, TABLE_END, checksum_of,
 };
 use credgate_screen::{Catalogue, Query, Screener};
 use libfuzzer_sys::fuzz_target;
@@ -40,11 +40,7 @@ fn repair(b: &mut [u8]) {
         if end > b.len() as u64 {
             continue;
         }
-        let sum = section_checksum(
-            b[off as usize..end as usize]
-                .chunks(CHECK_CHUNK)
-                .map(twox_hash::XxHash3_64::oneshot),
-        );
+        let sum = checksum_of(&b[off as usize..end as usize]);
         put(b, at + 24, sum);
     }
     let mut h = twox_hash::XxHash3_64::new();

@@ -56,6 +56,16 @@ pub fn section_checksum(chunks: impl IntoIterator<Item = u64>) -> u64 {
     h.finish()
 }
 
+/// The checksum of a section's bytes: [`section_checksum`] of the
+/// xxh3-64 of each [`CHECK_CHUNK`] (what the writer computes as it
+/// writes, and what tests and the fuzz target use to repair a crafted
+/// file).
+pub fn checksum_of(section: &[u8]) -> u64 {
+    section_checksum(
+        section.chunks(CHECK_CHUNK).map(twox_hash::XxHash3_64::oneshot),
+    )
+}
+
 pub const HEADER_LEN: usize = 256;
 pub const SECTION_ENTRY_LEN: usize = 32;
 

@@ -21,11 +21,7 @@ fn without_rows(path: &Path, out: &Path) {
     let range = e.offset as usize..(e.offset + e.len) as usize;
     bytes[range.clone()].fill(0);
     header.sections[Section::ScoreRows.index()].checksum =
-        format::section_checksum(
-            bytes[range]
-                .chunks(format::CHECK_CHUNK)
-                .map(twox_hash::XxHash3_64::oneshot),
-        );
+        format::checksum_of(&bytes[range]);
     let table = header.encode();
     bytes[..table.len()].copy_from_slice(&table);
     std::fs::write(out, bytes).unwrap();
