@@ -128,22 +128,29 @@ impl Publisher {
         Ok(resolved)
     }
 
-    /// At start, when no published snapshot could be served (a newer
-    /// credgate reads only its own format version, or the files were
-    /// removed): publishes the store again if it was published before,
-    /// so that an upgrade serves what was live. A store never published
-    /// stays so: publishing is a department's act, and an empty list
-    /// served by default would clear everyone.
+    /// At start, when the published snapshot cannot be served (a newer
+    /// credgate reads only its own format version, or the file was
+    /// removed): publishes the store again, so that an upgrade serves
+    /// what was live, but only when nothing was recorded since its last
+    /// publication and that one is done (what [`Publisher::start`]
+    /// found): the entries in force are then the ones that publication
+    /// held. Changes since are a department's to publish, and a store
+    /// never published stays so (an empty list served by default would
+    /// clear everyone).
     pub async fn republish_if_lost(
         &self,
         store: &Store,
         now: DateTime<Utc>,
-    ) -> Result<Option<Publication>, PublishError> {
-        let newest = store.publications(1).await?.into_iter().next();
-        if !newest.is_some_and(|p| p.state == PublicationState::Done) {
-            return Ok(None);
+    ) -> Result<Republish, PublishError> {
+        if store.publications(1).await?.is_empty() {
+            return Ok(Republish::NeverPublished);
         }
-        self.publish(store, "startup", "system", now).await.map(Some)
+        if self.last.lock().await.is_none() {
+            return Ok(Republish::ChangedSince);
+        }
+        self.publish(store, "startup", "system", now)
+            .await
+            .map(Republish::Published)
     }
 
     /// Publishes now (waiting for a publication in progress).
@@ -186,6 +193,19 @@ impl Publisher {
         }
         self.publish(store, "scheduler", "system", now).await.map(Some)
     }
+}
+
+/// What [`Publisher::republish_if_lost`] did.
+#[derive(Debug)]
+pub enum Republish {
+    /// Published the store again: the publication made.
+    Published(Publication),
+    /// Nothing was ever published: nothing to serve until a department
+    /// publishes.
+    NeverPublished,
+    /// Changes were recorded since the last publication, or it did not
+    /// finish `done`: left for an operator to publish.
+    ChangedSince,
 }
 
 /// Why a publication could not be made (it is recorded as failed when it

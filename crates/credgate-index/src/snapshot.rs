@@ -657,6 +657,8 @@ impl Snapshot {
     }
 
     fn list_ranks(&self) -> &[u64] {
+        // Two bits hold three lists and "none".
+        const _: () = assert!(credgate_model::ListKind::ALL.len() <= 3);
         self.list_ranks.get_or_init(|| {
             // Every entry starts in none (3); lists are applied last
             // first, so that an entry in two keeps the first, as a search

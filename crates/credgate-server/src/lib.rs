@@ -442,30 +442,44 @@ impl Server {
             }
             None => None,
         };
+        // Read before `start`, which names what it serves instead.
+        let active_unreadable = store.active_unreadable();
         let s = store.clone();
         let mut version = tokio::task::spawn_blocking(move || s.start())
             .await
             .map_err(|e| StartError::Worker(e.to_string()))??;
-        if let (None, Some(a), Some(p)) = (&version, &admin_store, &publisher)
-        {
-            // A failure leaves the service unready, as before, and says
-            // why; it does not stop the start.
+        // What the last publication made cannot be served (another
+        // format version after an upgrade, removed, damaged): nothing, or
+        // an older file, went live. Publish the store again when that
+        // gives what was live.
+        let lost = version.is_none() || active_unreadable;
+        if let (true, Some(a), Some(p)) = (lost, &admin_store, &publisher) {
+            use credgate_admin::publish::Republish;
+            // A failure leaves the service as it started, and says why;
+            // it does not stop the start.
             match p.republish_if_lost(a, clock.now()).await {
-                Ok(Some(made)) => {
+                Ok(Republish::Published(made)) => {
                     tracing::warn!(
                         publication = made.id,
                         file = made.file_name.as_deref().unwrap_or(""),
-                        "no published snapshot could be served (older \
-                         format version, or removed): published the store \
-                         again"
+                        "the published snapshot could not be served \
+                         (another format version, removed or damaged): \
+                         published the store again"
                     );
                     version = store.live().map(|l| l.version.clone());
                 }
-                Ok(None) => {}
+                Ok(Republish::NeverPublished) => {}
+                Ok(Republish::ChangedSince) => tracing::error!(
+                    live = version.as_deref().unwrap_or("none"),
+                    "the published snapshot could not be served, and the \
+                     store changed since its last publication (or that \
+                     failed): not published automatically; publish to \
+                     serve it"
+                ),
                 Err(e) => tracing::error!(
                     error = %e,
-                    "no published snapshot could be served, and publishing \
-                     the store again failed"
+                    "the published snapshot could not be served, and \
+                     publishing the store again failed"
                 ),
             }
         }

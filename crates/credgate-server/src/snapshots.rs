@@ -527,6 +527,22 @@ impl Store {
         Ok(())
     }
 
+    /// Whether the version `ACTIVE` names is an accepted file this build
+    /// cannot read (another format version, damaged): then `start` will
+    /// serve an older one, or none, and the caller may publish again.
+    /// Asked before `start`, which rewrites `ACTIVE`.
+    pub fn active_unreadable(&self) -> bool {
+        let Ok(active) =
+            std::fs::read_to_string(self.dirs.accepted.join(ACTIVE_FILE))
+        else {
+            return false;
+        };
+        let active = active.trim();
+        unreadable_accepted(&self.dirs.accepted)
+            .iter()
+            .any(|(p, _)| version_of(p) == active)
+    }
+
     /// At start: serves the version named in `ACTIVE` (or else the newest
     /// accepted file that passes), then takes what waits in the inbox.
     /// Returns the live version; `None` when there is nothing to serve

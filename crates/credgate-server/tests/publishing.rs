@@ -279,10 +279,11 @@ async fn hostile_imports_are_refused_and_write_nothing() {
 }
 
 /// After an upgrade the accepted snapshots are of a format version this
-/// build does not read: the service says which file and why, publishes
-/// the store again and serves it, with the same answers. A store never
-/// published is not published at start (an empty list would clear
-/// everyone).
+/// build does not read: the service publishes the store again and serves
+/// it, with the same answers, rather than an older file it can read or
+/// nothing. Only when nothing changed since the last publication: then
+/// the entries in force are what was live. A store never published is
+/// not published at start (an empty list would clear everyone).
 #[tokio::test]
 async fn a_restart_that_cannot_serve_the_published_snapshot_publishes_again() {
     let mut h = Admin::start("2026-03-02").await;
@@ -297,20 +298,39 @@ async fn a_restart_that_cannot_serve_the_published_snapshot_publishes_again() {
     h.set_today("2026-03-04");
     let a = h.act(&id, "publish", "sc_pub", 3, json!({})).await;
     assert_eq!(a.status, 200, "{}", a.body);
-    let first = h.publish().await["file_name"].as_str().unwrap().to_string();
+    let older = h.publish().await["file_name"].as_str().unwrap().to_string();
+    let active = h.publish().await["file_name"].as_str().unwrap().to_string();
     assert_eq!(h.screen(&code).await["decision"], "block");
 
-    // The file as an older build wrote it: another format version.
-    let path = h.dir.path().join("accepted").join(&first);
-    let mut bytes = std::fs::read(&path).unwrap();
-    bytes[8..12].copy_from_slice(&4u32.to_le_bytes());
-    std::fs::write(&path, bytes).unwrap();
+    // The file ACTIVE names, as another build wrote it: another format
+    // version. The older file is readable, but is not what was live.
+    let accepted = h.dir.path().join("accepted");
+    let age = |file: &str| {
+        let path = accepted.join(file);
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes[8..12].copy_from_slice(&4u32.to_le_bytes());
+        std::fs::write(&path, bytes).unwrap();
+        path
+    };
+    let path = age(&active);
     h.restart().await;
     let body = h.screen(&code).await;
     assert_eq!(body["decision"], "block", "{body}");
-    let served = body["snapshot"]["version"].as_str().unwrap();
-    assert_ne!(served, first, "{body}");
+    let served = body["snapshot"]["version"].as_str().unwrap().to_string();
+    assert!(![&older, &active].contains(&&served), "{body}");
     // The old file stays where it was, for a way back.
     assert!(path.exists());
+
+    // A change recorded since the last publication is a department's to
+    // publish: the service serves the newest file it can read, and
+    // publishes nothing.
+    h.designated("sc_pub", "成都华信商贸有限公司", 43, "serious").await;
+    age(&served);
+    let before = h.get("/admin/v1/publications", "ops").await;
+    h.restart().await;
+    let body = h.screen(&code).await;
+    assert_eq!(body["snapshot"]["version"], older.as_str(), "{body}");
+    let after = h.get("/admin/v1/publications", "ops").await;
+    assert_eq!(after.body, before.body);
     h.stop().await;
 }
