@@ -5,15 +5,14 @@
 
 use chrono::NaiveDate;
 use credgate_ident::{IdKind, generate, uscc::org_check_char, validate_as};
-use credgate_index::{BuildOptions, Snapshot, build_entries};
 use credgate_model::{
     Category, Entry, EntryStatus, ListKind, Severity, SubjectKind,
 };
 use credgate_screen::identity::judge;
-use credgate_screen::{
-    Catalogue, Decision, IdentityCheck, MatchKind, Query, Screener,
-};
-use std::sync::{Arc, OnceLock};
+use credgate_screen::{Decision, IdentityCheck, MatchKind, Query, Screener};
+use std::sync::OnceLock;
+
+mod common;
 
 use IdentityCheck::*;
 
@@ -212,20 +211,7 @@ fn fixture() -> Vec<Entry> {
 
 fn screener() -> &'static Screener {
     static S: OnceLock<(tempfile::TempDir, Screener)> = OnceLock::new();
-    &S.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let out = dir.path().join("s.snapshot");
-        build_entries(
-            fixture().into_iter().map(Ok::<_, std::io::Error>),
-            &out,
-            &BuildOptions::default(),
-            &|_| {},
-        )
-        .unwrap();
-        let snap = Arc::new(Snapshot::open(&out).unwrap());
-        (dir, Screener::new(snap, Arc::new(Catalogue::builtin())))
-    })
-    .1
+    &S.get_or_init(|| common::screener_of(fixture())).1
 }
 
 fn q(code: &str, name: &str) -> Query {

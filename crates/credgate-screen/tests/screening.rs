@@ -2,16 +2,16 @@
 //! hand-made list.
 
 use chrono::NaiveDate;
+use common::screener_of;
 use credgate_ident::generate;
-use credgate_index::{BuildOptions, Snapshot, build_entries};
 use credgate_model::{
     Category, Entry, EntryStatus, IdType, ListKind, PartyRole, RelatedParty,
     Severity, SubjectKind,
 };
-use credgate_screen::{
-    Catalogue, Decision, MatchKind, Query, ScreenError, Screener,
-};
-use std::sync::{Arc, OnceLock};
+use credgate_screen::{Decision, MatchKind, Query, ScreenError, Screener};
+use std::sync::OnceLock;
+
+mod common;
 
 fn uscc(seq: u64) -> String {
     generate::uscc("91", 320106, &generate::org_body_numeric(seq)).unwrap()
@@ -140,22 +140,6 @@ fn fixture() -> Vec<Entry> {
         expired,
         branch,
     ]
-}
-
-/// A screener of a snapshot of `entries`, built in the directory
-/// returned with it.
-fn screener_of(entries: Vec<Entry>) -> (tempfile::TempDir, Screener) {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("s.snapshot");
-    build_entries(
-        entries.into_iter().map(Ok::<_, std::io::Error>),
-        &out,
-        &BuildOptions::default(),
-        &|_| {},
-    )
-    .unwrap();
-    let snap = Arc::new(Snapshot::open(&out).unwrap());
-    (dir, Screener::new(snap, Arc::new(Catalogue::builtin())))
 }
 
 fn screener() -> &'static Screener {

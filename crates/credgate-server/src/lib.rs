@@ -442,17 +442,16 @@ impl Server {
             }
             None => None,
         };
-        // Read before `start`, which names what it serves instead.
-        let active_unreadable = store.active_unreadable();
         let s = store.clone();
-        let mut version = tokio::task::spawn_blocking(move || s.start())
+        let started = tokio::task::spawn_blocking(move || s.start())
             .await
             .map_err(|e| StartError::Worker(e.to_string()))??;
+        let mut version = started.version;
         // What the last publication made cannot be served (another
         // format version after an upgrade, removed, damaged): nothing, or
         // an older file, went live. Publish the store again when that
         // gives what was live.
-        let lost = version.is_none() || active_unreadable;
+        let lost = version.is_none() || started.active_unreadable;
         if let (true, Some(a), Some(p)) = (lost, &admin_store, &publisher) {
             use credgate_admin::publish::Republish;
             // A failure leaves the service as it started, and says why;

@@ -396,6 +396,15 @@ fn accepted_files(dir: &Path) -> Vec<(Order, String, PathBuf)> {
     v
 }
 
+/// What [`Store::start`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Started {
+    /// The live version; `None` when there is nothing to serve.
+    pub version: Option<String>,
+    /// Whether the file `ACTIVE` named could not be read.
+    pub active_unreadable: bool,
+}
+
 /// Accepted snapshots whose header cannot be read (a file of another
 /// format version after an upgrade, a damaged one), with why: left in
 /// place, so that going back to the build that wrote them still works.
@@ -527,39 +536,29 @@ impl Store {
         Ok(())
     }
 
-    /// Whether the version `ACTIVE` names is an accepted file this build
-    /// cannot read (another format version, damaged): then `start` will
-    /// serve an older one, or none, and the caller may publish again.
-    /// Asked before `start`, which rewrites `ACTIVE`.
-    pub fn active_unreadable(&self) -> bool {
-        let Ok(active) =
-            std::fs::read_to_string(self.dirs.accepted.join(ACTIVE_FILE))
-        else {
-            return false;
-        };
-        let active = active.trim();
-        unreadable_accepted(&self.dirs.accepted)
-            .iter()
-            .any(|(p, _)| version_of(p) == active)
-    }
-
     /// At start: serves the version named in `ACTIVE` (or else the newest
     /// accepted file that passes), then takes what waits in the inbox.
-    /// Returns the live version; `None` when there is nothing to serve
-    /// yet (the service answers 503 until a snapshot is published).
-    pub fn start(&self) -> Result<Option<String>, SwapError> {
+    /// Returns the live version (`None` when there is nothing to serve
+    /// yet: the service answers 503 until a snapshot is published), and
+    /// whether the file `ACTIVE` named could not be read (another format
+    /// version, damaged): then what is served is older, or nothing, and
+    /// the caller may publish again. Each unreadable accepted file is
+    /// logged.
+    pub fn start(&self) -> Result<Started, SwapError> {
         self.create_dirs()?;
         let ticket = Ticket::unbounded();
+        let active =
+            std::fs::read_to_string(self.dirs.accepted.join(ACTIVE_FILE))
+                .ok()
+                .map(|s| s.trim().to_string());
+        let mut active_unreadable = false;
         for (file, error) in unreadable_accepted(&self.dirs.accepted) {
+            active_unreadable |= active.as_deref() == Some(&version_of(&file));
             tracing::warn!(file = %file.display(), %error, "accepted snapshot not served");
         }
         {
             let _ops = self.lock_ops();
             let accepted = self.accepted();
-            let active =
-                std::fs::read_to_string(self.dirs.accepted.join(ACTIVE_FILE))
-                    .ok()
-                    .map(|s| s.trim().to_string());
             let mut order: Vec<&PathBuf> = Vec::new();
             if let Some(a) = &active {
                 order.extend(
@@ -584,7 +583,10 @@ impl Store {
             }
         }
         self.check_dir(&ticket)?;
-        Ok(self.live().map(|l| l.version.clone()))
+        Ok(Started {
+            version: self.live().map(|l| l.version.clone()),
+            active_unreadable,
+        })
     }
 
     /// Takes every new file of the inbox into the accepted directory and
@@ -1002,7 +1004,10 @@ mod tests {
         build(&dirs.inbox, "first.snapshot", 1, 1_000);
         build(&dirs.inbox, "second.snapshot", 2, 2_000);
         let s = Arc::new(Store::new(dirs, 3, Arc::new(Catalogue::builtin())));
-        assert_eq!(s.start().unwrap().as_deref(), Some("second.snapshot"));
+        assert_eq!(
+            s.start().unwrap().version.as_deref(),
+            Some("second.snapshot")
+        );
         s
     }
 
@@ -1074,7 +1079,10 @@ mod tests {
         // A restart takes it up too.
         let again =
             Store::new(s.dirs.clone(), 3, Arc::new(Catalogue::builtin()));
-        assert_eq!(again.start().unwrap().as_deref(), Some("third.snapshot"));
+        assert_eq!(
+            again.start().unwrap().version.as_deref(),
+            Some("third.snapshot")
+        );
         // And so does the next check of a running store.
         assert_eq!(
             s.check_dir(&Ticket::unbounded()).unwrap().as_deref(),

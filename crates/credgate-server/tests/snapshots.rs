@@ -276,7 +276,10 @@ async fn a_rollback_survives_a_restart() {
         3,
         std::sync::Arc::new(credgate_screen::Catalogue::builtin()),
     );
-    assert_eq!(store.start().unwrap().as_deref(), Some("first.snapshot"));
+    assert_eq!(
+        store.start().unwrap().version.as_deref(),
+        Some("first.snapshot")
+    );
 }
 
 /// Issue 8, item 14: a configured service with nothing published serves
