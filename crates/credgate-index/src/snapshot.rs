@@ -221,7 +221,14 @@ impl Snapshot {
             // someone else would fault; the header's file length is
             // checked against the file size below.
             #[allow(unsafe_code)]
-            Residence::Mapped => unsafe { Mmap::map(&file) }.map_err(io)?,
+            Residence::Mapped => {
+                let map = unsafe { Mmap::map(&file) }.map_err(io)?;
+                // Pages read from disk then come in huge folios, one
+                // page table entry each (`write.rs` says why that
+                // matters). Advice only: without it the mapping works.
+                let _ = map.advise(memmap2::Advice::HugePage);
+                map
+            }
         };
         let header = Header::decode(&map, path)?;
         let ranges: Vec<Range<usize>> = header
