@@ -16,12 +16,16 @@
 #   at each reload, as `credgate admin publish` does (the service takes it
 #   by rename); needs disk for (40 + 2) / 10 = 4 copies. PUBLISH=link: a hard
 #   link per reload, which the service must copy in (2.4 GB at 10M each).
+#   PUBLISH=move: the PUBLISH_SNAPSHOTS files themselves are renamed in, one
+#   per reload (used up: give one per reload, each a separate build), so each
+#   is in the page cache as `credgate build` left it; no disk for copies.
 set -euo pipefail
 label=$1; bin=$2; snap=$3; queries=$4; dur=${5:-40}
 case "${PUBLISH:-stage}" in
     stage) publish_mode=(--stage-copies) ;;
     link) publish_mode=() ;;
-    *) echo "PUBLISH: stage or link, not ${PUBLISH}" >&2; exit 2 ;;
+    move) publish_mode=(--move-published) ;;
+    *) echo "PUBLISH: stage, link or move, not ${PUBLISH}" >&2; exit 2 ;;
 esac
 lt="$(dirname "$0")/../target/release/loadtest"
 . "$(dirname "$0")/bench-server.sh"

@@ -6,7 +6,7 @@
 //! loadtest --url http://127.0.0.1:8080 --key $KEY --queries q.csv \
 //!     --connections 32 --duration 60 [--rate 20000] \
 //!     [--reload-every 10 --admin-key $KEY --publish s.snapshot --snapshot-dir dir
-//!      [--stage-copies]]
+//!      [--stage-copies | --move-published]]
 //! ```
 
 mod http;
@@ -83,8 +83,14 @@ struct Args {
     /// (into `loadtest-staging` beside `--snapshot-dir`) and rename a copy
     /// in at each reload, as a real publisher does: the service then takes
     /// the file by rename, not by copy. Needs disk for every copy.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "move_published")]
     stage_copies: bool,
+    /// Rename the `--publish` files themselves into the inbox, one per
+    /// reload, in turn (they are used up): as a publisher that wrote each
+    /// snapshot and renames it in. The page cache then holds each as the
+    /// writer left it; no copy is made. Needs a file per planned reload.
+    #[arg(long)]
+    move_published: bool,
     /// Also write the report as JSON here.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -118,8 +124,9 @@ async fn main() -> anyhow::Result<()> {
         workload::describe(&bodies)
     );
     anyhow::ensure!(
-        !args.stage_copies || !args.publish.is_empty(),
-        "--stage-copies: needs --publish"
+        !(args.stage_copies || args.move_published)
+            || !args.publish.is_empty(),
+        "--stage-copies and --move-published: need --publish"
     );
     let publisher = match (args.publish.is_empty(), &args.snapshot_dir) {
         (false, Some(dir)) => {
@@ -129,7 +136,13 @@ async fn main() -> anyhow::Result<()> {
             Some(Arc::new(publish::Publisher::new(
                 &args.publish,
                 dir,
-                args.stage_copies,
+                if args.stage_copies {
+                    publish::Mode::Stage
+                } else if args.move_published {
+                    publish::Mode::Move
+                } else {
+                    publish::Mode::HardLink
+                },
                 reloads,
             )?))
         }

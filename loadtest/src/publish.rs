@@ -9,7 +9,9 @@
 //! reload *before* the load starts, each a file with one name, and renames
 //! one into the inbox at each reload: what `credgate admin publish` or a
 //! replica's downloader does (write elsewhere, fsync, rename in), so the
-//! service takes it by rename too.
+//! service takes it by rename too. `--move-published` renames the
+//! `--publish` files themselves in (they are used up), so each is in the
+//! page cache as its writer left it.
 //!
 //! The service swaps only to a snapshot built after the live one (an
 //! identical file is taken in, not swapped to): several `--publish` files
@@ -19,26 +21,62 @@ use anyhow::Context;
 use std::path::{Path, PathBuf};
 
 pub enum Publisher {
-    HardLink { sources: Vec<PathBuf>, inbox: PathBuf },
-    Staged { copies: Vec<PathBuf>, inbox: PathBuf },
+    HardLink {
+        sources: Vec<PathBuf>,
+        inbox: PathBuf,
+    },
+    /// The `n`-th copy is renamed in at the `n`-th reload.
+    Staged {
+        copies: Vec<PathBuf>,
+        inbox: PathBuf,
+    },
+    /// `--move-published`: the `n`-th source itself is renamed in (and
+    /// the ones left are the user's, never removed).
+    Moved {
+        sources: Vec<PathBuf>,
+        inbox: PathBuf,
+    },
+}
+
+/// How `--publish` files reach the inbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    HardLink,
+    Stage,
+    Move,
 }
 
 impl Publisher {
-    /// A publisher of `sources` (in turn) into `inbox`; with `stage`,
-    /// `reloads` copies are written (and fsynced) now, next to the inbox so
-    /// that the rename stays on one filesystem.
+    /// A publisher of `sources` (in turn) into `inbox`; with
+    /// [`Mode::Stage`], `reloads` copies are written (and fsynced) now,
+    /// next to the inbox so that the rename stays on one filesystem.
     pub fn new(
         sources: &[PathBuf],
         inbox: &Path,
-        stage: bool,
+        mode: Mode,
         reloads: u64,
     ) -> anyhow::Result<Publisher> {
         anyhow::ensure!(!sources.is_empty(), "--publish: no snapshot given");
-        if !stage {
-            return Ok(Publisher::HardLink {
-                sources: sources.to_vec(),
-                inbox: inbox.to_path_buf(),
-            });
+        match mode {
+            Mode::HardLink => {
+                return Ok(Publisher::HardLink {
+                    sources: sources.to_vec(),
+                    inbox: inbox.to_path_buf(),
+                });
+            }
+            Mode::Move => {
+                anyhow::ensure!(
+                    sources.len() as u64 >= reloads,
+                    "--move-published: {reloads} reloads planned and {} \
+                     --publish files given; each is renamed in once",
+                    sources.len()
+                );
+                return Ok(Publisher::Moved {
+                    sources: sources.to_vec(),
+                    inbox: inbox.to_path_buf(),
+                });
+            }
+            Mode::Stage => {}
         }
         let staging = staging_dir(inbox)?;
         let mut copies = Vec::new();
@@ -65,10 +103,11 @@ impl Publisher {
                 std::fs::hard_link(source, inbox.join(&name))
                     .with_context(|| format!("linking {name}"))
             }
-            Publisher::Staged { copies, inbox } => {
-                let from = copies
+            Publisher::Staged { copies: files, inbox }
+            | Publisher::Moved { sources: files, inbox } => {
+                let from = files
                     .get(n as usize - 1)
-                    .with_context(|| format!("no staged copy {n}"))?;
+                    .with_context(|| format!("no file left for reload {n}"))?;
                 std::fs::rename(from, inbox.join(&name))
                     .with_context(|| format!("renaming {name} in"))
             }
@@ -111,9 +150,11 @@ fn staging_dir(inbox: &Path) -> anyhow::Result<PathBuf> {
 fn copy_synced(from: &Path, to: &Path) -> anyhow::Result<()> {
     let mut src = std::fs::File::open(from)
         .with_context(|| format!("opening {}", from.display()))?;
-    let mut dst = std::fs::File::create(to)
+    let dst = std::fs::File::create(to)
         .with_context(|| format!("creating {}", to.display()))?;
-    std::io::copy(&mut src, &mut dst)
+    // In huge-page pieces, as the publisher writes: the page cache then
+    // holds the copy as it holds a published snapshot.
+    credgate_index::copy_in_pieces(&mut src, &dst)
         .and_then(|_| dst.sync_all())
         .with_context(|| format!("copying to {}", to.display()))?;
     Ok(())

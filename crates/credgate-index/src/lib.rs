@@ -26,4 +26,5 @@ pub use build::{
     entry_digest,
 };
 pub use format::FormatError;
-pub use snapshot::{Residence, Snapshot, VerifyReport};
+pub use snapshot::{PageUse, Residence, Snapshot, VerifyReport};
+pub use write::{WRITE_PIECE, copy_in_pieces};

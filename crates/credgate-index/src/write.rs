@@ -119,6 +119,35 @@ impl PieceWriter {
     }
 }
 
+/// Copies `from` (to its end) into `to` from offset 0 in whole
+/// [`WRITE_PIECE`]s, as [`SnapshotWriter`] writes, so that the copy too
+/// sits in the page cache in huge folios (`std::io::copy` goes through
+/// `copy_file_range`, which writes a page at a time). Returns the bytes
+/// copied.
+pub fn copy_in_pieces(
+    from: &mut impl std::io::Read,
+    to: &File,
+) -> std::io::Result<u64> {
+    let mut buf = vec![0u8; WRITE_PIECE];
+    let mut at = 0u64;
+    loop {
+        let mut filled = 0;
+        while filled < buf.len() {
+            match from.read(&mut buf[filled..]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        to.write_all_at(&buf[..filled], at)?;
+        at += filled as u64;
+        if filled < buf.len() {
+            return Ok(at);
+        }
+    }
+}
+
 /// A snapshot being written under a temporary name beside its target.
 pub struct SnapshotWriter {
     out: PieceWriter,
@@ -346,6 +375,30 @@ mod tests {
             }
             let got = std::fs::read(w.file.path()).unwrap();
             prop_assert_eq!(got, want);
+        }
+    }
+
+    /// A copy holds the source's bytes, whether its length is a multiple
+    /// of the piece or not, and through a reader that returns short reads.
+    #[test]
+    fn copies_hold_every_byte() {
+        struct Trickle<'a>(&'a [u8]);
+        impl std::io::Read for Trickle<'_> {
+            fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+                let n = out.len().min(self.0.len()).min(100_003);
+                out[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        for len in [0, 1, WRITE_PIECE, 2 * WRITE_PIECE + 12_345] {
+            let bytes: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+            let path = dir.path().join(format!("copy-{len}"));
+            let to = File::create(&path).unwrap();
+            let copied = copy_in_pieces(&mut Trickle(&bytes), &to).unwrap();
+            assert_eq!(copied, len as u64);
+            assert!(std::fs::read(&path).unwrap() == bytes, "length {len}");
         }
     }
 }
