@@ -150,6 +150,9 @@ struct Hanzi {
     /// Cangjie code, ASCII letters; empty when unknown.
     cangjie: Inline<u8, 6>,
     strokes: u8,
+    /// In a pair of `data/lookalikes.tsv`: only then is that list
+    /// searched, and most pairs scored are of characters on no pair.
+    on_list: bool,
 }
 
 /// Up to `N` values inline, read as a slice. The table's characters have
@@ -233,7 +236,16 @@ impl CharIndex {
         self.sparse.sort_unstable_by_key(|&(c, _)| c);
     }
 
+    fn get_mut(&mut self, c: &char) -> Option<&mut Hanzi> {
+        let slot = self.slot(c)?;
+        self.hanzi.get_mut(slot)
+    }
+
     fn get(&self, c: &char) -> Option<&Hanzi> {
+        self.hanzi.get(self.slot(c)?)
+    }
+
+    fn slot(&self, c: &char) -> Option<usize> {
         let cp = u32::from(*c);
         let slot = if (Self::DENSE_FROM..Self::DENSE_TO).contains(&cp) {
             let s = *self.dense.get((cp - Self::DENSE_FROM) as usize)?;
@@ -242,7 +254,7 @@ impl CharIndex {
             let i = self.sparse.binary_search_by_key(c, |&(c, _)| c).ok()?;
             usize::from(self.sparse[i].1)
         };
-        self.hanzi.get(slot)
+        Some(slot)
     }
 }
 
@@ -330,6 +342,7 @@ fn load() -> Table {
                     cangjie.bytes().collect()
                 },
                 strokes: strokes.parse().unwrap_or(0),
+                on_list: false,
             },
         );
     }
@@ -343,6 +356,11 @@ fn load() -> Table {
     }
     lookalikes.sort_unstable();
     chars.finish();
+    for &(a, _) in &lookalikes {
+        if let Some(h) = chars.get_mut(&a) {
+            h.on_list = true;
+        }
+    }
     Table { chars, syllables, lookalikes }
 }
 
@@ -412,7 +430,7 @@ fn look_alike_signal(
     x: &Hanzi,
     y: &Hanzi,
 ) -> Option<LookAlikeSignal> {
-    if t.lookalikes.binary_search(&(a, b)).is_ok() {
+    if x.on_list && t.lookalikes.binary_search(&(a, b)).is_ok() {
         return Some(LookAlikeSignal::Listed);
     }
     if x.cangjie.is_empty() || y.cangjie.is_empty() {
@@ -447,8 +465,9 @@ fn look_alike_signal(
         .count();
     // With four-corner codes at most one corner apart (锐/说 8871/3871):
     // 虎/密 (YPHU/JPHU, 2121/3077) share an ending and nothing else.
-    let corners = four_corner_distance(x.four_corner, y.four_corner);
-    (common >= 3 && strokes <= 3 && corners <= 1)
+    (common >= 3
+        && strokes <= 3
+        && four_corner_distance(x.four_corner, y.four_corner) <= 1)
         .then_some(LookAlikeSignal::Component)
 }
 
