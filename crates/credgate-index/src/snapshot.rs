@@ -187,15 +187,19 @@ pub struct PageUse {
     pub huge: u64,
 }
 
-/// The [`PageUse`] of the mapping that starts at `start` in an smaps
+/// The [`PageUse`] of the mapping that holds address `at` in an smaps
 /// text: its `Rss`, and its `FilePmdMapped` plus `AnonHugePages` (a
 /// mapped file's huge pages, or the huge pages of one read into memory).
-fn page_use_in(smaps: &str, start: usize) -> Option<PageUse> {
+/// The mapping that holds it, not one that starts there: the kernel may
+/// merge an anonymous region with a neighbour.
+fn page_use_in(smaps: &str, at: usize) -> Option<PageUse> {
     let mut lines = smaps.lines();
     lines.find(|l| {
-        l.split_once('-')
-            .and_then(|(from, _)| usize::from_str_radix(from, 16).ok())
-            == Some(start)
+        let range = l.split_once(' ').and_then(|(r, _)| r.split_once('-'));
+        let hex = |h: &str| usize::from_str_radix(h, 16).ok();
+        range.is_some_and(|(from, to)| {
+            matches!((hex(from), hex(to)), (Some(f), Some(t)) if (f..t).contains(&at))
+        })
     })?;
     let kb = |v: &str| -> Option<u64> {
         v.trim()
@@ -819,8 +823,8 @@ fn decode_bitmaps(b: &[u8]) -> Result<HashMap<String, RoaringBitmap>, String> {
 mod tests {
     use proptest::prelude::*;
 
-    /// The fields of the mapping that starts at the address asked for,
-    /// not of its neighbours; none for an address that starts none.
+    /// The fields of the mapping that holds the address asked for, not
+    /// of its neighbours; none for an address in no mapping.
     #[test]
     fn page_use_reads_the_mapping_asked_for() {
         let smaps = "\
@@ -855,7 +859,9 @@ FilePmdMapped:         0 kB
             at(0x7f2000000000),
             Some(super::PageUse { resident: 4096 * 1024, huge: 2048 * 1024 })
         );
-        assert_eq!(at(0x7f1000001000), None);
+        assert_eq!(at(0x7f10005fffff), at(0x7f1000000000));
+        assert_eq!(at(0x7f1000600000), None);
+        assert_eq!(at(0x7effffffffff), None);
     }
 
     proptest! {

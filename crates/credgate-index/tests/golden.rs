@@ -11,7 +11,7 @@
 //! `cargo test -p credgate-index --test golden -- --ignored regenerate`.
 
 use credgate_index::format::VERSION;
-use credgate_index::{BuildOptions, FormatError, Snapshot, build};
+use credgate_index::{BuildOptions, FormatError, Residence, Snapshot, build};
 use credgate_model::{
     Category, EntryStatus, IdType, ListKind, PartyRole, Severity, SubjectKind,
 };
@@ -55,6 +55,23 @@ fn golden_snapshot_opens_and_verifies() {
     assert_eq!(snap.len(), 16);
     assert_eq!(snap.header().version, VERSION);
     assert_eq!(snap.header().built_at, BUILT_AT);
+}
+
+/// After `verify` every page of the file is resident, and `page_use`
+/// finds the snapshot's own mapping: its resident bytes are the file's
+/// pages, whatever else the process maps (read into memory, the same).
+#[test]
+fn page_use_is_the_whole_file_once_verified() {
+    let path = golden_path();
+    let len = std::fs::metadata(&path).unwrap().len();
+    let pages = len.div_ceil(4096) * 4096;
+    for residence in [Residence::Mapped, Residence::Memory] {
+        let snap = Snapshot::open_in(&path, residence).unwrap();
+        snap.verify().unwrap();
+        let used = snap.page_use().expect("/proc/self/smaps is readable");
+        assert_eq!(used.resident, pages, "{residence:?}");
+        assert!(used.huge <= used.resident, "{residence:?}");
+    }
 }
 
 /// Every stored enumeration value and category, read back as written.
