@@ -267,3 +267,35 @@ fn a_bad_report_format_is_named() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("--format: 'pdf'"));
 }
+
+/// A report is filed: `bulk` screens only against a snapshot checked
+/// whole. One byte changed inside the records (which opening does not
+/// read) is found before any bidder is screened, named, and no report
+/// (nor a partial one) is written.
+#[test]
+fn a_damaged_snapshot_gives_no_report() {
+    use credgate_index::Snapshot;
+    use credgate_index::format::Section;
+    let s = setup();
+    let records = Snapshot::open(&s.snapshot).unwrap().header().sections
+        [Section::Records.index()];
+    let mut bytes = std::fs::read(&s.snapshot).unwrap();
+    bytes[(records.offset + records.len / 2) as usize] ^= 0x20;
+    let damaged = s.dir.path().join("damaged.snapshot");
+    std::fs::write(&damaged, &bytes).unwrap();
+    let report = s.dir.path().join("report.csv");
+    let o = credgate(&[
+        "bulk",
+        "--snapshot",
+        p(&damaged),
+        "--input",
+        p(&s.bidders),
+        "--output",
+        p(&report),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "{err}");
+    assert!(err.contains("section records checksum mismatch"), "{err}");
+    assert!(!report.exists());
+    assert!(!report.with_extension("partial").exists());
+}

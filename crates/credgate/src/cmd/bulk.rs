@@ -71,7 +71,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let screener = args.screen.screener()?;
+    let screener = args.screen.screener(true)?;
     let started = Instant::now();
     let encoding = Encoding::parse(&args.encoding).with_context(|| {
         format!(

@@ -106,7 +106,7 @@ struct Tally {
 }
 
 pub fn accuracy(args: AccuracyArgs) -> anyhow::Result<ExitCode> {
-    let screener = args.screen.screener()?;
+    let screener = args.screen.screener(false)?;
     let qs = queries::read_csv(&args.queries)?;
     let scenario = args.screen.scenario.as_deref();
     let today = args.screen.today();
