@@ -61,6 +61,9 @@ pub struct Live {
     pub version: String,
     pub path: PathBuf,
     pub activated_at: chrono::DateTime<chrono::Utc>,
+    /// Its pages once verified (`Snapshot::page_use`), read on the
+    /// verifying thread and reported when it goes live.
+    pub pages: Option<credgate_index::PageUse>,
 }
 
 /// Logs how much of a verified snapshot huge pages map, and sets the
@@ -68,7 +71,7 @@ pub struct Live {
 /// mostly in 4 KiB pages, which costs screening latency at scale
 /// (`Snapshot::page_use`).
 fn report_page_use(live: &Live) {
-    let Some(pages) = live.screener.snapshot.page_use() else { return };
+    let Some(pages) = live.pages else { return };
     let share = if pages.resident == 0 {
         0.0
     } else {
@@ -365,10 +368,12 @@ fn load_here(
             ));
         }
     }
+    let pages = snap.page_use();
     Ok(Live {
         version: version_of(path),
         path: path.to_path_buf(),
         activated_at: chrono::Utc::now(),
+        pages,
         screener,
     })
 }
