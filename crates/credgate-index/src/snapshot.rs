@@ -115,18 +115,19 @@ impl std::fmt::Debug for Snapshot {
 pub enum Residence {
     /// Mapped from the file: pages come from the page cache as they are
     /// touched. Opening costs the same at any size, and the memory is the
-    /// page cache's, shared and reclaimable.
+    /// page cache's, shared and reclaimable. Huge pages map it where the
+    /// page cache holds the file in huge folios (`write.rs`).
     #[default]
     Mapped,
     /// Read into private memory, with transparent huge pages where the
     /// kernel allows them (`madvise`). Costs the file's size in resident
     /// memory and a read of the whole file at open (in parallel, on the
     /// current rayon pool); in exchange a random access at 10M entries
-    /// rarely misses the TLB (mean screening latency ~17% lower at 10M, BENCHMARKS.md),
-    /// dropping the snapshot unmaps a few thousand huge pages instead of
-    /// 600k small ones, and the bytes cannot change or vanish under the
-    /// reader whatever happens to the file. The read competes with
-    /// whatever else runs (a swap under full load: BENCHMARKS.md).
+    /// rarely misses the TLB whoever wrote the file (a mapped file
+    /// written in small pieces is mapped in small pages: p99 about twice
+    /// as high, BENCHMARKS.md), and the bytes cannot change or vanish
+    /// under the reader whatever happens to the file. The read competes
+    /// with whatever else runs (a swap under full load: BENCHMARKS.md).
     Memory,
 }
 

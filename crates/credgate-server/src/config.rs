@@ -148,10 +148,11 @@ pub struct Config {
     /// with transparent huge pages: resident memory of the file's size
     /// for each snapshot in use — the live one, one being verified for a
     /// swap, any a running bulk job still holds; a load that does not fit
-    /// in the memory available is refused; at 10M entries screening ~8% more
-    /// requests a second and mean latency ~17% lower, but a swap under
-    /// full load costs far more, as reading 2.4 GB competes with the
-    /// requests: BENCHMARKS.md). For services that swap rarely.
+    /// in the memory available is refused; at 10M entries p99 ~10% lower
+    /// than a mapped file written by credgate, which huge pages map too,
+    /// and about half that of a mapped file copied in small pieces; but
+    /// a swap under full load costs far more, as reading 2.4 GB competes
+    /// with the requests: BENCHMARKS.md). For services that swap rarely.
     pub snapshot_residence: SnapshotResidence,
     /// Measures catalogue (TOML); the built-in one when absent.
     pub measures: Option<PathBuf>,
