@@ -17,8 +17,10 @@
 #   by rename); needs disk for (40 + 2) / 10 = 4 copies. PUBLISH=link: a hard
 #   link per reload, which the service must copy in (2.4 GB at 10M each).
 #   PUBLISH=move: the PUBLISH_SNAPSHOTS files themselves are renamed in, one
-#   per reload (used up: give one per reload, each a separate build), so each
-#   is in the page cache as `credgate build` left it; no disk for copies.
+#   per reload, so each is in the page cache as `credgate build` left it; no
+#   disk for copies. They are DELETED with the service's directory at the
+#   end: give one per reload, each a separate build on the same filesystem
+#   as /tmp, never SNAPSHOT (refused).
 set -euo pipefail
 label=$1; bin=$2; snap=$3; queries=$4; dur=${5:-40}
 case "${PUBLISH:-stage}" in
@@ -27,6 +29,10 @@ case "${PUBLISH:-stage}" in
     move) publish_mode=(--move-published) ;;
     *) echo "PUBLISH: stage, link or move, not ${PUBLISH}" >&2; exit 2 ;;
 esac
+if [ "${PUBLISH:-stage}" = move ] && [ -z "${PUBLISH_SNAPSHOTS:-}" ]; then
+    echo "PUBLISH=move: give PUBLISH_SNAPSHOTS (they are used up), not SNAPSHOT" >&2
+    exit 2
+fi
 lt="$(dirname "$0")/../target/release/loadtest"
 . "$(dirname "$0")/bench-server.sh"
 bench_server "$bin" "$snap" 18391

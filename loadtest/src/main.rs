@@ -86,9 +86,12 @@ struct Args {
     #[arg(long, conflicts_with = "move_published")]
     stage_copies: bool,
     /// Rename the `--publish` files themselves into the inbox, one per
-    /// reload, in turn (they are used up): as a publisher that wrote each
-    /// snapshot and renames it in. The page cache then holds each as the
-    /// writer left it; no copy is made. Needs a file per planned reload.
+    /// reload, in turn: as a publisher that wrote each snapshot and
+    /// renames it in. The page cache then holds each as the writer left
+    /// it; no copy is made. The files are used up (the service takes
+    /// them; a benchmark script's throwaway service directory is deleted
+    /// with them). Needs a file per planned reload, each with one name,
+    /// on the inbox's filesystem.
     #[arg(long)]
     move_published: bool,
     /// Also write the report as JSON here.

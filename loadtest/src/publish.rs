@@ -65,12 +65,7 @@ impl Publisher {
                 });
             }
             Mode::Move => {
-                anyhow::ensure!(
-                    sources.len() as u64 >= reloads,
-                    "--move-published: {reloads} reloads planned and {} \
-                     --publish files given; each is renamed in once",
-                    sources.len()
-                );
+                check_movable(sources, inbox, reloads)?;
                 return Ok(Publisher::Moved {
                     sources: sources.to_vec(),
                     inbox: inbox.to_path_buf(),
@@ -127,6 +122,61 @@ impl Publisher {
     }
 }
 
+/// Whether `sources` can each be renamed into `inbox` once: enough of
+/// them, each a distinct regular file with one name (a file with other
+/// names, such as the service's live snapshot linked into its inbox,
+/// would be taken from under them), on the inbox's filesystem (a rename
+/// across filesystems fails, and the run would measure reloads that
+/// find nothing new).
+fn check_movable(
+    sources: &[PathBuf],
+    inbox: &Path,
+    reloads: u64,
+) -> anyhow::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    anyhow::ensure!(
+        sources.len() as u64 >= reloads,
+        "--move-published: {reloads} reloads planned and {} --publish \
+         files given; each is renamed in once",
+        sources.len()
+    );
+    let inbox_dev = std::fs::metadata(inbox)
+        .with_context(|| format!("--snapshot-dir {}", inbox.display()))?
+        .dev();
+    let mut seen = std::collections::HashSet::new();
+    for source in sources {
+        let meta = std::fs::symlink_metadata(source)
+            .with_context(|| format!("--publish {}", source.display()))?;
+        anyhow::ensure!(
+            meta.is_file(),
+            "--publish {}: not a regular file",
+            source.display()
+        );
+        anyhow::ensure!(
+            seen.insert((meta.dev(), meta.ino())),
+            "--publish {}: given twice; --move-published renames each \
+             file in once",
+            source.display()
+        );
+        anyhow::ensure!(
+            meta.nlink() == 1,
+            "--publish {}: has {} names; --move-published takes files with \
+             one name only (it renames them into the inbox, and the run's \
+             directory is deleted at its end)",
+            source.display(),
+            meta.nlink()
+        );
+        anyhow::ensure!(
+            meta.dev() == inbox_dev,
+            "--publish {}: on another filesystem than --snapshot-dir {}; \
+             --move-published renames, which cannot cross filesystems",
+            source.display(),
+            inbox.display()
+        );
+    }
+    Ok(())
+}
+
 /// The name of the `n`-th publication, staged and in the inbox.
 fn file_name(n: u64) -> String {
     format!("loadtest-{}-{n}.snapshot", std::process::id())
@@ -158,4 +208,38 @@ fn copy_synced(from: &Path, to: &Path) -> anyhow::Result<()> {
         .and_then(|_| dst.sync_all())
         .with_context(|| format!("copying to {}", to.display()))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Files `--move-published` would use up are checked first: enough
+    /// of them, each given once, with one name, on the inbox's filesystem.
+    #[test]
+    fn only_files_of_one_name_given_once_are_moved() {
+        let dir = tempfile::tempdir().unwrap();
+        let inbox = dir.path().join("inbox");
+        std::fs::create_dir(&inbox).unwrap();
+        let file = |name: &str| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, name).unwrap();
+            p
+        };
+        let (a, b) = (file("a.snapshot"), file("b.snapshot"));
+        let err = |sources: &[PathBuf], reloads| {
+            check_movable(sources, &inbox, reloads).unwrap_err().to_string()
+        };
+        check_movable(&[a.clone(), b.clone()], &inbox, 2).unwrap();
+        assert!(
+            err(std::slice::from_ref(&a), 2)
+                .contains("2 reloads planned and 1")
+        );
+        assert!(err(&[a.clone(), a.clone()], 2).contains("given twice"));
+        // The live snapshot, linked into the inbox, has two names.
+        std::fs::hard_link(&b, inbox.join("live.snapshot")).unwrap();
+        assert!(err(&[a.clone(), b.clone()], 2).contains("has 2 names"));
+        assert!(err(&[dir.path().join("none")], 1).contains("none"));
+        assert!(a.exists() && b.exists(), "a refusal moves nothing");
+    }
 }

@@ -189,10 +189,11 @@ pub struct PageUse {
 }
 
 /// The [`PageUse`] of the mapping that holds address `at` in an smaps
-/// text: its `Rss`, and its `FilePmdMapped` plus `AnonHugePages` (a
-/// mapped file's huge pages, or the huge pages of one read into memory).
-/// The mapping that holds it, not one that starts there: the kernel may
-/// merge an anonymous region with a neighbour.
+/// text: its `Rss`, and its huge pages: `FilePmdMapped` (a mapped file),
+/// `ShmemPmdMapped` (a file on tmpfs) and `AnonHugePages` (one read into
+/// memory). The mapping that holds it, not only one that starts there:
+/// should the kernel merge an anonymous copy with a neighbour, the
+/// figures are the merged mapping's.
 fn page_use_in(smaps: &str, at: usize) -> Option<PageUse> {
     let mut lines = smaps.lines();
     lines.find(|l| {
@@ -220,7 +221,9 @@ fn page_use_in(smaps: &str, at: usize) -> Option<PageUse> {
         let (key, value) = line.split_once(':')?;
         match key {
             "Rss" => use_.resident = kb(value)?,
-            "FilePmdMapped" | "AnonHugePages" => use_.huge += kb(value)?,
+            "FilePmdMapped" | "ShmemPmdMapped" | "AnonHugePages" => {
+                use_.huge += kb(value)?
+            }
             _ => {}
         }
     }
@@ -496,12 +499,21 @@ impl Snapshot {
     /// where that cannot be read). Right after [`Snapshot::verify`] all of
     /// it is resident. A mapped snapshot is in huge pages when the page
     /// cache holds the file in huge folios: written by this crate
-    /// (`write.rs`) or read from disk, yes; copied in by a tool that writes
-    /// a page at a time, no, and random reads at 10M entries then miss the
-    /// TLB far more often (p99 about twice as high).
+    /// (`write.rs`) or read from disk, yes, where the kernel and the
+    /// filesystem have large folios; copied in by a tool that writes small
+    /// pieces, no, and random reads at 10M entries then miss the TLB far
+    /// more often (p99 about twice as high).
+    ///
+    /// Reading smaps walks every mapping's page tables under the
+    /// process's mmap lock (~12 ms with a 10M snapshot mapped): for tools
+    /// (`credgate verify`), not for a service's request path or swaps.
     pub fn page_use(&self) -> Option<PageUse> {
-        let smaps = std::fs::read_to_string("/proc/self/smaps").ok()?;
-        page_use_in(&smaps, self.map.as_ptr() as usize)
+        // Bytes, read lossily: a mapped file's path need not be UTF-8.
+        let smaps = std::fs::read("/proc/self/smaps").ok()?;
+        page_use_in(
+            &String::from_utf8_lossy(&smaps),
+            self.map.as_ptr() as usize,
+        )
     }
 
     /// Number of entries.
@@ -845,6 +857,7 @@ VmFlags: rd mr me ms hg
 7f2000000000-7f2000400000 r--p 00000000 00:00 0
 Rss:                4096 kB
 AnonHugePages:      2048 kB
+ShmemPmdMapped:     2048 kB
 FilePmdMapped:         0 kB
 ";
         let at = |a: usize| super::page_use_in(smaps, a);
@@ -858,7 +871,7 @@ FilePmdMapped:         0 kB
         );
         assert_eq!(
             at(0x7f2000000000),
-            Some(super::PageUse { resident: 4096 * 1024, huge: 2048 * 1024 })
+            Some(super::PageUse { resident: 4096 * 1024, huge: 4096 * 1024 })
         );
         assert_eq!(at(0x7f10005fffff), at(0x7f1000000000));
         assert_eq!(at(0x7f1000600000), None);

@@ -13,9 +13,11 @@
 //! table entry: a snapshot opened mapped right after it was written (the
 //! usual case: the publisher writes, the service maps) then costs a TLB
 //! miss per 2 MiB instead of per 4 KiB. Written through a 1 MiB
-//! `BufWriter` at irregular offsets, a 10M snapshot was cached in small
-//! folios and its mapped p99 was 170 µs instead of 68 (BENCHMARKS.md,
-//! "Huge pages for mapped snapshots").
+//! `BufWriter` at irregular offsets, a 10M snapshot was 17% in huge
+//! folios and its mapped p99 was 155 µs instead of 81 (BENCHMARKS.md,
+//! "Huge pages for mapped snapshots"). That needs a kernel whose page
+//! cache has large folios for the filesystem (Linux 6.18 with ext4 here;
+//! XFS for longer); elsewhere the pieces cost nothing and change nothing.
 
 use crate::format::{
     CHECK_CHUNK, Header, SECTION_COUNT, Section, SectionEntry, TABLE_END,
@@ -37,7 +39,7 @@ struct PieceWriter {
     file: NamedTempFile,
     piece: usize,
     buf: Vec<u8>,
-    /// Bytes already in the file: always a multiple of `piece`.
+    /// Bytes already in the file: a multiple of `piece` until `finish`.
     flushed: u64,
     /// Every write to the file, (offset, length), for the tests.
     #[cfg(test)]
@@ -76,11 +78,7 @@ impl PieceWriter {
             self.buf.extend_from_slice(&bytes[..take]);
             bytes = &bytes[take..];
             if self.buf.len() == self.piece {
-                let buf = std::mem::take(&mut self.buf);
-                self.put(&buf, self.flushed)?;
-                self.flushed += buf.len() as u64;
-                self.buf = buf;
-                self.buf.clear();
+                self.flush_buffer()?;
             }
         }
         Ok(())
@@ -110,20 +108,33 @@ impl PieceWriter {
         Ok(out)
     }
 
+    /// Writes the buffer at `flushed`. On an error the buffer is kept
+    /// and `flushed` unchanged: nothing written is forgotten.
+    fn flush_buffer(&mut self) -> std::io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let buf = std::mem::take(&mut self.buf);
+        let written = self.put(&buf, self.flushed);
+        self.buf = buf;
+        written?;
+        self.flushed += self.buf.len() as u64;
+        self.buf.clear();
+        Ok(())
+    }
+
     /// Writes what is left (the one write shorter than a piece).
     fn finish(&mut self) -> std::io::Result<()> {
-        let buf = std::mem::take(&mut self.buf);
-        let at = self.flushed;
-        self.flushed += buf.len() as u64;
-        if buf.is_empty() { Ok(()) } else { self.put(&buf, at) }
+        self.flush_buffer()
     }
 }
 
 /// Copies `from` (to its end) into `to` from offset 0 in whole
 /// [`WRITE_PIECE`]s, as [`SnapshotWriter`] writes, so that the copy too
 /// sits in the page cache in huge folios (`std::io::copy` goes through
-/// `copy_file_range`, which writes a page at a time). Returns the bytes
-/// copied.
+/// `copy_file_range`, which on ext4 writes 64 KiB at a time). `to` is a
+/// new, empty file: nothing past the copy is truncated. Returns the
+/// bytes copied.
 pub fn copy_in_pieces(
     from: &mut impl std::io::Read,
     to: &File,
@@ -376,6 +387,28 @@ mod tests {
             let got = std::fs::read(w.file.path()).unwrap();
             prop_assert_eq!(got, want);
         }
+    }
+
+    /// A write the file refuses is an error, and the bytes it held stay
+    /// in the buffer (read back as written), not dropped.
+    #[test]
+    fn a_failed_write_keeps_its_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("read-only");
+        std::fs::write(&path, b"").unwrap();
+        let read_only = File::open(&path).unwrap();
+        let file = NamedTempFile::from_parts(
+            read_only,
+            tempfile::TempPath::try_from_path(&path).unwrap(),
+        );
+        let mut w = PieceWriter::new(file, 8);
+        let bytes: Vec<u8> = (0..6).collect();
+        w.write_all(&bytes).unwrap();
+        assert!(w.write_all(&[6, 7, 8]).is_err());
+        assert_eq!(w.flushed, 0);
+        assert_eq!(w.read_at(0, 8).unwrap(), (0..8).collect::<Vec<u8>>());
+        assert!(w.finish().is_err());
+        assert_eq!(w.read_at(0, 8).unwrap(), (0..8).collect::<Vec<u8>>());
     }
 
     /// A copy holds the source's bytes, whether its length is a multiple

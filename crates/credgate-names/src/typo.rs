@@ -885,6 +885,30 @@ mod tests {
         }
     }
 
+    /// Every hand-checked pair looks alike, in both orders: the list is
+    /// searched only for characters flagged as on it (`Hanzi::on_list`),
+    /// so a character left unflagged would lose its pairs.
+    #[test]
+    fn every_listed_pair_looks_alike_both_ways() {
+        let t = table();
+        for line in LOOKALIKES.lines().filter(|l| !l.starts_with('#')) {
+            let mut c = line.split('\t').filter_map(|f| f.chars().next());
+            let (a, b) = (c.next().unwrap(), c.next().unwrap());
+            for (x, y) in [(a, b), (b, a)] {
+                assert!(looks_alike(x, y), "{x}/{y}: {line}");
+                if let (Some(hx), Some(hy)) =
+                    (t.chars.get(&x), t.chars.get(&y))
+                {
+                    assert_eq!(
+                        look_alike_signal(t, x, y, hx, hy),
+                        Some(LookAlikeSignal::Listed),
+                        "{x}/{y}"
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn folds_follow_the_fuzzy_pinyin_settings() {
         for (s, want) in [

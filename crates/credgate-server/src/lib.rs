@@ -171,10 +171,6 @@ fn describe_metrics() {
         "Entries of the live snapshot"
     );
     describe_gauge!(
-        "credgate_snapshot_huge_page_share",
-        "Share of the live snapshot's resident bytes mapped by huge pages"
-    );
-    describe_gauge!(
         "credgate_snapshot_info",
         "1 for the live snapshot's version, 0 for those it replaced"
     );

@@ -61,49 +61,7 @@ pub struct Live {
     pub version: String,
     pub path: PathBuf,
     pub activated_at: chrono::DateTime<chrono::Utc>,
-    /// Its pages once verified (`Snapshot::page_use`), read on the
-    /// verifying thread and reported when it goes live.
-    pub pages: Option<credgate_index::PageUse>,
 }
-
-/// Logs how much of a verified snapshot huge pages map, and sets the
-/// `credgate_snapshot_huge_page_share` gauge; warns when a large one is
-/// mostly in 4 KiB pages, which costs screening latency at scale
-/// (`Snapshot::page_use`).
-fn report_page_use(live: &Live) {
-    let Some(pages) = live.pages else { return };
-    let share = if pages.resident == 0 {
-        0.0
-    } else {
-        pages.huge as f64 / pages.resident as f64
-    };
-    metrics::gauge!("credgate_snapshot_huge_page_share").set(share);
-    let mib = |b: u64| b >> 20;
-    if pages.resident >= LARGE_SNAPSHOT && share < 0.5 {
-        tracing::warn!(
-            version = %live.version,
-            resident_mib = mib(pages.resident),
-            huge_page_mib = mib(pages.huge),
-            "most of this snapshot is mapped in 4 KiB pages, so its lookups \
-             miss the TLB more often (at 10M entries p99 about twice as high): \
-             the page cache holds it in small pieces, as a copy written a page \
-             at a time leaves it (a snapshot written by credgate, or read back \
-             from disk, is held in huge pages), or transparent huge pages are \
-             off; see BENCHMARKS.md, \"Huge pages for mapped snapshots\""
-        );
-    } else {
-        tracing::info!(
-            version = %live.version,
-            resident_mib = mib(pages.resident),
-            huge_page_mib = mib(pages.huge),
-            "snapshot pages"
-        );
-    }
-}
-
-/// Below this many resident bytes, small pages cost little: the page
-/// tables of a snapshot this size fit the caches.
-const LARGE_SNAPSHOT: u64 = 256 << 20;
 
 /// A snapshot file that was refused, and why.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -368,12 +326,10 @@ fn load_here(
             ));
         }
     }
-    let pages = snap.page_use();
     Ok(Live {
         version: version_of(path),
         path: path.to_path_buf(),
         activated_at: chrono::Utc::now(),
-        pages,
         screener,
     })
 }
@@ -919,7 +875,6 @@ impl Store {
     fn swap_in(&self, live: Live) {
         let version = live.version.clone();
         let entries = live.screener.snapshot.len();
-        report_page_use(&live);
         let old = self.live.swap(Some(Arc::new(live)));
         let old_version = old.as_ref().map(|o| o.version.clone());
         if let Some(old) = old {
