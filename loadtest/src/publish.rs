@@ -25,16 +25,14 @@ pub enum Publisher {
         sources: Vec<PathBuf>,
         inbox: PathBuf,
     },
-    /// The `n`-th copy is renamed in at the `n`-th reload.
-    Staged {
-        copies: Vec<PathBuf>,
+    /// The `n`-th file is renamed in at the `n`-th reload: a staged
+    /// copy (`ours`: the ones left are removed at the end) or, with
+    /// `--move-published`, the source itself (the ones left are the
+    /// user's, never removed).
+    Renamed {
+        files: Vec<PathBuf>,
         inbox: PathBuf,
-    },
-    /// `--move-published`: the `n`-th source itself is renamed in (and
-    /// the ones left are the user's, never removed).
-    Moved {
-        sources: Vec<PathBuf>,
-        inbox: PathBuf,
+        ours: bool,
     },
 }
 
@@ -66,9 +64,10 @@ impl Publisher {
             }
             Mode::Move => {
                 check_movable(sources, inbox, reloads)?;
-                return Ok(Publisher::Moved {
-                    sources: sources.to_vec(),
+                return Ok(Publisher::Renamed {
+                    files: sources.to_vec(),
                     inbox: inbox.to_path_buf(),
+                    ours: false,
                 });
             }
             Mode::Stage => {}
@@ -86,7 +85,11 @@ impl Publisher {
             copy_synced(source, &to)?;
             copies.push(to);
         }
-        Ok(Publisher::Staged { copies, inbox: inbox.to_path_buf() })
+        Ok(Publisher::Renamed {
+            files: copies,
+            inbox: inbox.to_path_buf(),
+            ours: true,
+        })
     }
 
     /// Puts the `n`-th (from 1) publication into the inbox.
@@ -98,8 +101,7 @@ impl Publisher {
                 std::fs::hard_link(source, inbox.join(&name))
                     .with_context(|| format!("linking {name}"))
             }
-            Publisher::Staged { copies: files, inbox }
-            | Publisher::Moved { sources: files, inbox } => {
+            Publisher::Renamed { files, inbox, .. } => {
                 let from = files
                     .get(n as usize - 1)
                     .with_context(|| format!("no file left for reload {n}"))?;
@@ -111,7 +113,7 @@ impl Publisher {
 
     /// Removes staged copies that were not published.
     pub fn clean_up(&self) {
-        if let Publisher::Staged { copies, .. } = self {
+        if let Publisher::Renamed { files: copies, ours: true, .. } = self {
             for c in copies {
                 let _ = std::fs::remove_file(c);
             }

@@ -39,7 +39,8 @@ struct PieceWriter {
     file: NamedTempFile,
     piece: usize,
     buf: Vec<u8>,
-    /// Bytes already in the file: a multiple of `piece` until `finish`.
+    /// Bytes already in the file: a multiple of `piece` until the last
+    /// (shorter) write.
     flushed: u64,
     /// Every write to the file, (offset, length), for the tests.
     #[cfg(test)]
@@ -108,8 +109,10 @@ impl PieceWriter {
         Ok(out)
     }
 
-    /// Writes the buffer at `flushed`. On an error the buffer is kept
-    /// and `flushed` unchanged: nothing written is forgotten.
+    /// Writes the buffer at `flushed`: a whole piece, or at the end what
+    /// is left (the one write shorter than a piece). On an error the
+    /// buffer is kept and `flushed` unchanged: nothing written is
+    /// forgotten.
     fn flush_buffer(&mut self) -> std::io::Result<()> {
         if self.buf.is_empty() {
             return Ok(());
@@ -121,11 +124,6 @@ impl PieceWriter {
         self.flushed += self.buf.len() as u64;
         self.buf.clear();
         Ok(())
-    }
-
-    /// Writes what is left (the one write shorter than a piece).
-    fn finish(&mut self) -> std::io::Result<()> {
-        self.flush_buffer()
     }
 }
 
@@ -313,7 +311,7 @@ impl SnapshotWriter {
             file_len: self.pos,
             sections: self.sections,
         };
-        self.out.finish()?;
+        self.out.flush_buffer()?;
         let file = self.out.file;
         file.as_file().write_all_at(&header.encode(), 0)?;
         file.as_file().sync_all()?;
@@ -372,7 +370,7 @@ mod tests {
                     }
                 }
             }
-            w.finish().unwrap();
+            w.flush_buffer().unwrap();
             let (last, whole) = w.writes.split_last().map_or(
                 (None, &[][..]),
                 |(l, w)| (Some(*l), w),
@@ -407,7 +405,7 @@ mod tests {
         assert!(w.write_all(&[6, 7, 8]).is_err());
         assert_eq!(w.flushed, 0);
         assert_eq!(w.read_at(0, 8).unwrap(), (0..8).collect::<Vec<u8>>());
-        assert!(w.finish().is_err());
+        assert!(w.flush_buffer().is_err());
         assert_eq!(w.read_at(0, 8).unwrap(), (0..8).collect::<Vec<u8>>());
     }
 

@@ -581,7 +581,8 @@ fn first_by_list(
             continue;
         }
         admitted += 1;
-        let rank = usize::from(snap.list_rank(o)).min(3);
+        // Two bits: 0..=3.
+        let rank = usize::from(snap.list_rank(o));
         if by_list[rank].len() < want {
             by_list[rank].push(o);
         }

@@ -380,20 +380,34 @@ fn read_header(path: &Path) -> Result<Header, String> {
 
 /// Accepted snapshots with a valid header, oldest first.
 fn accepted_files(dir: &Path) -> Vec<(Order, String, PathBuf)> {
+    scan_accepted(dir).0
+}
+
+/// The accepted snapshots of `dir`, each header read once: those with a
+/// valid header (oldest first), and those whose header cannot be read (a
+/// file of another format version after an upgrade, a damaged one),
+/// with why: left in place, so that going back to the build that wrote
+/// them still works.
+#[allow(clippy::type_complexity)]
+fn scan_accepted(
+    dir: &Path,
+) -> (Vec<(Order, String, PathBuf)>, Vec<(PathBuf, String)>) {
+    let (mut readable, mut unreadable) = (Vec::new(), Vec::new());
     let Ok(rd) = std::fs::read_dir(dir) else {
-        return Vec::new();
+        return (readable, unreadable);
     };
-    let mut v: Vec<_> = rd
+    for p in rd
         .filter_map(Result::ok)
         .map(|e| e.path())
         .filter(|p| is_snapshot_name(p))
-        .filter_map(|p| {
-            let h = read_header(&p).ok()?;
-            Some((Order::of(&h), version_of(&p), p))
-        })
-        .collect();
-    v.sort();
-    v
+    {
+        match read_header(&p) {
+            Ok(h) => readable.push((Order::of(&h), version_of(&p), p)),
+            Err(e) => unreadable.push((p, e)),
+        }
+    }
+    readable.sort();
+    (readable, unreadable)
 }
 
 /// What [`Store::start`] found.
@@ -403,20 +417,6 @@ pub struct Started {
     pub version: Option<String>,
     /// Whether the file `ACTIVE` named could not be read.
     pub active_unreadable: bool,
-}
-
-/// Accepted snapshots whose header cannot be read (a file of another
-/// format version after an upgrade, a damaged one), with why: left in
-/// place, so that going back to the build that wrote them still works.
-fn unreadable_accepted(dir: &Path) -> Vec<(PathBuf, String)> {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    rd.filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| is_snapshot_name(p))
-        .filter_map(|p| read_header(&p).err().map(|e| (p, e)))
-        .collect()
 }
 
 /// Snapshot files waiting in an inbox: regular files only, never
@@ -552,13 +552,14 @@ impl Store {
                 .ok()
                 .map(|s| s.trim().to_string());
         let mut active_unreadable = false;
-        for (file, error) in unreadable_accepted(&self.dirs.accepted) {
-            active_unreadable |= active.as_deref() == Some(&version_of(&file));
-            tracing::warn!(file = %file.display(), %error, "accepted snapshot not served");
-        }
         {
             let _ops = self.lock_ops();
-            let accepted = self.accepted();
+            let (accepted, unreadable) = scan_accepted(&self.dirs.accepted);
+            for (file, error) in unreadable {
+                active_unreadable |=
+                    active.as_deref() == Some(&version_of(&file));
+                tracing::warn!(file = %file.display(), %error, "accepted snapshot not served");
+            }
             let mut order: Vec<&PathBuf> = Vec::new();
             if let Some(a) = &active {
                 order.extend(
